@@ -1,0 +1,42 @@
+# ParaKit front door. `make run` builds what it needs and runs the demo; `make test` runs every test.
+# Outputs a user runs live under out/: the CLI at out/bin/parakit, guests at out/guests/NAME.elf.
+
+DOTNET  ?= dotnet
+CONFIG  ?= Release
+APP     ?= hello
+BENCH   ?= *
+GUESTS  ?= hello features
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
+
+.PHONY: all build guests guest test run bench clean
+
+all: build
+
+build: out/bin/parakit guests
+
+out/bin/parakit: $(HOST_SOURCES)
+	$(DOTNET) publish hypervisor/ParaKit.Hypervisor.csproj -c $(CONFIG) -o out/bin -nologo -v:q
+	@touch $@
+
+# One unikernel image: guestkernel/Apps/$(APP) + kernel library + runtime -> out/guests/$(APP).elf
+guest:
+	@guestkernel/build.sh $(APP)
+
+guests:
+	@for g in $(GUESTS); do guestkernel/build.sh $$g || exit 1; done
+
+test: build
+	$(DOTNET) test tests/ParaKit.Tests/ParaKit.Tests.csproj -c $(CONFIG) -nologo
+
+run: build
+	out/bin/parakit run out/guests/hello.elf -- hello from make run
+
+bench:
+	$(DOTNET) run -c Release --project bench/ParaKit.Bench -- --filter '$(BENCH)'
+
+clean:
+	rm -rf out obj
