@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Boot time: `parakit run out/guests/hello.elf` from fork to process exit, RUNS times.
+#
+# Timed by out/bench/spawntime (bench/kvm-baseline/spawntime.c), which also notes when the
+# child first writes to stdout: for hello that is the guest's first console output as the host
+# sees it. If `parakit run --stats` prints its own timestamps (time to the first guest
+# instruction, to the first console output), they are parsed and reported too.
+# Baselines in the same run, interleaved with the ParaKit runs so they share the noise:
+#   /bin/true             the cost of starting and reaping any process
+#   rawexit -n 1          a minimal C VMM: create a VM like ours, run to one hypercall, exit
+#
+# Usage: bench/boot.sh            (RUNS=20)
+# Writes bench/results/boot.csv (one row per run) and bench/results/boot.json (median, p10, p90).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+RUNS="${RUNS:-20}"
+TIMEOUT="${TIMEOUT:-30}"
+
+require_kvm
+require_parakit
+HELLO="$(require_guest hello)"
+SPAWN="$(build_tool spawntime)"
+RAWEXIT="$(build_tool rawexit)"
+
+csv="$RESULTS/boot.csv"
+json="$RESULTS/boot.json"
+log="$RESULTS/boot.log"
+echo "run,impl,exit_ns,first_stdout_ns,first_instruction_ns,first_console_ns,status" > "$csv"
+: > "$log"
+
+# parse_time_ns REGEX TEXT: the first "<key matching REGEX> ... <number><unit>" in TEXT, in ns.
+# Accepts "first_instruction_ns=123", "first guest instruction: 1.2 ms", "... 850 us".
+parse_time_ns() {
+  { grep -oiE "($1)[^0-9]{0,40}[0-9]+(\.[0-9]+)?[ ]*(ns|us|µs|ms|s)?" <<<"$2" || true; } | head -n1 |
+    sed -E "s/^.*[^0-9.]([0-9]+(\.[0-9]+)?[ ]*[a-zµ]*)$/\1/I" |
+    awk '{ v = $0 + 0; u = $0; gsub(/[0-9. ]/, "", u); u = tolower(u)
+           if (u == "ms") v *= 1e6; else if (u == "us" || u == "µs") v *= 1e3; else if (u == "s") v *= 1e9
+           printf "%.0f\n", v }'
+}
+KEY_INSN='first[ _-]*(guest[ _-]*)?(instruction|insn|entry)'
+KEY_CONS='first[ _-]*(console[ _-]*)?(output|write|print)'
+
+# run_one IMPL I -- CMD...: one timed run, appended to the CSV.
+run_one() {
+  local impl="$1" i="$2"; shift 3
+  local out line status insn cons
+  line="$("$SPAWN" -n 1 -t "$TIMEOUT" -o "$RESULTS/boot-last.out" -- "$@")"
+  status="$(field status "$line")"
+  { echo "== $impl run $i: $line"; cat "$RESULTS/boot-last.out"; } >> "$log"
+  [ "$status" = 0 ] || die "$impl run $i failed (status $status): $(tail -n5 "$RESULTS/boot-last.out")"
+  insn=""; cons=""
+  if [ "$impl" = parakit ]; then
+    out="$(cat "$RESULTS/boot-last.out")"
+    insn="$(parse_time_ns "$KEY_INSN" "$out")"
+    cons="$(parse_time_ns "$KEY_CONS" "$out")"
+  fi
+  echo "$i,$impl,$(field exit_ns "$line"),$(field first_stdout_ns "$line"),$insn,$cons,$status" >> "$csv"
+}
+
+note "boot: $RUNS runs each of /bin/true, rawexit -n 1, parakit run hello.elf (interleaved)"
+run_one parakit 0 -- "$PARAKIT" run "$HELLO" --stats >/dev/null  # warm the page cache
+sed -i '$d' "$csv"
+for i in $(seq 1 "$RUNS"); do
+  run_one true "$i" -- /bin/true
+  run_one rawexit "$i" -- "$RAWEXIT" -q -n 1
+  run_one parakit "$i" -- "$PARAKIT" run "$HELLO" --stats
+done
+rm -f "$RESULTS/boot-last.out"
+
+# summary IMPL COLUMN: "median p10 p90" in microseconds, or "null null null" without data.
+summary() {
+  local vals
+  vals="$(awk -F, -v impl="$1" -v c="$2" 'NR > 1 && $2 == impl && $c != "" && $c >= 0 { print $c / 1000 }' "$csv")"
+  if [ -z "$vals" ]; then echo "null null null"; return; fi
+  stats <<<"$vals" | awk '{ print $1, $2, $3 }'
+}
+obj() { read -r m p10 p90 <<<"$1"; printf '{ "median_us": %s, "p10_us": %s, "p90_us": %s }' "$m" "$p10" "$p90"; }
+
+true_exit="$(summary true 3)"
+raw_exit="$(summary rawexit 3)"
+pk_exit="$(summary parakit 3)"
+pk_stdout="$(summary parakit 4)"
+pk_insn="$(summary parakit 5)"
+pk_cons="$(summary parakit 6)"
+
+cat > "$json" <<JSON
+{
+  "benchmark": "boot",
+  "machine": $(machine_json),
+  "runs": $RUNS,
+  "true_exit": $(obj "$true_exit"),
+  "rawexit_exit": $(obj "$raw_exit"),
+  "parakit_exit": $(obj "$pk_exit"),
+  "parakit_first_stdout": $(obj "$pk_stdout"),
+  "parakit_first_instruction_reported": $(obj "$pk_insn"),
+  "parakit_first_console_reported": $(obj "$pk_cons"),
+  "notes": "exit = fork to reaped exit; first_stdout = fork to the first byte on the child's stdout (spawntime); *_reported = parsed from parakit --stats, null when it prints none",
+  "commands": ["/bin/true", "out/bench/rawexit -q -n 1", "out/bin/parakit run out/guests/hello.elf --stats"]
+}
+JSON
+
+row() { read -r m p10 p90 <<<"$2"; printf '  %-44s %10s %10s %10s\n' "$1" "$m" "$p10" "$p90"; }
+printf '\nboot time over %s runs (microseconds, from fork)\n' "$RUNS"
+printf '  %-44s %10s %10s %10s\n' "" median p10 p90
+row "/bin/true: exit" "$true_exit"
+row "rawexit -n 1 (C VMM, one hypercall): exit" "$raw_exit"
+row "parakit run hello.elf: first stdout byte" "$pk_stdout"
+row "parakit run hello.elf: exit" "$pk_exit"
+row "  reported by --stats: first guest instruction" "$pk_insn"
+row "  reported by --stats: first console output" "$pk_cons"
+[ "$pk_insn" != "null null null" ] || echo "  (parakit --stats printed no time to the first guest instruction)"
+printf '  wrote %s and %s\n' "$csv" "$json"
