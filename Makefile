@@ -12,7 +12,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build guests guest test run bench clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density clean
 
 all: build
 
@@ -37,6 +37,21 @@ run: build
 
 bench:
 	$(DOTNET) run -c Release --project bench/ParaKit.Bench -- --filter '$(BENCH)'
+
+# Whole-VM experiments against their raw-KVM baselines (bench/README.md); results in bench/results/.
+bench-vm: bench-hypercall bench-boot bench-density
+
+bench-hypercall: out/bin/parakit
+	@guestkernel/build.sh nullcall
+	bench/hypercall.sh
+
+bench-boot: out/bin/parakit
+	@guestkernel/build.sh hello
+	bench/boot.sh
+
+bench-density: out/bin/parakit
+	@guestkernel/build.sh blocker
+	bench/density.sh
 
 clean:
 	rm -rf out obj
