@@ -1,0 +1,175 @@
+// The frontend's private half of a shared ring (struct __name##_front_ring in io/ring.h):
+// it produces requests and consumes responses. Notification is the caller's business: the push
+// and final-check operations only say whether a notify is due, as MirageOS's shared-memory-ring does.
+using System;
+using System.Threading;
+
+namespace ParaKit.Protocols.Rings;
+
+/// <summary>Frontend view of a one-page shared ring of <typeparamref name="TReq"/> requests and
+/// <typeparamref name="TRsp"/> responses. A mutable struct: keep it in a field or local and call
+/// it in place. Single producer, single consumer per direction.</summary>
+public unsafe struct FrontRing<TReq, TRsp>
+    where TReq : unmanaged
+    where TRsp : unmanaged
+{
+    /// <summary>The shared page.</summary>
+    public SharedRingHeader* Shared;
+    /// <summary>req_prod_pvt: requests written but maybe not yet published.</summary>
+    public uint ReqProdPvt;
+    /// <summary>rsp_cons: responses consumed.</summary>
+    public uint RspCons;
+    /// <summary>nr_ents: number of slots, a power of two (0 if the entry type does not fit a page).</summary>
+    public uint Size;
+    /// <summary>Bytes per slot (the request/response union).</summary>
+    public int EntrySize;
+
+    /// <summary>SHARED_RING_INIT + FRONT_RING_INIT: the frontend initialises a fresh page.</summary>
+    public static FrontRing<TReq, TRsp> Init(void* page) => InitAt(page, 0);
+
+    /// <summary>Like <see cref="Init(void*)"/> but with all indices starting at <paramref name="start"/>
+    /// (used to exercise u32 wraparound).</summary>
+    public static FrontRing<TReq, TRsp> InitAt(void* page, uint start)
+    {
+        SharedRingHeader.Init((SharedRingHeader*)page, start);
+        return Attach(page, start);
+    }
+
+    /// <summary>FRONT_RING_ATTACH: take over a page whose indices already stand at <paramref name="index"/>.</summary>
+    public static FrontRing<TReq, TRsp> Attach(void* page, uint index)
+    {
+        FrontRing<TReq, TRsp> r;
+        r.Shared = (SharedRingHeader*)page;
+        r.ReqProdPvt = index;
+        r.RspCons = index;
+        r.EntrySize = RingSize.EntrySize<TReq, TRsp>();
+        r.Size = RingSize.For(r.EntrySize);
+        return r;
+    }
+
+    private readonly byte* Slot(uint index) => (byte*)Shared + SharedRingHeader.Size + (nuint)((index & (Size - 1)) * (uint)EntrySize);
+
+    /// <summary>RING_GET_REQUEST: the request slot for an index (for building a request in place).</summary>
+    public readonly ref TReq RequestSlot(uint index) => ref *(TReq*)Slot(index);
+
+    /// <summary>The response slot for an index.</summary>
+    public readonly ref TRsp ResponseSlot(uint index) => ref *(TRsp*)Slot(index);
+
+    /// <summary>RING_FREE_REQUESTS: slots the frontend may still fill before responses come back.</summary>
+    public readonly uint FreeRequests => Size - (ReqProdPvt - RspCons);
+
+    /// <summary>RING_FULL.</summary>
+    public readonly bool IsFull => FreeRequests == 0;
+
+    /// <summary>Requests written privately but not yet published with a push.</summary>
+    public readonly uint UnpublishedRequests => ReqProdPvt - Volatile.Read(ref Shared->ReqProd);
+
+    /// <summary>Writes a request into the next free slot (not yet visible to the backend).
+    /// False if the ring is full.</summary>
+    public bool TryPushRequest(in TReq request)
+    {
+        if (FreeRequests == 0)
+        {
+            return false;
+        }
+        *(TReq*)Slot(ReqProdPvt) = request;
+        ReqProdPvt++;
+        return true;
+    }
+
+    /// <summary>Writes another entry type that shares the request slot (netif_extra_info in a TX
+    /// ring). False if the ring is full or <typeparamref name="T"/> is larger than a slot.</summary>
+    public bool TryPushRequestAs<T>(in T entry) where T : unmanaged
+    {
+        if (FreeRequests == 0 || sizeof(T) > EntrySize)
+        {
+            return false;
+        }
+        *(T*)Slot(ReqProdPvt) = entry;
+        ReqProdPvt++;
+        return true;
+    }
+
+    /// <summary>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: publish the private requests and say whether
+    /// the backend asked to be notified about any of them (req_event in (old, new]).</summary>
+    public bool PushRequestsAndCheckNotify()
+    {
+        uint old = Shared->ReqProd;
+        uint now = ReqProdPvt;
+        // wmb(): the entries must be visible before the index that publishes them.
+        Volatile.Write(ref Shared->ReqProd, now);
+        // mb(): the index must be visible before we look at req_event, or a backend that is
+        // just going to sleep and we could each miss the other's write (a lost wake-up).
+        Interlocked.MemoryBarrier();
+        uint ev = Volatile.Read(ref Shared->ReqEvent);
+        return now - ev < now - old;
+    }
+
+    /// <summary>RING_PUSH_REQUESTS: publish without asking (for rings that never notify, e.g. netif RX refills
+    /// when the caller batches the notify itself).</summary>
+    public void PushRequests() => Volatile.Write(ref Shared->ReqProd, ReqProdPvt);
+
+    /// <summary>True if the backend published more responses than there are outstanding requests:
+    /// a misbehaving backend. Its responses must not be trusted.</summary>
+    public readonly bool ResponsesOverflowed()
+    {
+        uint prod = Volatile.Read(ref Shared->RspProd);
+        return prod - RspCons > ReqProdPvt - RspCons;
+    }
+
+    /// <summary>RING_HAS_UNCONSUMED_RESPONSES, bounded by the requests outstanding so a bad
+    /// rsp_prod can never make us read slots the backend did not answer.</summary>
+    public readonly uint UnconsumedResponses
+    {
+        get
+        {
+            uint prod = Volatile.Read(ref Shared->RspProd);
+            uint available = prod - RspCons;
+            uint outstanding = ReqProdPvt - RspCons;
+            return available < outstanding ? available : outstanding;
+        }
+    }
+
+    /// <summary>Copies the next response out of shared memory (once) and consumes it.</summary>
+    public bool TryTakeResponse(out TRsp response)
+    {
+        if (UnconsumedResponses == 0)
+        {
+            response = default;
+            return false;
+        }
+        response = *(TRsp*)Slot(RspCons);
+        RspCons++;
+        return true;
+    }
+
+    /// <summary>Copies up to <c>into.Length</c> responses out and consumes them; returns how many.</summary>
+    public int TakeResponses(Span<TRsp> into)
+    {
+        uint n = UnconsumedResponses;
+        if (n > (uint)into.Length)
+        {
+            n = (uint)into.Length;
+        }
+        for (int i = 0; i < (int)n; i++)
+        {
+            into[i] = *(TRsp*)Slot(RspCons);
+            RspCons++;
+        }
+        return (int)n;
+    }
+
+    /// <summary>RING_FINAL_CHECK_FOR_RESPONSES: call before sleeping. If nothing is left, arms
+    /// rsp_event for the next response and looks again; true means "more work, do not sleep".</summary>
+    public bool FinalCheckForResponses()
+    {
+        if (UnconsumedResponses != 0)
+        {
+            return true;
+        }
+        Volatile.Write(ref Shared->RspEvent, RspCons + 1);
+        // mb(): rsp_event must be visible before we re-read rsp_prod (pairs with the backend's push).
+        Interlocked.MemoryBarrier();
+        return UnconsumedResponses != 0;
+    }
+}
