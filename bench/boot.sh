@@ -26,7 +26,7 @@ RAWEXIT="$(build_tool rawexit)"
 csv="$RESULTS/boot.csv"
 json="$RESULTS/boot.json"
 log="$RESULTS/boot.log"
-echo "run,impl,exit_ns,first_stdout_ns,first_instruction_ns,first_console_ns,status" > "$csv"
+echo "run,impl,exit_ns,first_stdout_ns,first_instruction_ns,first_console_ns,domain_run_ns,status" > "$csv"
 : > "$log"
 
 # parse_time_ns REGEX TEXT: the first "<key matching REGEX> ... <number><unit>" in TEXT, in ns.
@@ -40,22 +40,24 @@ parse_time_ns() {
 }
 KEY_INSN='first[ _-]*(guest[ _-]*)?(instruction|insn|entry)'
 KEY_CONS='first[ _-]*(console[ _-]*)?(output|write|print)'
+KEY_RUN='run[ _-]*time'  # the domain's life from first KVM_RUN to its end
 
 # run_one IMPL I -- CMD...: one timed run, appended to the CSV.
 run_one() {
   local impl="$1" i="$2"; shift 3
-  local out line status insn cons
+  local out line status insn cons run
   line="$("$SPAWN" -n 1 -t "$TIMEOUT" -o "$RESULTS/boot-last.out" -- "$@")"
   status="$(field status "$line")"
   { echo "== $impl run $i: $line"; cat "$RESULTS/boot-last.out"; } >> "$log"
   [ "$status" = 0 ] || die "$impl run $i failed (status $status): $(tail -n5 "$RESULTS/boot-last.out")"
-  insn=""; cons=""
+  insn=""; cons=""; run=""
   if [ "$impl" = parakit ]; then
     out="$(cat "$RESULTS/boot-last.out")"
     insn="$(parse_time_ns "$KEY_INSN" "$out")"
     cons="$(parse_time_ns "$KEY_CONS" "$out")"
+    run="$(parse_time_ns "$KEY_RUN" "$out")"
   fi
-  echo "$i,$impl,$(field exit_ns "$line"),$(field first_stdout_ns "$line"),$insn,$cons,$status" >> "$csv"
+  echo "$i,$impl,$(field exit_ns "$line"),$(field first_stdout_ns "$line"),$insn,$cons,$run,$status" >> "$csv"
 }
 
 note "boot: $RUNS runs each of /bin/true, rawexit -n 1, parakit run hello.elf (interleaved)"
@@ -83,6 +85,7 @@ pk_exit="$(summary parakit 3)"
 pk_stdout="$(summary parakit 4)"
 pk_insn="$(summary parakit 5)"
 pk_cons="$(summary parakit 6)"
+pk_run="$(summary parakit 7)"
 
 cat > "$json" <<JSON
 {
@@ -95,6 +98,7 @@ cat > "$json" <<JSON
   "parakit_first_stdout": $(obj "$pk_stdout"),
   "parakit_first_instruction_reported": $(obj "$pk_insn"),
   "parakit_first_console_reported": $(obj "$pk_cons"),
+  "parakit_domain_run_reported": $(obj "$pk_run"),
   "notes": "exit = fork to reaped exit; first_stdout = fork to the first byte on the child's stdout (spawntime); *_reported = parsed from parakit --stats, null when it prints none",
   "commands": ["/bin/true", "out/bench/rawexit -q -n 1", "out/bin/parakit run out/guests/hello.elf --stats"]
 }
@@ -109,5 +113,6 @@ row "parakit run hello.elf: first stdout byte" "$pk_stdout"
 row "parakit run hello.elf: exit" "$pk_exit"
 row "  reported by --stats: first guest instruction" "$pk_insn"
 row "  reported by --stats: first console output" "$pk_cons"
+row "  reported by --stats: domain run time" "$pk_run"
 [ "$pk_insn" != "null null null" ] || echo "  (parakit --stats printed no time to the first guest instruction)"
 printf '  wrote %s and %s\n' "$csv" "$json"

@@ -27,7 +27,7 @@ RAWEXIT="$(build_tool rawexit)"
 csv="$RESULTS/hypercall.csv"
 json="$RESULTS/hypercall.json"
 log="$RESULTS/hypercall.log"
-echo "round,impl,calls,cycles_per_call,ns_per_call,wall_ns,tsc_ghz,exits" > "$csv"
+echo "round,impl,calls,cycles_per_call,ns_per_call,wall_ns,tsc_ghz,exits,dom0_us_per_call" > "$csv"
 : > "$log"
 
 # The cycles-per-call figure nullcall prints, whichever way it is spelled
@@ -39,9 +39,17 @@ parse_cycles_per_call() {
   echo "$v"
 }
 
-# The number of exits (or hypercalls) --stats reports, if it reports one.
+# The number of exits --stats reports ("1000004 exits" or "exits=1000004"), if any.
 parse_exits() {
-  grep -oiE '\bexits?[^0-9a-z]{0,4}[0-9]+' <<<"$1" | grep -oE '[0-9]+$' | head -n1 || true
+  local v
+  v="$(grep -oiE '[0-9]+ exits\b' <<<"$1" | grep -oE '^[0-9]+' | head -n1 || true)"
+  [ -n "$v" ] || v="$(grep -oiE '\bexits[=: ]+[0-9]+' <<<"$1" | grep -oE '[0-9]+$' | head -n1 || true)"
+  echo "$v"
+}
+
+# Domain 0's own time per hypercall, if --stats reports it ("2.10 µs/hypercall in domain 0").
+parse_dom0_us() {
+  grep -oiE '[0-9]+(\.[0-9]+)? *(µs|us)/hypercall' <<<"$1" | grep -oE '^[0-9]+(\.[0-9]+)?' | head -n1 || true
 }
 
 note "hypercall: N=$N ROUNDS=$ROUNDS timeout ${TIMEOUT}s per run"
@@ -53,7 +61,7 @@ for r in $(seq 1 "$ROUNDS"); do
   line="$(grep '^RESULT' <<<"$out")"
   cpc="$(field cycles_per_call "$line")"; tsc_ghz="$(field tsc_ghz "$line")"
   npc="$(field ns_per_rt "$line")"; wall="$(field total_ns "$line")"
-  echo "$r,raw,$N,$cpc,$npc,$wall,$tsc_ghz,$(field exits "$line")" >> "$csv"
+  echo "$r,raw,$N,$cpc,$npc,$wall,$tsc_ghz,$(field exits "$line")," >> "$csv"
   note "round $r raw:     $cpc cycles/call  $npc ns/call (host clock)"
 
   # ParaKit
@@ -69,7 +77,7 @@ for r in $(seq 1 "$ROUNDS"); do
   cpc="$(parse_cycles_per_call "$out")"
   [ -n "$cpc" ] || die "could not find nullcall's cycles per call in its output (see $log)"
   npc="$(awk -v c="$cpc" -v g="$tsc_ghz" 'BEGIN { printf "%.1f", c / g }')"
-  echo "$r,parakit,$N,$cpc,$npc,$((t1 - t0)),$tsc_ghz,$(parse_exits "$out")" >> "$csv"
+  echo "$r,parakit,$N,$cpc,$npc,$((t1 - t0)),$tsc_ghz,$(parse_exits "$out"),$(parse_dom0_us "$out")" >> "$csv"
   note "round $r parakit: $cpc cycles/call  $npc ns/call (guest TSC at $tsc_ghz GHz)"
 done
 
@@ -83,6 +91,10 @@ read -r ratio_med _ _ ratio_min ratio_max _ <<<"$(awk -F, 'NR > 1 { v[$1, $2] = 
 raw_ns="$(awk -v c="$raw_med" -v g="$tsc_ghz" 'BEGIN { printf "%.1f", c / g }')"
 pk_ns="$(awk -v c="$pk_med" -v g="$tsc_ghz" 'BEGIN { printf "%.1f", c / g }')"
 ratio="$(awk -v a="$pk_med" -v b="$raw_med" 'BEGIN { printf "%.4f", a / b }')"
+pk_exits="$(col parakit 8 | tail -n1)"
+pk_dom0="$(col parakit 9 | stats | awk '{ print $1 }')"
+[ -n "$pk_exits" ] || pk_exits=null
+[ "$pk_dom0" != nan ] || pk_dom0=null
 verdict="$(awk -v r="$ratio_med" 'BEGIN { print (r <= 1.10) ? "within" : "over" }')"
 
 cat > "$json" <<JSON
@@ -93,7 +105,7 @@ cat > "$json" <<JSON
   "rounds": $ROUNDS,
   "tsc_ghz": $tsc_ghz,
   "raw": { "cycles_per_call_median": $raw_med, "p10": $raw_p10, "p90": $raw_p90, "ns_per_call_median": $raw_ns },
-  "parakit": { "cycles_per_call_median": $pk_med, "p10": $pk_p10, "p90": $pk_p90, "ns_per_call_median": $pk_ns },
+  "parakit": { "cycles_per_call_median": $pk_med, "p10": $pk_p10, "p90": $pk_p90, "ns_per_call_median": $pk_ns, "exits_last_run": $pk_exits, "dom0_us_per_hypercall_median": $pk_dom0 },
   "ratio_of_medians": $ratio,
   "paired_ratio_median": $ratio_med,
   "paired_ratio_min": $ratio_min,
@@ -111,4 +123,5 @@ printf '  %-8s %12s %10s %10s %12s\n' raw "$raw_med" "$raw_p10" "$raw_p90" "$raw
 printf '  %-8s %12s %10s %10s %12s\n' parakit "$pk_med" "$pk_p10" "$pk_p90" "$pk_ns"
 printf '  ratio ParaKit/raw: %s (paired median %s, range %s-%s); goal <= 1.10: %s\n' \
   "$ratio" "$ratio_med" "$ratio_min" "$ratio_max" "$verdict"
+printf '  parakit --stats: %s exits in the last run; domain 0 handler time %s µs/hypercall\n' "$pk_exits" "$pk_dom0"
 printf '  wrote %s and %s\n' "$csv" "$json"
