@@ -3,5 +3,5 @@ namespace ParaKit.Hypervisor;
 
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Cli.CommandLine.Run(args);
 }

@@ -1,0 +1,99 @@
+// `parakit` command dispatch in the style of Xen's `xl`: one verb, its options, `--help`
+// everywhere. Exit statuses: 0 ok (or the guest's own status for `run`), 1 environment errors,
+// 2 usage errors, 70 guest crash, 124 timeout.
+using ParaKit.Hypervisor.Domains;
+using ParaKit.Hypervisor.Kvm;
+
+namespace ParaKit.Hypervisor.Cli;
+
+public static class ExitCodes
+{
+    public const int Ok = 0, Environment = 1, Usage = 2, Crash = DomainExit.CrashExitCode, Interrupted = 130, Timeout = 124;
+}
+
+/// <summary>A command-line mistake: printed with the usage hint, exit status 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+public static class CommandLine
+{
+    public const string Version = "0.1.0";
+
+    private const string MainHelp = """
+        usage: parakit <command> [options]
+
+        ParaKit domain 0: runs unikernel guests on KVM with Xen-style hypercalls.
+
+        commands:
+          run IMAGE [--memory MiB] [--timeout S] [--stats] [-- CMDLINE]
+                              boot one domain with its console attached
+          create FILE...      boot domains from xl.cfg-style files in one hypervisor
+          demo ring [N]       run the shared-ring demo
+          --version           print the version
+
+        `parakit <command> --help` describes a command.
+        environment: PARAKIT_KVM_DEVICE overrides the KVM device path (default /dev/kvm).
+        """;
+
+    public static int Run(string[] args)
+    {
+        try
+        {
+            if (args.Length == 0)
+            {
+                Console.Error.WriteLine(MainHelp);
+                return ExitCodes.Usage;
+            }
+            return args[0] switch
+            {
+                "--help" or "-h" or "help" => Help(),
+                "--version" or "version" => PrintVersion(),
+                "run" => RunCommand.Execute(args[1..]),
+                "create" => CreateCommand.Execute(args[1..]),
+                "demo" => DemoCommand.Execute(args[1..]),
+                _ => throw new UsageException($"unknown command '{args[0]}' (try parakit --help)"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine("parakit: " + e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (KvmUnavailableException e)
+        {
+            Console.Error.WriteLine("parakit: " + e.Message);
+            return ExitCodes.Environment;
+        }
+        catch (Exception e) when (e is GuestImageException or DomainConfigException or Config.ConfigException or KvmException or InsufficientMemoryException or IOException)
+        {
+            Console.Error.WriteLine("parakit: " + e.Message);
+            return ExitCodes.Environment;
+        }
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine(MainHelp);
+        return ExitCodes.Ok;
+    }
+
+    private static int PrintVersion()
+    {
+        Console.WriteLine($"parakit {Version} (Xen ABI {Hypercalls.CoreHypercalls.VersionMajor}.{Hypercalls.CoreHypercalls.VersionMinor}, .NET {Environment.Version})");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Reads the value after an option, or fails with a usage error.</summary>
+    internal static string OptionValue(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+            throw new UsageException($"option {args[i]} needs a value");
+        return args[++i];
+    }
+
+    internal static int PositiveInt(string option, string value, int max)
+    {
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v <= 0 || v > max)
+            throw new UsageException($"{option} expects a whole number between 1 and {max}, got '{value}'");
+        return v;
+    }
+}

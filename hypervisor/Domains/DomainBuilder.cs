@@ -1,0 +1,118 @@
+// Turns a DomainConfig into a ready-to-run Domain: validates and loads the ELF image, plans
+// memory, creates the KVM VM and vCPU, writes the fixed pages (start_info, shared_info,
+// hypercall page), the GDT and page tables, and sets the boot registers. On any failure
+// everything created so far is released.
+using System.Text;
+using ParaKit.Hypervisor.Consoles;
+using ParaKit.Hypervisor.Hypercalls;
+using ParaKit.Hypervisor.Kvm;
+using ParaKit.Hypervisor.Memory;
+using ParaKit.Hypervisor.Time;
+using ParaKit.Protocols.Boot;
+using ParaKit.Protocols.Events;
+
+namespace ParaKit.Hypervisor.Domains;
+
+/// <summary>The configuration cannot produce a domain (bad memory size, command line too long...).</summary>
+public sealed class DomainConfigException(string message) : Exception(message);
+
+public static class DomainBuilder
+{
+    public const int MaxMemoryMiB = (int)(GuestLayout.MaxMemoryBytes >> 20);
+
+    public static Domain Build(KvmDevice kvm, uint id, DomainConfig config, ElfImage image, IConsoleSink console, HypercallDispatcher hypercalls)
+    {
+        if (config.MemoryMiB < (int)(MemoryLayout.MinMemoryBytes >> 20) || config.MemoryMiB > MaxMemoryMiB)
+            throw new DomainConfigException($"memory must be between {MemoryLayout.MinMemoryBytes >> 20} and {MaxMemoryMiB} MiB (got {config.MemoryMiB})");
+        byte[] cmdline = Encoding.UTF8.GetBytes(config.CommandLine);
+        if (cmdline.Length >= StartInfo.CmdLineCapacity || cmdline.Contains((byte)0))
+            throw new DomainConfigException($"command line must be at most {StartInfo.CmdLineCapacity - 1} bytes without nul characters (got {cmdline.Length})");
+        ulong memoryBytes = (ulong)config.MemoryMiB << 20;
+        var layout = MemoryLayout.Plan(memoryBytes, image.LowAddress, image.HighAddress);
+
+        GuestMemory? memory = null;
+        KvmVm? vm = null;
+        KvmVcpu? vcpu = null;
+        try
+        {
+            memory = GuestMemory.Allocate(memoryBytes, config.Name);
+            memory.SetWritableRanges(layout.WritableRanges());
+            vm = kvm.CreateVm();
+            vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);
+            vcpu = vm.CreateVcpu(0);
+            vcpu.SetCpuid(vm.GetSupportedCpuid(out _));
+            SystemClock.Initialize(vcpu.TscKhz());
+
+            Span<byte> ram = memory.All;
+            image.LoadInto(ram);
+            BootCpuState.WriteGdt(ram);
+            ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes);
+            WriteHypercallPage(memory.Slice(GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
+            WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);
+            InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);
+
+            vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), cr3));
+            vcpu.SetRegs(BootCpuState.Regs(image.Entry, layout.StackTop));
+            return new Domain(id, config, image, layout, vm, memory, vcpu, console, hypercalls);
+        }
+        catch
+        {
+            vcpu?.Dispose();
+            vm?.Dispose();
+            memory?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stub n: mov r10, rcx; mov eax, n; mov r11, doorbell; mov [r11], eax; ret.
+    /// The store misses every memory slot, so KVM exits with KVM_EXIT_MMIO carrying n.</summary>
+    public static void WriteHypercallPage(Span<byte> page)
+    {
+        page.Fill(0xCC); // int3 padding: jumping into the middle of a stub faults
+        for (int n = 0; n < ParaKit.Protocols.Hypercalls.Hypercall.Count; n++)
+        {
+            var s = page.Slice(n * GuestLayout.HypercallStubSize, GuestLayout.HypercallStubSize);
+            int i = 0;
+            s[i++] = 0x49; s[i++] = 0x89; s[i++] = 0xCA;                      // mov r10, rcx
+            s[i++] = 0xB8; BitConverter.TryWriteBytes(s[i..], n); i += 4;      // mov eax, n
+            s[i++] = 0x49; s[i++] = 0xBB;                                      // mov r11, imm64
+            BitConverter.TryWriteBytes(s[i..], GuestLayout.HypercallDoorbell); i += 8;
+            s[i++] = 0x41; s[i++] = 0x89; s[i++] = 0x03;                      // mov [r11], eax
+            s[i++] = 0xC3;                                                     // ret
+        }
+    }
+
+    private static unsafe void WriteStartInfo(ref StartInfo si, uint id, MemoryLayout layout, byte[] cmdline)
+    {
+        si = default;
+        si.Magic = StartInfo.MagicValue;
+        si.Version = StartInfo.CurrentVersion;
+        si.DomId = id;
+        si.MemoryBytes = layout.MemoryBytes;
+        si.SharedInfoAddress = GuestLayout.SharedInfoAddress;
+        si.HypercallPageAddress = GuestLayout.HypercallPageAddress;
+        si.HeapStart = layout.HeapStart;
+        si.HeapEnd = layout.HeapEnd;
+        si.StackTop = layout.StackTop;
+        si.StackBottom = layout.StackBottom;
+        si.ImageStart = layout.ImageStart;
+        si.ImageEnd = layout.ImageEnd;
+        si.TscKhz = SystemClock.TscKhz;
+        si.CmdLineLength = (uint)cmdline.Length;
+        fixed (byte* p = si.CmdLine)
+            cmdline.CopyTo(new Span<byte>(p, StartInfo.CmdLineCapacity));
+    }
+
+    private static void InitSharedInfo(ref SharedInfo si, ulong memoryBytes)
+    {
+        si = default;
+        si.Vcpu0.UpcallMask = 1; // as in Xen: event delivery starts disabled; SCHEDOP_block enables it
+        // Wall clock at system time 0.
+        var bootTime = DateTimeOffset.UtcNow - TimeSpan.FromTicks((long)(SystemClock.Now() / 100));
+        long ns = bootTime.ToUnixTimeMilliseconds() * 1_000_000 + bootTime.Ticks % TimeSpan.TicksPerMillisecond * 100;
+        si.WcSec = (uint)(ns / 1_000_000_000);
+        si.WcSecHi = (uint)((ulong)(ns / 1_000_000_000) >> 32);
+        si.WcNsec = (uint)(ns % 1_000_000_000);
+        si.ArchMaxPfn = memoryBytes / GuestLayout.PageSize;
+    }
+}

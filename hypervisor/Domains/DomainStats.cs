@@ -1,0 +1,105 @@
+// Per-domain counters: exits by KVM reason, hypercalls by number (sched_op by sub-op), blocks
+// and wake-ups, and time spent in domain 0 handling hypercalls. Written only by the domain's
+// vCPU thread; readers see a slightly stale but consistent-enough view.
+using System.Text;
+using ParaKit.Hypervisor.Kvm;
+using ParaKit.Protocols.Hypercalls;
+
+namespace ParaKit.Hypervisor.Domains;
+
+public sealed class DomainStats
+{
+    public readonly long[] ExitsByReason = new long[64];
+    public readonly long[] HypercallsByNumber = new long[Hypercall.Count];
+    public readonly long[] SchedOps = new long[5];
+    public long SchedExit;
+    public long Kicks;
+    public long Blocks;
+    public long TimerFires;
+    public long ConsoleBytes;
+    /// <summary>Stopwatch ticks spent inside hypercall handlers (blocking excluded).</summary>
+    public long HypercallTicks;
+    /// <summary>Stopwatch ticks from the first KVM_RUN to the end.</summary>
+    public long StartTimestamp, EndTimestamp;
+
+    public long TotalExits => ExitsByReason.Sum();
+    public long TotalHypercalls => HypercallsByNumber.Sum();
+
+    public TimeSpan RunTime => StartTimestamp == 0 ? TimeSpan.Zero
+        : System.Diagnostics.Stopwatch.GetElapsedTime(StartTimestamp, EndTimestamp != 0 ? EndTimestamp : System.Diagnostics.Stopwatch.GetTimestamp());
+
+    public static string HypercallName(int nr) => nr switch
+    {
+        Hypercall.MemoryOp => "memory_op",
+        Hypercall.Multicall => "multicall",
+        Hypercall.SetTimerOp => "set_timer_op",
+        Hypercall.XenVersion => "xen_version",
+        Hypercall.ConsoleIo => "console_io",
+        Hypercall.GrantTableOp => "grant_table_op",
+        Hypercall.VcpuOp => "vcpu_op",
+        Hypercall.SchedOp => "sched_op",
+        Hypercall.EventChannelOp => "event_channel_op",
+        Hypercall.HvmOp => "hvm_op",
+        _ => $"hypercall_{nr}",
+    };
+
+    private static readonly string[] SchedOpNames = ["yield", "block", "shutdown", "poll", "remote_shutdown"];
+
+    /// <summary>A multi-line summary (the `--stats` output).</summary>
+    public string Format(string indent = "  ")
+    {
+        var sb = new StringBuilder();
+        var time = RunTime;
+        long exits = TotalExits, hcalls = TotalHypercalls;
+        sb.Append(indent).Append($"run time {time.TotalMilliseconds:F1} ms, {exits} exits, {hcalls} hypercalls");
+        if (hcalls > 0)
+            sb.Append($", {HypercallTicks * 1e6 / System.Diagnostics.Stopwatch.Frequency / hcalls:F2} µs/hypercall in domain 0");
+        sb.AppendLine();
+        sb.Append(indent).Append("exits:");
+        for (int i = 0; i < ExitsByReason.Length; i++)
+        {
+            if (ExitsByReason[i] != 0)
+                sb.Append($" {ExitName(i)}={ExitsByReason[i]}");
+        }
+        if (Kicks != 0)
+            sb.Append($" (kicks={Kicks})");
+        sb.AppendLine();
+        sb.Append(indent).Append("hypercalls:");
+        for (int i = 0; i < HypercallsByNumber.Length; i++)
+        {
+            if (HypercallsByNumber[i] == 0)
+                continue;
+            sb.Append($" {HypercallName(i)}={HypercallsByNumber[i]}");
+            if (i == Hypercall.SchedOp)
+            {
+                var parts = new List<string>();
+                for (int s = 0; s < SchedOps.Length; s++)
+                {
+                    if (SchedOps[s] != 0)
+                        parts.Add($"{SchedOpNames[s]}={SchedOps[s]}");
+                }
+                if (SchedExit != 0)
+                    parts.Add($"exit={SchedExit}");
+                sb.Append('(').Append(string.Join(',', parts)).Append(')');
+            }
+        }
+        sb.AppendLine();
+        sb.Append(indent).Append($"blocks={Blocks} timer_fires={TimerFires} console_bytes={ConsoleBytes}");
+        return sb.ToString();
+    }
+
+    public static string ExitName(int reason) => (KvmExitReason)reason switch
+    {
+        KvmExitReason.Mmio => "mmio",
+        KvmExitReason.Io => "io",
+        KvmExitReason.Intr => "intr",
+        KvmExitReason.Shutdown => "shutdown",
+        KvmExitReason.InternalError => "internal_error",
+        KvmExitReason.FailEntry => "fail_entry",
+        KvmExitReason.Hlt => "hlt",
+        KvmExitReason.Exception => "exception",
+        KvmExitReason.Debug => "debug",
+        KvmExitReason.SystemEvent => "system_event",
+        _ => $"exit_{reason}",
+    };
+}

@@ -1,0 +1,252 @@
+// A small ELF64 reader for guest images: checks that a file is a static x86-64 executable,
+// lists its PT_LOAD segments, and keeps the symbol table so crash reports can name the
+// function a guest died in. Images are untrusted input: every offset and size is bounded
+// before use and problems come back as a GuestImageException with a readable message.
+using System.Buffers.Binary;
+using System.Text;
+
+namespace ParaKit.Hypervisor.Domains;
+
+/// <summary>The file is not a guest image ParaKit can boot.</summary>
+public sealed class GuestImageException(string message) : Exception(message);
+
+/// <summary>One PT_LOAD program header.</summary>
+public readonly record struct ElfSegment(ulong VirtualAddress, ulong PhysicalAddress, ulong FileOffset, ulong FileSize, ulong MemorySize, uint Flags)
+{
+    public const uint Execute = 1, Write = 2, Read = 4;
+    public ulong End => VirtualAddress + MemorySize;
+    public bool IsExecutable => (Flags & Execute) != 0;
+    public bool IsWritable => (Flags & Write) != 0;
+}
+
+/// <summary>One function or object symbol.</summary>
+public readonly record struct ElfSymbol(string Name, ulong Address, ulong Size, bool IsFunction);
+
+public sealed class ElfImage
+{
+    private const int ElfHeaderSize = 64, ProgramHeaderSize = 56, SectionHeaderSize = 64;
+    private const ushort EtExec = 2, EmX86_64 = 62;
+    private const uint PtLoad = 1, PtDynamic = 2, PtInterp = 3;
+    private const uint ShtSymtab = 2;
+    private const byte SttObject = 1, SttFunc = 2;
+
+    private readonly byte[] _file;
+    private readonly ElfSymbol[] _symbols; // sorted by address
+
+    public ulong Entry { get; }
+    public IReadOnlyList<ElfSegment> Segments { get; }
+    public IReadOnlyList<ElfSymbol> Symbols => _symbols;
+    /// <summary>Lowest and one-past-highest loaded address (bss included).</summary>
+    public ulong LowAddress { get; }
+    public ulong HighAddress { get; }
+    public int FileSize => _file.Length;
+
+    private ElfImage(byte[] file, ulong entry, ElfSegment[] segments, ElfSymbol[] symbols)
+    {
+        _file = file;
+        Entry = entry;
+        Segments = segments;
+        _symbols = symbols;
+        LowAddress = segments.Min(s => s.VirtualAddress);
+        HighAddress = segments.Max(s => s.End);
+    }
+
+    public static ElfImage Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GuestImageException($"{path}: {e.Message}");
+        }
+        try
+        {
+            return Parse(bytes);
+        }
+        catch (GuestImageException e)
+        {
+            throw new GuestImageException($"{path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Parses an image. <paramref name="minAddress"/>/<paramref name="maxAddress"/>
+    /// bound where segments may load (guest RAM minus the fixed low pages).</summary>
+    public static ElfImage Parse(byte[] file, ulong minAddress = ParaKit.Protocols.Boot.GuestLayout.ImageBase, ulong maxAddress = ParaKit.Protocols.Boot.GuestLayout.MaxMemoryBytes)
+    {
+        ReadOnlySpan<byte> f = file;
+        if (f.Length < 4 || f[0] != 0x7F || f[1] != (byte)'E' || f[2] != (byte)'L' || f[3] != (byte)'F')
+            throw new GuestImageException("not an ELF file (bad magic)");
+        if (f.Length < ElfHeaderSize)
+            throw new GuestImageException("truncated ELF header");
+        if (f[4] != 2)
+            throw new GuestImageException("not a 64-bit ELF file (ELFCLASS64 required)");
+        if (f[5] != 1)
+            throw new GuestImageException("not a little-endian ELF file");
+        if (f[6] != 1)
+            throw new GuestImageException($"unsupported ELF version {f[6]}");
+        ushort type = U16(f, 16), machine = U16(f, 18);
+        if (machine != EmX86_64)
+            throw new GuestImageException($"not an x86-64 image (e_machine {machine}, expected {EmX86_64})");
+        if (type != EtExec)
+            throw new GuestImageException(type == 3
+                ? "position-independent executable (ET_DYN): link the guest static with -no-pie at 0x100000"
+                : $"not an executable (e_type {type}, expected ET_EXEC)");
+        ulong entry = U64(f, 24), phoff = U64(f, 32), shoff = U64(f, 40);
+        ushort phentsize = U16(f, 54), phnum = U16(f, 56), shentsize = U16(f, 58), shnum = U16(f, 60);
+        if (phnum == 0)
+            throw new GuestImageException("no program headers");
+        if (phentsize != ProgramHeaderSize)
+            throw new GuestImageException($"unexpected program header size {phentsize}");
+        if (!Fits(phoff, (ulong)phnum * ProgramHeaderSize, (ulong)f.Length))
+            throw new GuestImageException("program headers lie outside the file");
+
+        var segments = new List<ElfSegment>();
+        for (int i = 0; i < phnum; i++)
+        {
+            int o = (int)phoff + i * ProgramHeaderSize;
+            uint ptype = U32(f, o);
+            if (ptype == PtInterp || ptype == PtDynamic)
+                throw new GuestImageException("dynamically linked image: guests must be static (no PT_INTERP/PT_DYNAMIC)");
+            if (ptype != PtLoad)
+                continue;
+            var seg = new ElfSegment(U64(f, o + 16), U64(f, o + 24), U64(f, o + 8), U64(f, o + 32), U64(f, o + 40), U32(f, o + 4));
+            if (seg.MemorySize == 0)
+                continue;
+            if (seg.FileSize > seg.MemorySize)
+                throw new GuestImageException($"segment {i}: file size 0x{seg.FileSize:x} exceeds memory size 0x{seg.MemorySize:x}");
+            if (!Fits(seg.FileOffset, seg.FileSize, (ulong)f.Length))
+                throw new GuestImageException($"segment {i}: data lies outside the file");
+            if (seg.VirtualAddress != seg.PhysicalAddress)
+                throw new GuestImageException($"segment {i}: virtual 0x{seg.VirtualAddress:x} != physical 0x{seg.PhysicalAddress:x} (guests are identity-mapped)");
+            if (seg.VirtualAddress < minAddress || !Fits(seg.VirtualAddress, seg.MemorySize, maxAddress))
+                throw new GuestImageException($"segment {i} [0x{seg.VirtualAddress:x}, 0x{seg.VirtualAddress + seg.MemorySize:x}) is outside the allowed range [0x{minAddress:x}, 0x{maxAddress:x}); link at 0x{ParaKit.Protocols.Boot.GuestLayout.ImageBase:x}");
+            foreach (var other in segments)
+            {
+                if (seg.VirtualAddress < other.End && other.VirtualAddress < seg.End)
+                    throw new GuestImageException($"segment {i} overlaps another segment");
+            }
+            segments.Add(seg);
+        }
+        if (segments.Count == 0)
+            throw new GuestImageException("no loadable (PT_LOAD) segments");
+        if (!segments.Any(s => s.IsExecutable && entry >= s.VirtualAddress && entry < s.End))
+            throw new GuestImageException($"entry point 0x{entry:x} is not inside an executable segment");
+
+        var symbols = ReadSymbols(f, shoff, shentsize, shnum);
+        return new ElfImage(file, entry, segments.ToArray(), symbols);
+    }
+
+    /// <summary>Function and object symbols, sorted. A missing or malformed table gives none:
+    /// symbols only improve crash reports, so they never stop a boot.</summary>
+    private static ElfSymbol[] ReadSymbols(ReadOnlySpan<byte> f, ulong shoff, ushort shentsize, ushort shnum)
+    {
+        if (shoff == 0 || shnum == 0 || shentsize != SectionHeaderSize || !Fits(shoff, (ulong)shnum * SectionHeaderSize, (ulong)f.Length))
+            return [];
+        var result = new List<ElfSymbol>();
+        for (int i = 0; i < shnum; i++)
+        {
+            int sh = (int)shoff + i * SectionHeaderSize;
+            if (U32(f, sh + 4) != ShtSymtab)
+                continue;
+            ulong off = U64(f, sh + 24), size = U64(f, sh + 32), entsize = U64(f, sh + 56);
+            uint link = U32(f, sh + 40);
+            if (entsize != 24 || !Fits(off, size, (ulong)f.Length) || link >= shnum)
+                continue;
+            int strSh = (int)shoff + (int)link * SectionHeaderSize;
+            ulong strOff = U64(f, strSh + 24), strSize = U64(f, strSh + 32);
+            if (!Fits(strOff, strSize, (ulong)f.Length))
+                continue;
+            var strtab = f.Slice((int)strOff, (int)strSize);
+            for (ulong s = 0; s + 24 <= size; s += 24)
+            {
+                int o = (int)(off + s);
+                uint name = U32(f, o);
+                byte info = f[o + 4];
+                ushort shndx = U16(f, o + 6);
+                ulong value = U64(f, o + 8), symSize = U64(f, o + 16);
+                byte stt = (byte)(info & 0xF);
+                if ((stt != SttFunc && stt != SttObject && stt != 0) || shndx == 0 || value == 0 || name >= strtab.Length)
+                    continue;
+                var rest = strtab[(int)name..];
+                int nul = rest.IndexOf((byte)0);
+                if (nul <= 0)
+                    continue;
+                string n = Encoding.UTF8.GetString(rest[..nul]);
+                if (stt == 0 && (n.StartsWith('$') || n.StartsWith(".L", StringComparison.Ordinal)))
+                    continue;
+                result.Add(new ElfSymbol(n, value, symSize, stt == SttFunc));
+            }
+        }
+        result.Sort((a, b) => a.Address != b.Address ? a.Address.CompareTo(b.Address) : b.Size.CompareTo(a.Size));
+        return result.ToArray();
+    }
+
+    /// <summary>The symbol containing <paramref name="address"/>, or the nearest one below it
+    /// inside the same loaded segment; null when nothing fits.</summary>
+    public ElfSymbol? FindSymbol(ulong address)
+    {
+        int lo = 0, hi = _symbols.Length - 1, best = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_symbols[mid].Address <= address) { best = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        // Prefer a sized symbol that really contains the address (walk back over neighbours at lower addresses).
+        for (int i = best; i >= 0 && i > best - 64; i--)
+        {
+            var s = _symbols[i];
+            if (s.Size > 0 && address - s.Address < s.Size)
+                return s;
+        }
+        if (best < 0)
+            return null;
+        var nearest = _symbols[best];
+        foreach (var seg in Segments)
+        {
+            if (address >= seg.VirtualAddress && address < seg.End)
+                return nearest.Address >= seg.VirtualAddress ? nearest : null;
+        }
+        return null;
+    }
+
+    /// <summary>"Symbol+0x12" (or "Symbol" at offset 0), or null when unknown.</summary>
+    public string? Symbolize(ulong address)
+    {
+        if (FindSymbol(address) is not { } s)
+            return null;
+        ulong off = address - s.Address;
+        return off == 0 ? s.Name : $"{s.Name}+0x{off:x}";
+    }
+
+    public ulong? SymbolAddress(string name)
+    {
+        foreach (var s in _symbols)
+        {
+            if (s.Name == name)
+                return s.Address;
+        }
+        return null;
+    }
+
+    /// <summary>Copies every segment into guest memory at its address and zeroes the bss tails.</summary>
+    public void LoadInto(Span<byte> ram)
+    {
+        foreach (var s in Segments)
+        {
+            if (!Fits(s.VirtualAddress, s.MemorySize, (ulong)ram.Length))
+                throw new GuestImageException($"segment at 0x{s.VirtualAddress:x} (+0x{s.MemorySize:x}) does not fit in guest memory of {ram.Length >> 20} MiB");
+            var dest = ram.Slice((int)s.VirtualAddress, (int)s.MemorySize);
+            _file.AsSpan((int)s.FileOffset, (int)s.FileSize).CopyTo(dest);
+            dest[(int)s.FileSize..].Clear();
+        }
+    }
+
+    private static bool Fits(ulong offset, ulong length, ulong limit) => offset <= limit && length <= limit - offset;
+    private static ushort U16(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt16LittleEndian(f[o..]);
+    private static uint U32(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt32LittleEndian(f[o..]);
+    private static ulong U64(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt64LittleEndian(f[o..]);
+}

@@ -1,0 +1,61 @@
+// Domain 0's host object: the open KVM device, the hypercall table and the domains this
+// process hosts. The CLI and the benchmarks drive domains through it:
+//   using var hv = Hypervisor.Open();
+//   var d = hv.CreateDomain(new DomainConfig { Name = "a", Kernel = "out/guests/hello.elf" }, sink);
+//   d.Start(); d.WaitForExit(timeout); hv.DestroyDomain(d);
+using ParaKit.Hypervisor.Consoles;
+using ParaKit.Hypervisor.Hypercalls;
+using ParaKit.Hypervisor.Kvm;
+
+namespace ParaKit.Hypervisor.Domains;
+
+public sealed class Hypervisor : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly List<Domain> _domains = [];
+    private uint _nextId = 1;
+
+    public KvmDevice Kvm { get; }
+    public HypercallDispatcher Hypercalls { get; } = HypercallDispatcher.CreateCore();
+
+    private Hypervisor(KvmDevice kvm) => Kvm = kvm;
+
+    /// <summary>Opens /dev/kvm (or PARAKIT_KVM_DEVICE). Throws KvmUnavailableException.</summary>
+    public static Hypervisor Open() => new(KvmDevice.Open());
+    public static Hypervisor Open(string devicePath) => new(KvmDevice.Open(devicePath));
+
+    public IReadOnlyList<Domain> Domains
+    {
+        get { lock (_lock) return _domains.ToArray(); }
+    }
+
+    /// <summary>Builds a domain (not started). Loads the kernel named in the config.</summary>
+    public Domain CreateDomain(DomainConfig config, IConsoleSink? console = null) =>
+        CreateDomain(config, ElfImage.Load(config.Kernel), console);
+
+    /// <summary>Builds a domain from an already parsed image (density benchmarks parse once).</summary>
+    public Domain CreateDomain(DomainConfig config, ElfImage image, IConsoleSink? console = null)
+    {
+        uint id;
+        lock (_lock)
+            id = _nextId++;
+        var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
+        lock (_lock)
+            _domains.Add(domain);
+        return domain;
+    }
+
+    public void DestroyDomain(Domain domain)
+    {
+        domain.Destroy();
+        lock (_lock)
+            _domains.Remove(domain);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in Domains)
+            DestroyDomain(d);
+        Kvm.Dispose();
+    }
+}

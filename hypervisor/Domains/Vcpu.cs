@@ -1,0 +1,303 @@
+// A domain's virtual CPU: its KVM vCPU, the thread that runs it, and the scheduling state the
+// sched_op and set_timer_op hypercalls act on (block, poll, one-shot timer). The run loop
+// decodes every exit: an MMIO write of 4 bytes to the doorbell is a hypercall; everything else
+// ends the domain with a crash report. Domain 0 interrupts a running vCPU by setting
+// immediate_exit and sending it a signal (the "kick"), the usual KVM pattern.
+using System.Diagnostics;
+using ParaKit.Hypervisor.Hypercalls;
+using ParaKit.Hypervisor.Kvm;
+using ParaKit.Hypervisor.Native;
+using ParaKit.Hypervisor.Time;
+using ParaKit.Protocols.Boot;
+using ParaKit.Protocols.Events;
+
+namespace ParaKit.Hypervisor.Domains;
+
+public sealed unsafe class Vcpu : IDisposable
+{
+    private readonly Domain _domain;
+    private readonly KvmVcpu _kvm;
+    private readonly Waker _waker;
+    private readonly Lock _threadLock = new();
+    private Thread? _thread;
+    private nuint _pthread;
+    private bool _inLoop;
+
+    private volatile bool _pauseRequested;
+    private volatile bool _stopRequested;
+    private ulong _timerDeadline; // system time in ns; 0 = no timer
+    private bool _timerPending;
+
+    /// <summary>Host TSC minus guest TSC is assumed 0 (true under kvm_pvm, which lets the guest read the host TSC).</summary>
+    internal ulong GuestTscOffset { get; set; }
+
+    internal Vcpu(Domain domain, KvmVcpu kvm)
+    {
+        _domain = domain;
+        _kvm = kvm;
+        _waker = new Waker();
+    }
+
+    internal KvmVcpu Kvm => _kvm;
+    public bool IsRunning => _thread is { IsAlive: true };
+
+    /// <summary>Called when the one-shot timer fires (VIRQ_TIMER delivery hooks in here).</summary>
+    public Action<Domain>? TimerFired { get; set; }
+
+    internal void Start()
+    {
+        NativeCode.EnsureKickHandler();
+        _kvm.Run->KvmValidRegs = KvmSync.Regs;
+        var t = new Thread(ThreadMain) { Name = $"vcpu {_domain.Name}", IsBackground = true };
+        _thread = t;
+        t.Start();
+    }
+
+    /// <summary>Wakes the vCPU if it is blocked (an event became pending).</summary>
+    public void Wake() => _waker.Signal();
+
+    internal void RequestPause(bool pause)
+    {
+        _pauseRequested = pause;
+        if (pause)
+            Kick();
+        else
+            _waker.Signal();
+    }
+
+    internal void RequestStop()
+    {
+        _stopRequested = true;
+        Kick();
+    }
+
+    internal bool Join(TimeSpan timeout) => _thread?.Join(timeout) ?? true;
+
+    /// <summary>Forces the vCPU thread out of KVM_RUN (or out of a block) so it looks at its requests.</summary>
+    private void Kick()
+    {
+        _waker.Signal();
+        lock (_threadLock)
+        {
+            if (!_inLoop)
+                return;
+            _kvm.Run->ImmediateExit = 1;
+            Libc.PthreadKill(_pthread, NativeCode.KickSignal);
+        }
+    }
+
+    private void ThreadMain()
+    {
+        lock (_threadLock)
+        {
+            _pthread = Libc.PthreadSelf();
+            _inLoop = true;
+        }
+        var stats = _domain.Stats;
+        stats.StartTimestamp = Stopwatch.GetTimestamp();
+        try
+        {
+            RunLoop();
+        }
+        catch (Exception e)
+        {
+            // A bug in domain 0 must end this domain, not the whole hypervisor.
+            _domain.RequestCrash("internal hypervisor error: " + e.Message);
+        }
+        finally
+        {
+            lock (_threadLock)
+                _inLoop = false;
+            stats.EndTimestamp = Stopwatch.GetTimestamp();
+            _domain.OnVcpuStopped();
+        }
+    }
+
+    private void RunLoop()
+    {
+        KvmRun* run = _kvm.Run;
+        var stats = _domain.Stats;
+        var dispatcher = _domain.Hypercalls;
+        while (true)
+        {
+            if (_stopRequested || _domain.PendingExit is not null)
+                return;
+            if (_pauseRequested && !WaitWhilePaused())
+                return;
+
+            int err = _kvm.Enter();
+            if (err != 0)
+            {
+                if (err == Libc.EINTR || err == Libc.EAGAIN)
+                {
+                    run->ImmediateExit = 0;
+                    stats.Kicks++;
+                    continue;
+                }
+                _domain.RequestCrash("KVM_RUN failed: " + Libc.StrError(err));
+                return;
+            }
+
+            uint reason = run->ExitReason;
+            stats.ExitsByReason[reason < 64 ? reason : 0]++;
+            switch ((KvmExitReason)reason)
+            {
+                case KvmExitReason.Mmio:
+                    if (run->MmioIsWrite != 0 && run->MmioPhysAddr == GuestLayout.HypercallDoorbell && run->MmioLen == 4)
+                    {
+                        long t0 = Stopwatch.GetTimestamp();
+                        KvmRegs* r = &run->SyncRegs;
+                        var args = new HypercallArgs(r->Rdi, r->Rsi, r->Rdx, r->R10, r->R8);
+                        long result = dispatcher.Dispatch(_domain, (int)(uint)run->MmioData, args);
+                        r->Rax = (ulong)result;
+                        run->KvmDirtyRegs = KvmSync.Regs;
+                        stats.HypercallTicks += Stopwatch.GetTimestamp() - t0 - _blockedTicks;
+                        _blockedTicks = 0;
+                        continue;
+                    }
+                    _domain.RequestCrash(run->MmioIsWrite != 0
+                        ? $"unexpected MMIO write of {run->MmioLen} bytes to 0x{run->MmioPhysAddr:x} (not guest RAM)"
+                        : $"MMIO read of {run->MmioLen} bytes from 0x{run->MmioPhysAddr:x} (not guest RAM)");
+                    return;
+                case KvmExitReason.Intr:
+                    continue;
+                case KvmExitReason.Shutdown:
+                    _domain.RequestCrash("triple fault (KVM_EXIT_SHUTDOWN): the guest faulted and has no way to handle exceptions");
+                    return;
+                case KvmExitReason.InternalError:
+                    _domain.RequestCrash($"KVM internal error, suberror {run->InternalSuberror} ({InternalErrorName(run->InternalSuberror)})");
+                    return;
+                case KvmExitReason.FailEntry:
+                    _domain.RequestCrash($"VM entry failed, hardware reason 0x{run->FailEntryReason:x}");
+                    return;
+                case KvmExitReason.Io:
+                    _domain.RequestCrash($"port I/O to 0x{run->IoPort:x} (guests must use hypercalls)");
+                    return;
+                case KvmExitReason.Hlt:
+                    _domain.RequestCrash("hlt executed (guests must use SCHEDOP_block)");
+                    return;
+                default:
+                    _domain.RequestCrash($"unexpected exit {DomainStats.ExitName((int)reason)} ({reason})");
+                    return;
+            }
+        }
+    }
+
+    private long _blockedTicks;
+
+    private static string InternalErrorName(uint sub) => sub switch
+    {
+        1 => "emulation failure",
+        2 => "simultaneous exceptions",
+        3 => "delivery event",
+        4 => "unexpected exit reason",
+        _ => "unknown",
+    };
+
+    /// <summary>Parks the vCPU thread while paused. Returns false when it should stop instead.</summary>
+    private bool WaitWhilePaused()
+    {
+        _domain.SetState(DomainState.Paused);
+        while (_pauseRequested && !_stopRequested)
+            _waker.Wait(ulong.MaxValue);
+        if (_stopRequested)
+            return false;
+        _domain.SetState(DomainState.Running);
+        return true;
+    }
+
+    /// <summary>set_timer_op: a one-shot deadline in system time (0 cancels).</summary>
+    internal void SetTimer(ulong deadline)
+    {
+        _timerDeadline = deadline;
+        _timerPending = false;
+    }
+
+    /// <summary>True once the timer deadline has passed; fires it exactly once.</summary>
+    private bool CheckTimer(ulong now)
+    {
+        if (_timerPending)
+            return true;
+        if (_timerDeadline != 0 && now >= _timerDeadline)
+        {
+            _timerDeadline = 0;
+            _timerPending = true;
+            _domain.Stats.TimerFires++;
+            TimerFired?.Invoke(_domain);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>SCHEDOP_block: enables event delivery and sleeps until an unmasked event is
+    /// pending or the timer fires (or domain 0 needs the thread).</summary>
+    internal void Block()
+    {
+        _domain.Stats.Blocks++;
+        ref SharedInfo si = ref _domain.SharedInfo;
+        Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
+        WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
+        _timerPending = false;
+    }
+
+    /// <summary>SCHEDOP_poll: sleeps until one of <paramref name="ports"/> is pending, the
+    /// timer fires, or the absolute <paramref name="timeout"/> passes.</summary>
+    internal long Poll(uint[] ports, ulong timeout)
+    {
+        WaitFor(() =>
+        {
+            ref SharedInfo si = ref _domain.SharedInfo;
+            foreach (uint p in ports)
+            {
+                if ((Volatile.Read(ref si.EvtchnPending[(int)(p >> 6)]) & (1UL << (int)(p & 63))) != 0)
+                    return true;
+            }
+            return false;
+        }, timeout);
+        _timerPending = false;
+        return 0;
+    }
+
+    private void WaitFor(Func<bool> condition, ulong timeout)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        while (!_stopRequested && _domain.PendingExit is null)
+        {
+            if (_pauseRequested)
+            {
+                if (!WaitWhilePaused())
+                    break;
+                continue;
+            }
+            if (condition())
+                break;
+            ulong now = SystemClock.Now();
+            if (CheckTimer(now) || (timeout != 0 && now >= timeout))
+                break;
+            ulong deadline = _timerDeadline;
+            if (timeout != 0 && (deadline == 0 || timeout < deadline))
+                deadline = timeout;
+            _waker.Wait(deadline == 0 ? ulong.MaxValue : deadline - now);
+        }
+        _domain.RefreshTime();
+        _blockedTicks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    internal static bool EventsPending(ref SharedInfo si)
+    {
+        if (Volatile.Read(ref si.Vcpu0.UpcallPending) != 0)
+            return true;
+        for (int w = 0; w < SharedInfo.EventChannelWords; w++)
+        {
+            if ((Volatile.Read(ref si.EvtchnPending[w]) & ~Volatile.Read(ref si.EvtchnMask[w])) != 0)
+                return true;
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _kvm.Dispose();
+        _waker.Dispose();
+    }
+}

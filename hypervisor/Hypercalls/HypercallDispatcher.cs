@@ -1,0 +1,47 @@
+// The hypercall table: Xen's numbers mapped to handlers. Core hypercalls are registered here;
+// later modules (event channels, grant tables, XenStore) add theirs with Register before
+// domains start. Every handler validates what the guest passes and returns a negative errno
+// instead of throwing.
+using ParaKit.Hypervisor.Domains;
+using ParaKit.Protocols.Hypercalls;
+
+namespace ParaKit.Hypervisor.Hypercalls;
+
+/// <summary>Arguments of one hypercall (Xen x86-64: rdi, rsi, rdx, r10, r8).</summary>
+public readonly record struct HypercallArgs(ulong A1, ulong A2, ulong A3, ulong A4, ulong A5);
+
+public delegate long HypercallHandler(Domain domain, in HypercallArgs args);
+
+public sealed class HypercallDispatcher
+{
+    private readonly HypercallHandler?[] _handlers = new HypercallHandler?[Hypercall.Count];
+
+    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op.</summary>
+    public static HypercallDispatcher CreateCore()
+    {
+        var d = new HypercallDispatcher();
+        d.Register(Hypercall.ConsoleIo, CoreHypercalls.ConsoleIo);
+        d.Register(Hypercall.XenVersion, CoreHypercalls.XenVersion);
+        d.Register(Hypercall.SetTimerOp, CoreHypercalls.SetTimerOp);
+        d.Register(Hypercall.SchedOp, CoreHypercalls.SchedOp);
+        return d;
+    }
+
+    public void Register(int number, HypercallHandler handler)
+    {
+        if ((uint)number >= Hypercall.Count)
+            throw new ArgumentOutOfRangeException(nameof(number));
+        _handlers[number] = handler;
+    }
+
+    public bool IsRegistered(int number) => (uint)number < Hypercall.Count && _handlers[number] is not null;
+
+    /// <summary>Runs hypercall <paramref name="number"/>; unknown numbers give -ENOSYS.</summary>
+    public long Dispatch(Domain domain, int number, in HypercallArgs args)
+    {
+        if ((uint)number >= Hypercall.Count || _handlers[number] is not { } h)
+            return Errno.ENOSYS;
+        domain.Stats.HypercallsByNumber[number]++;
+        return h(domain, args);
+    }
+}

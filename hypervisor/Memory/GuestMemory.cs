@@ -1,0 +1,122 @@
+// A domain's RAM: a memfd mapped into domain 0 (so backends and the console read and write it
+// directly) and handed to KVM as guest-physical [0, Size). Every access on behalf of a guest
+// goes through the Try* methods, which check the range against the guest's access rules and
+// never overflow: a bad guest pointer becomes -EFAULT, not a host crash.
+using ParaKit.Hypervisor.Native;
+using ParaKit.Protocols.Boot;
+
+namespace ParaKit.Hypervisor.Memory;
+
+public sealed unsafe class GuestMemory : IDisposable
+{
+    private nint _base;
+    private int _fd;
+
+    public ulong Size { get; }
+    /// <summary>The memfd backing RAM (other VMs or processes may map the same pages).</summary>
+    public int Fd => _fd;
+    internal nint HostAddress => _base != 0 ? _base : throw new ObjectDisposedException(nameof(GuestMemory));
+
+    /// <summary>Guest-writable ranges, set by the domain builder. Pages outside them (start_info,
+    /// the hypercall page, page tables, the guard page) may only be read by hypercalls.</summary>
+    private (ulong Start, ulong End)[] _writable = [];
+
+    private GuestMemory(int fd, nint baseAddress, ulong size)
+    {
+        _fd = fd;
+        _base = baseAddress;
+        Size = size;
+    }
+
+    public static GuestMemory Allocate(ulong size, string name)
+    {
+        if (size == 0 || size % GuestLayout.PageSize != 0 || size > GuestLayout.MaxMemoryBytes)
+            throw new ArgumentOutOfRangeException(nameof(size), $"guest memory must be a non-zero multiple of 4 KiB up to {GuestLayout.MaxMemoryBytes >> 20} MiB");
+        int fd = Libc.MemfdCreate("parakit:" + name, Libc.MFD_CLOEXEC);
+        if (fd < 0)
+            throw new InsufficientMemoryException("memfd_create failed: " + Libc.StrError(Libc.LastErrno));
+        if (Libc.Ftruncate(fd, (long)size) != 0)
+        {
+            int e = Libc.LastErrno;
+            Libc.Close(fd);
+            throw new InsufficientMemoryException($"cannot size guest memory to {size >> 20} MiB: {Libc.StrError(e)}");
+        }
+        nint p = Libc.Mmap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+        if (p == Libc.MapFailed)
+        {
+            int e = Libc.LastErrno;
+            Libc.Close(fd);
+            throw new InsufficientMemoryException($"cannot map {size >> 20} MiB of guest memory: {Libc.StrError(e)}");
+        }
+        return new GuestMemory(fd, p, size);
+    }
+
+    internal void SetWritableRanges((ulong Start, ulong End)[] ranges) => _writable = ranges;
+
+    /// <summary>All of RAM, for the domain builder (not for guest-supplied addresses).</summary>
+    public Span<byte> All => new((void*)HostAddress, checked((int)Math.Min(Size, int.MaxValue)));
+
+    /// <summary>Host span over [address, address+length) for the builder; throws when out of range.</summary>
+    public Span<byte> Slice(ulong address, int length)
+    {
+        if (!InRam(address, (ulong)length))
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+{length} is outside guest RAM");
+        return new Span<byte>((byte*)HostAddress + address, length);
+    }
+
+    public ref T RefAt<T>(ulong address) where T : unmanaged
+    {
+        if (!InRam(address, (ulong)sizeof(T)))
+            throw new ArgumentOutOfRangeException(nameof(address));
+        return ref *(T*)((byte*)HostAddress + address);
+    }
+
+    private bool InRam(ulong address, ulong length) => address <= Size && length <= Size - address;
+
+    /// <summary>A guest pointer the guest may read: inside RAM and not in page 0.</summary>
+    public bool TryGetReadable(ulong address, ulong length, out ReadOnlySpan<byte> span)
+    {
+        span = default;
+        if (length > int.MaxValue || address < GuestLayout.PageSize || !InRam(address, length))
+            return false;
+        span = new ReadOnlySpan<byte>((byte*)HostAddress + address, (int)length);
+        return true;
+    }
+
+    /// <summary>A guest pointer the guest may write: entirely inside one writable range.</summary>
+    public bool TryGetWritable(ulong address, ulong length, out Span<byte> span)
+    {
+        span = default;
+        if (length > int.MaxValue || !InRam(address, length))
+            return false;
+        foreach (var (start, end) in _writable)
+        {
+            if (address >= start && address <= end && length <= end - address)
+            {
+                span = new Span<byte>((byte*)HostAddress + address, (int)length);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Copies a struct out of guest memory once (so the guest cannot change it under us).</summary>
+    public bool TryRead<T>(ulong address, out T value) where T : unmanaged
+    {
+        value = default;
+        if (!TryGetReadable(address, (ulong)sizeof(T), out var span))
+            return false;
+        value = System.Runtime.InteropServices.MemoryMarshal.Read<T>(span);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        nint p = Interlocked.Exchange(ref _base, 0);
+        if (p != 0)
+            Libc.Munmap(p, (nuint)Size);
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+            Libc.Close(fd);
+    }
+}

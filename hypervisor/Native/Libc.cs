@@ -1,0 +1,101 @@
+// The few libc calls domain 0 needs (files, memory mappings, memfd, eventfd, threads, signals),
+// bound with source-generated interop so the NativeAOT build stays reflection-free.
+using System.Runtime.InteropServices;
+
+namespace ParaKit.Hypervisor.Native;
+
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    public const int O_RDWR = 2;
+    public const int O_CLOEXEC = 0x80000;
+    public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+    public const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+    public const uint MFD_CLOEXEC = 1;
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    public const short POLLIN = 1;
+    public const int EINTR = 4, EAGAIN = 11, ENOENT = 2, EACCES = 13, EPERM = 1, ENOMEM = 12;
+    public static readonly nint MapFailed = -1;
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    // ioctl is variadic in C; on x86-64 an integer third argument is passed exactly like a
+    // fixed one, so a fixed three-argument binding is correct.
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, nint arg);
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint addr, nuint length);
+
+    [LibraryImport(Lib, EntryPoint = "mprotect", SetLastError = true)]
+    public static partial int Mprotect(nint addr, nuint length, int prot);
+
+    [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int Eventfd(uint initval, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buf, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buf, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "ppoll", SetLastError = true)]
+    public static partial int Ppoll(PollFd* fds, nuint nfds, Timespec* timeout, void* sigmask);
+
+    [LibraryImport(Lib, EntryPoint = "pthread_self")]
+    public static partial nuint PthreadSelf();
+
+    [LibraryImport(Lib, EntryPoint = "pthread_kill")]
+    public static partial int PthreadKill(nuint thread, int sig);
+
+    [LibraryImport(Lib, EntryPoint = "sigaction", SetLastError = true)]
+    public static partial int Sigaction(int sig, SigAction* act, SigAction* oldact);
+
+    [LibraryImport(Lib, EntryPoint = "strerror")]
+    private static partial nint StrErrorNative(int errnum);
+
+    public static string StrError(int errno) => Marshal.PtrToStringUTF8(StrErrorNative(errno)) ?? $"errno {errno}";
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+}
+
+/// <summary>struct pollfd.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short Revents;
+}
+
+/// <summary>struct timespec.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Timespec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}
+
+/// <summary>glibc's struct sigaction on x86-64 (152 bytes); glibc adds the restorer itself.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 152)]
+internal unsafe struct SigAction
+{
+    [FieldOffset(0)] public nint Handler;
+    [FieldOffset(8)] public fixed ulong Mask[16];
+    [FieldOffset(136)] public int Flags;
+    [FieldOffset(144)] public nint Restorer;
+}
