@@ -1,0 +1,47 @@
+// The `parakit demo ring` engine: a frontend and a backend thread over one ring page must move
+// every request and batch their notifications.
+using ParaKit.Hypervisor.Demo;
+
+namespace ParaKit.Tests.Protocols;
+
+public class RingDemoTests
+{
+    [TestCase(1)]
+    [TestCase(32)]
+    [TestCase(256)]
+    public void Demo_moves_every_request_with_batched_notifications(int batch)
+    {
+        const int Requests = 300_000;
+        var r = RingDemo.Transfer(Requests, batch);
+        TestContext.Out.WriteLine($"batch {batch}: {r.RequestNotifies} request notifies, {r.ResponseNotifies} response notifies, {r.Elapsed.TotalMilliseconds:F1} ms");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Failure, Is.Null);
+            Assert.That(r.Ok, Is.True);
+            Assert.That(r.Responses, Is.EqualTo(Requests));
+            Assert.That(r.Errors, Is.EqualTo(0));
+            Assert.That(r.RequestNotifies, Is.LessThanOrEqualTo(r.BackendSleeps + 1), "a notify only for a sleeping (armed) backend");
+            Assert.That(r.ResponseNotifies, Is.LessThanOrEqualTo(r.FrontendSleeps + 1));
+        });
+    }
+
+    [Test]
+    public void Run_prints_a_report_and_succeeds()
+    {
+        var saved = Console.Out;
+        var text = new StringWriter();
+        Console.SetOut(text);
+        int code;
+        try
+        {
+            code = RingDemo.Run(50_000);
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(text.ToString(), Does.Contain("requests moved").And.Contain("requests per notify").And.Contain("50,000"));
+        Assert.That(RingDemo.Run(0), Is.EqualTo(2));
+    }
+}
