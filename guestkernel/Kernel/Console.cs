@@ -1,0 +1,115 @@
+// Console output over console_io. Output is buffered per line (each console_io is a VM exit,
+// so one exit per line instead of one per Write) and flushed on newline, when the buffer is
+// full, and before shutdown or a panic.
+namespace ParaKit.Kernel;
+
+public static unsafe class Console
+{
+    private const int Capacity = 512;
+    // Static byte buffer outside the GC heap: usable before the runtime is initialized.
+    // Only reached through `fixed`, which csc does not count as a read.
+#pragma warning disable CS0169
+    private static LineBuffer s_buffer;
+#pragma warning restore CS0169
+    private static int s_used;
+
+    private struct LineBuffer
+    {
+        public fixed byte Bytes[Capacity];
+    }
+
+    /// <summary>Bytes written to the console since boot.</summary>
+    public static ulong BytesWritten;
+
+    public static void Flush()
+    {
+        if (s_used == 0)
+            return;
+        fixed (byte* p = s_buffer.Bytes)
+            Hypervisor.ConsoleWrite(p, s_used);
+        BytesWritten += (ulong)s_used;
+        s_used = 0;
+    }
+
+    public static void WriteByte(byte b)
+    {
+        if (s_used == Capacity)
+            Flush();
+        fixed (byte* p = s_buffer.Bytes)
+            p[s_used++] = b;
+        if (b == (byte)'\n')
+            Flush();
+    }
+
+    public static void Write(byte* bytes, int length)
+    {
+        for (int i = 0; i < length; i++)
+            WriteByte(bytes[i]);
+    }
+
+    public static void Write(System.ReadOnlySpan<byte> bytes)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+            WriteByte(bytes[i]);
+    }
+
+    /// <summary>Writes a string as UTF-8.</summary>
+    public static void Write(string? text)
+    {
+        if (text == null)
+            return;
+        for (int i = 0; i < text.Length; i++)
+        {
+            uint c = text[i];
+            if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.Length && text[i + 1] >= 0xDC00 && text[i + 1] <= 0xDFFF)
+            {
+                c = 0x10000 + ((c - 0xD800) << 10) + (uint)(text[++i] - 0xDC00);
+            }
+            if (c < 0x80)
+            {
+                WriteByte((byte)c);
+            }
+            else if (c < 0x800)
+            {
+                WriteByte((byte)(0xC0 | (c >> 6)));
+                WriteByte((byte)(0x80 | (c & 0x3F)));
+            }
+            else if (c < 0x10000)
+            {
+                WriteByte((byte)(0xE0 | (c >> 12)));
+                WriteByte((byte)(0x80 | ((c >> 6) & 0x3F)));
+                WriteByte((byte)(0x80 | (c & 0x3F)));
+            }
+            else
+            {
+                WriteByte((byte)(0xF0 | (c >> 18)));
+                WriteByte((byte)(0x80 | ((c >> 12) & 0x3F)));
+                WriteByte((byte)(0x80 | ((c >> 6) & 0x3F)));
+                WriteByte((byte)(0x80 | (c & 0x3F)));
+            }
+        }
+    }
+
+    public static void Write(char c) => WriteByte(c < 0x80 ? (byte)c : (byte)'?');
+    public static void Write(long value) => Format.Decimal(value, new ConsoleSink());
+    public static void Write(ulong value) => Format.Decimal(value, new ConsoleSink());
+    public static void Write(int value) => Write((long)value);
+    public static void Write(uint value) => Write((ulong)value);
+
+    /// <summary>Writes 0x-prefixed lowercase hex, at least <paramref name="minDigits"/> digits.</summary>
+    public static void WriteHex(ulong value, int minDigits = 1) => Format.Hex(value, minDigits, new ConsoleSink());
+
+    public static void WriteLine() => WriteByte((byte)'\n');
+
+    public static void WriteLine(string? text)
+    {
+        Write(text);
+        WriteByte((byte)'\n');
+    }
+
+    /// <summary>Writes into the console buffer; lets Format target the console without allocating.</summary>
+    public struct ConsoleSink : ICharSink
+    {
+        public void Put(char c) => WriteByte((byte)c);
+    }
+}

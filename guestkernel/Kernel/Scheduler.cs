@@ -1,0 +1,57 @@
+// Giving the vCPU back: yield, block until an event or the timer, sleep, and shutting down.
+using ParaKit.Protocols.Hypercalls;
+
+namespace ParaKit.Kernel;
+
+public static unsafe class Scheduler
+{
+    /// <summary>SCHEDOP_yield: let other domains run; returns at once if none want to.</summary>
+    public static long Yield() => Hypervisor.SchedOp(SchedOp.Yield, 0);
+
+    /// <summary>SCHEDOP_block: sleep until an unmasked event channel is pending or the timer fires.</summary>
+    public static long Block() => Hypervisor.SchedOp(SchedOp.Block, 0);
+
+    /// <summary>Arms the one-shot timer at an absolute system time in ns (0 cancels).</summary>
+    public static long SetTimer(ulong deadlineNs) => Hypervisor.SetTimer(deadlineNs);
+
+    /// <summary>Blocks for at least <paramref name="ns"/> nanoseconds (timer + block; wakes early
+    /// for events are absorbed by re-blocking until the deadline).</summary>
+    public static void Sleep(ulong ns)
+    {
+        ulong deadline = Clock.NowNs() + ns;
+        while (true)
+        {
+            ulong now = Clock.NowNs();
+            if (now >= deadline)
+                break;
+            SetTimer(deadline);
+            Block();
+        }
+    }
+
+    /// <summary>Powers the domain off with an exit status (what `parakit run` exits with).</summary>
+    public static void Exit(int status)
+    {
+        Console.Flush();
+        Hypervisor.SchedOp(ParaKitSchedOp.Exit, (ulong)(uint)status);
+        Crash();
+    }
+
+    /// <summary>SCHEDOP_shutdown with a Xen reason (poweroff, reboot, crash...).</summary>
+    public static void Shutdown(ShutdownReason reason)
+    {
+        Console.Flush();
+        SchedShutdown request;
+        request.Reason = (uint)reason;
+        Hypervisor.SchedOp(SchedOp.Shutdown, (ulong)&request);
+    }
+
+    /// <summary>Ends the domain as crashed (reason crash); never returns.</summary>
+    public static void Crash()
+    {
+        Shutdown(ShutdownReason.Crash);
+        // The hypervisor did not stop us: fault on purpose (page 0 is unmapped).
+        *(int*)0 = 0;
+        while (true) { }
+    }
+}
