@@ -4,7 +4,10 @@
 # Timed by out/bench/spawntime (bench/kvm-baseline/spawntime.c), which also notes when the
 # child first writes to stdout: for hello that is the guest's first console output as the host
 # sees it. If `parakit run --stats` prints its own timestamps (time to the first guest
-# instruction, to the first console output), they are parsed and reported too.
+# instruction, to the first console output), they are parsed and reported too: either as
+# CLOCK_MONOTONIC stamps ("first_instruction_mono_ns=T", "first_console_mono_ns=T",
+# "main_mono_ns=T": .NET's Stopwatch.GetTimestamp() on Linux), which are exact against
+# spawntime's fork time, or as durations ("first guest instruction 1.2 ms").
 # Baselines in the same run, interleaved with the ParaKit runs so they share the noise:
 #   /bin/true             the cost of starting and reaping any process
 #   rawexit -n 1          a minimal C VMM: create a VM like ours, run to one hypercall, exit
@@ -26,7 +29,7 @@ RAWEXIT="$(build_tool rawexit)"
 csv="$RESULTS/boot.csv"
 json="$RESULTS/boot.json"
 log="$RESULTS/boot.log"
-echo "run,impl,exit_ns,first_stdout_ns,first_instruction_ns,first_console_ns,domain_run_ns,status" > "$csv"
+echo "run,impl,exit_ns,first_stdout_ns,first_instruction_ns,first_console_ns,domain_run_ns,main_ns,status" > "$csv"
 : > "$log"
 
 # parse_time_ns REGEX TEXT: the first "<key matching REGEX> ... <number><unit>" in TEXT, in ns.
@@ -42,22 +45,33 @@ KEY_INSN='first[ _-]*(guest[ _-]*)?(instruction|insn|entry)'
 KEY_CONS='first[ _-]*(console[ _-]*)?(output|write|print)'
 KEY_RUN='run[ _-]*time'  # the domain's life from first KVM_RUN to its end
 
+# mono_since KEY TEXT START: "KEY_mono_ns=T" in TEXT as ns since START (CLOCK_MONOTONIC).
+mono_since() {
+  local t
+  t="$({ grep -oE "\\b$1_mono_ns=[0-9]+" <<<"$2" || true; } | head -n1 | cut -d= -f2)"
+  [ -z "$t" ] || echo $(( t - $3 ))
+}
+
 # run_one IMPL I -- CMD...: one timed run, appended to the CSV.
 run_one() {
   local impl="$1" i="$2"; shift 3
-  local out line status insn cons run
+  local out line status insn cons run main start
   line="$("$SPAWN" -n 1 -t "$TIMEOUT" -o "$RESULTS/boot-last.out" -- "$@")"
   status="$(field status "$line")"
   { echo "== $impl run $i: $line"; cat "$RESULTS/boot-last.out"; } >> "$log"
   [ "$status" = 0 ] || die "$impl run $i failed (status $status): $(tail -n5 "$RESULTS/boot-last.out")"
-  insn=""; cons=""; run=""
+  insn=""; cons=""; run=""; main=""
   if [ "$impl" = parakit ]; then
     out="$(cat "$RESULTS/boot-last.out")"
-    insn="$(parse_time_ns "$KEY_INSN" "$out")"
-    cons="$(parse_time_ns "$KEY_CONS" "$out")"
+    start="$(field start_mono_ns "$line")"
+    insn="$(mono_since first_instruction "$out" "$start")"
+    [ -n "$insn" ] || insn="$(parse_time_ns "$KEY_INSN" "$out")"
+    cons="$(mono_since first_console "$out" "$start")"
+    [ -n "$cons" ] || cons="$(parse_time_ns "$KEY_CONS" "$out")"
+    main="$(mono_since main "$out" "$start")"
     run="$(parse_time_ns "$KEY_RUN" "$out")"
   fi
-  echo "$i,$impl,$(field exit_ns "$line"),$(field first_stdout_ns "$line"),$insn,$cons,$run,$status" >> "$csv"
+  echo "$i,$impl,$(field exit_ns "$line"),$(field first_stdout_ns "$line"),$insn,$cons,$run,$main,$status" >> "$csv"
 }
 
 note "boot: $RUNS runs each of /bin/true, rawexit -n 1, parakit run hello.elf (interleaved)"
@@ -86,6 +100,7 @@ pk_stdout="$(summary parakit 4)"
 pk_insn="$(summary parakit 5)"
 pk_cons="$(summary parakit 6)"
 pk_run="$(summary parakit 7)"
+pk_main="$(summary parakit 8)"
 
 cat > "$json" <<JSON
 {
@@ -99,6 +114,7 @@ cat > "$json" <<JSON
   "parakit_first_instruction_reported": $(obj "$pk_insn"),
   "parakit_first_console_reported": $(obj "$pk_cons"),
   "parakit_domain_run_reported": $(obj "$pk_run"),
+  "parakit_main_reported": $(obj "$pk_main"),
   "notes": "exit = fork to reaped exit; first_stdout = fork to the first byte on the child's stdout (spawntime); *_reported = parsed from parakit --stats, null when it prints none",
   "commands": ["/bin/true", "out/bench/rawexit -q -n 1", "out/bin/parakit run out/guests/hello.elf --stats"]
 }
@@ -111,6 +127,7 @@ row "/bin/true: exit" "$true_exit"
 row "rawexit -n 1 (C VMM, one hypercall): exit" "$raw_exit"
 row "parakit run hello.elf: first stdout byte" "$pk_stdout"
 row "parakit run hello.elf: exit" "$pk_exit"
+row "  reported by --stats: Main entered" "$pk_main"
 row "  reported by --stats: first guest instruction" "$pk_insn"
 row "  reported by --stats: first console output" "$pk_cons"
 row "  reported by --stats: domain run time" "$pk_run"

@@ -9,9 +9,11 @@
  * run headed by "=== run I", so the script can parse lines such as --stats from it.
  *
  * Usage: spawntime [-n RUNS] [-t TIMEOUT_S] [-o OUTFILE] -- COMMAND [ARGS...]
- * Prints one line per run: "RUN i=I exit_ns=N first_stdout_ns=N status=S"
+ * Prints one line per run: "RUN i=I exit_ns=N first_stdout_ns=N status=S start_mono_ns=T"
  * (first_stdout_ns=-1 when nothing was written; status is the exit status, 128+signal when
- * killed, or "timeout" when killed after TIMEOUT_S).
+ * killed, or "timeout" when killed after TIMEOUT_S; start_mono_ns is CLOCK_MONOTONIC just
+ * before fork, so timestamps the child prints from the same clock, such as .NET's
+ * Stopwatch.GetTimestamp() on Linux, convert to times since fork).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -128,12 +130,12 @@ int main(int argc, char **argv)
                 close(fds[k].fd);
         fprintf(out, "\n");
         if (timed_out)
-            printf("RUN i=%d exit_ns=%lld first_stdout_ns=%lld status=timeout\n", i,
-                   (long long)done, (long long)first);
+            printf("RUN i=%d exit_ns=%lld first_stdout_ns=%lld status=timeout start_mono_ns=%lld\n",
+                   i, (long long)done, (long long)first, (long long)t0);
         else
-            printf("RUN i=%d exit_ns=%lld first_stdout_ns=%lld status=%d\n", i, (long long)done,
-                   (long long)first,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            printf("RUN i=%d exit_ns=%lld first_stdout_ns=%lld status=%d start_mono_ns=%lld\n", i,
+                   (long long)done, (long long)first,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), (long long)t0);
     }
     fclose(out);
     return 0;
