@@ -105,27 +105,29 @@ public unsafe struct FrontRing<TReq, TRsp>
         return now - ev < now - old;
     }
 
-    /// <summary>RING_PUSH_REQUESTS: publish without asking (for rings that never notify, e.g. netif RX refills
-    /// when the caller batches the notify itself).</summary>
+    /// <summary>RING_PUSH_REQUESTS: publish without checking req_event (netif.h: refilling the RX
+    /// ring never needs a notification).</summary>
     public void PushRequests() => Volatile.Write(ref Shared->ReqProd, ReqProdPvt);
 
-    /// <summary>True if the backend published more responses than there are outstanding requests:
+    /// <summary>True if the backend published more responses than there are published requests:
     /// a misbehaving backend. Its responses must not be trusted.</summary>
     public readonly bool ResponsesOverflowed()
     {
         uint prod = Volatile.Read(ref Shared->RspProd);
-        return prod - RspCons > ReqProdPvt - RspCons;
+        return prod - RspCons > Shared->ReqProd - RspCons;
     }
 
-    /// <summary>RING_HAS_UNCONSUMED_RESPONSES, bounded by the requests outstanding so a bad
-    /// rsp_prod can never make us read slots the backend did not answer.</summary>
+    /// <summary>RING_HAS_UNCONSUMED_RESPONSES, bounded by the published requests outstanding, so a
+    /// bad rsp_prod can never make us read slots the backend could not have answered (including
+    /// requests we wrote but have not published yet).</summary>
     public readonly uint UnconsumedResponses
     {
         get
         {
             uint prod = Volatile.Read(ref Shared->RspProd);
             uint available = prod - RspCons;
-            uint outstanding = ReqProdPvt - RspCons;
+            // req_prod is ours: a plain read sees our own last publish.
+            uint outstanding = Shared->ReqProd - RspCons;
             return available < outstanding ? available : outstanding;
         }
     }

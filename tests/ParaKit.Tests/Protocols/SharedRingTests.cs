@@ -69,6 +69,10 @@ public unsafe class SharedRingTests
             Assert.That(front.ResponsesOverflowed(), Is.True);
             Assert.That(front.UnconsumedResponses, Is.EqualTo(2u));
         });
+        front.TryPushRequest(default); // written but not published: no response can answer it yet
+        Assert.That(front.UnconsumedResponses, Is.EqualTo(2u));
+        Assert.That(front.TakeResponses(new NetifTxResponse[8]), Is.EqualTo(2));
+        Assert.That(front.TryTakeResponse(out _), Is.False);
     }
 
     [Test]
