@@ -67,6 +67,18 @@ internal unsafe struct MethodTable
         return (DispatchMap*)ReadRelative(OptionalField(mt, 2));
     }
 
+    /// <summary>First generic argument of an instantiated generic type (e.g. T of Nullable&lt;T&gt;).</summary>
+    public static MethodTable* GenericArgument0(MethodTable* mt)
+    {
+        // [type manager][writable data][dispatch map?][finalizer?][sealed slots?][generic definition][generic composition]
+        int field = 2;
+        if (mt->HasDispatchMap) field++;
+        if (mt->HasFinalizer) field++;
+        if (mt->HasSealedVirtuals) field++;
+        field++;
+        return (MethodTable*)ReadRelative(OptionalField(mt, field));
+    }
+
     /// <summary>Code address of sealed virtual slot <paramref name="index"/> (slots past NumVtableSlots).</summary>
     public static nint GetSealedVirtualSlot(MethodTable* mt, int index)
     {

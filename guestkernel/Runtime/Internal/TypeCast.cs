@@ -160,21 +160,40 @@ internal static unsafe class TypeCast
     }
 
     // Size of a value type's data inside its box (BaseSize counts the object header and MT).
-    internal static uint ValueSize(MethodTable* mt) => mt->BaseSize - (uint)(2 * sizeof(nint));
+    internal static uint ValueSize(MethodTable* mt)
+    {
+        uint primitive = PrimitiveSize(mt);
+        return primitive != 0 ? primitive : mt->BaseSize - (uint)(2 * sizeof(nint));
+    }
+
+    // Exact size of primitive (and enum) values; 0 for other types.
+    internal static uint PrimitiveSize(MethodTable* mt)
+    {
+        switch (mt->ElementType)
+        {
+            case ElementType.Boolean: case ElementType.SByte: case ElementType.Byte: return 1;
+            case ElementType.Char: case ElementType.Int16: case ElementType.UInt16: return 2;
+            case ElementType.Int32: case ElementType.UInt32: case ElementType.Single: return 4;
+            case ElementType.Int64: case ElementType.UInt64: case ElementType.IntPtr: case ElementType.UIntPtr: case ElementType.Double: return 8;
+            default: return 0;
+        }
+    }
 }
 
 /// <summary>Boxing and unboxing helpers ILC calls by name.</summary>
 internal static unsafe class RuntimeExports
 {
-    // Where Nullable<T> keeps its value: after the bool, aligned like T.
+    // Where Nullable<T> keeps its value: after the bool, aligned like T. Exact for primitives
+    // and enums; structs are assumed 8-byte aligned (Nullable of a small struct is not supported).
     private static uint NullableValueOffset(MethodTable* nullable)
     {
-        uint size = TypeCast.ValueSize(nullable->RelatedType);
-        uint alignment = 8;
-        while (alignment > 1 && (size & (alignment - 1)) != 0)
-            alignment >>= 1;
-        return alignment;
+        uint size = TypeCast.PrimitiveSize(NullableType(nullable));
+        return size != 0 ? size : 8;
     }
+
+    // Nullable<T>'s T: ILC stores the single generic argument as the generic composition, the
+    // relative pointer after the generic definition (see MethodTable's optional fields).
+    private static MethodTable* NullableType(MethodTable* nullable) => MethodTable.GenericArgument0(nullable);
 
     [RuntimeExport("RhBox")]
     internal static object? RhBox(MethodTable* type, ref byte data)
@@ -184,8 +203,9 @@ internal static unsafe class RuntimeExports
         {
             if (*source == 0)
                 return null;
+            MethodTable* valueType = NullableType(type);
             source += NullableValueOffset(type);
-            type = type->RelatedType;
+            type = valueType;
         }
         object box = Allocator.NewObject(type);
         byte* target = *(byte**)Unsafe.AsPointer(ref box) + sizeof(nint);
@@ -215,7 +235,7 @@ internal static unsafe class RuntimeExports
     {
         byte* target = (byte*)Unsafe.AsPointer(ref data);
         uint offset = NullableValueOffset(type);
-        MethodTable* valueType = type->RelatedType;
+        MethodTable* valueType = NullableType(type);
         if (obj == null)
         {
             Buffer.Memset(target, 0, offset + TypeCast.ValueSize(valueType));

@@ -90,6 +90,61 @@ RhpPInvokeReturn:
 RhpGcPoll:
         ret
 
+# Interface dispatch (see Internal/InterfaceDispatch.cs): r11 = call-site cell, rdi = this.
+# Probe the (MethodTable, cell) -> target cache; on a miss resolve in C# with every argument
+# register saved, then jump to the target as if it had been called directly.
+        .globl RhpInitialDynamicInterfaceDispatch
+RhpInitialDynamicInterfaceDispatch:
+        mov     r10, [rdi]                  # this->MethodTable (null this faults: a crash)
+        mov     rax, r10
+        xor     rax, r11
+        shr     rax, 4
+        and     eax, 4095
+        shl     eax, 5                      # 32-byte entries; the image sits below 2 GiB,
+        cmp     r10, [rax + ParaKitDispatchCacheTable]       # so the table address fits
+        jne     3f                                           # in a 32-bit displacement
+        cmp     r11, [rax + ParaKitDispatchCacheTable + 8]
+        jne     3f
+        jmp     [rax + ParaKitDispatchCacheTable + 16]
+3:      push    rdi
+        push    rsi
+        push    rdx
+        push    rcx
+        push    r8
+        push    r9
+        sub     rsp, 136
+        movdqu  [rsp + 0], xmm0
+        movdqu  [rsp + 16], xmm1
+        movdqu  [rsp + 32], xmm2
+        movdqu  [rsp + 48], xmm3
+        movdqu  [rsp + 64], xmm4
+        movdqu  [rsp + 80], xmm5
+        movdqu  [rsp + 96], xmm6
+        movdqu  [rsp + 112], xmm7
+        mov     rsi, r11
+        call    ParaKitResolveInterfaceDispatch
+        movdqu  xmm0, [rsp + 0]
+        movdqu  xmm1, [rsp + 16]
+        movdqu  xmm2, [rsp + 32]
+        movdqu  xmm3, [rsp + 48]
+        movdqu  xmm4, [rsp + 64]
+        movdqu  xmm5, [rsp + 80]
+        movdqu  xmm6, [rsp + 96]
+        movdqu  xmm7, [rsp + 112]
+        add     rsp, 136
+        pop     r9
+        pop     r8
+        pop     rcx
+        pop     rdx
+        pop     rsi
+        pop     rdi
+        jmp     rax
+
+        .globl ParaKitDispatchCache
+ParaKitDispatchCache:
+        lea     rax, [rip + ParaKitDispatchCacheTable]
+        ret
+
 # memset/memcpy/memmove with the C signatures ILC's code expects (rax = destination).
         .globl memset
 memset:
@@ -131,5 +186,10 @@ RhpTrapThreads:
         .globl __security_cookie
 __security_cookie:
         .quad 0x2B992DDFA232A5C3
+
+        .bss
+        .balign 64
+ParaKitDispatchCacheTable:
+        .zero   4096 * 32
 
         .section .note.GNU-stack,"",@progbits

@@ -27,6 +27,8 @@ public unsafe class Object
 
     public static bool ReferenceEquals(object? a, object? b) => a == b;
 
+    public Type GetType() => new RuntimeType(m_pMethodTable);
+
     internal MethodTable* GetMethodTable() => m_pMethodTable;
 }
 

@@ -5,55 +5,74 @@ using System.Runtime.CompilerServices;
 
 namespace System;
 
-public readonly struct Boolean
+public readonly struct Boolean : IEquatable<bool>
 {
     private readonly bool m_value;
+    public bool Equals(bool other) => m_value == other;
+    public override int GetHashCode() => m_value ? 1 : 0;
     public override string ToString() => m_value ? "True" : "False";
 }
 
-public readonly struct Char
+public readonly struct Char : IEquatable<char>, IComparable<char>
 {
     private readonly char m_value;
+    public bool Equals(char other) => m_value == other;
+    public int CompareTo(char other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+    public override int GetHashCode() => m_value;
     public override string ToString() => string.FromChar(m_value);
     public static bool IsDigit(char c) => c >= '0' && c <= '9';
     public static bool IsWhiteSpace(char c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-public readonly struct SByte
+public readonly struct SByte : IEquatable<sbyte>, IComparable<sbyte>
 {
     private readonly sbyte m_value;
+    public bool Equals(sbyte other) => m_value == other;
+    public int CompareTo(sbyte other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+    public override int GetHashCode() => m_value;
     public const sbyte MaxValue = 127;
     public const sbyte MinValue = -128;
     public override string ToString() => Number.Format(m_value);
 }
 
-public readonly struct Byte
+public readonly struct Byte : IEquatable<byte>, IComparable<byte>
 {
     private readonly byte m_value;
+    public bool Equals(byte other) => m_value == other;
+    public int CompareTo(byte other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+    public override int GetHashCode() => m_value;
     public const byte MaxValue = 255;
     public const byte MinValue = 0;
     public override string ToString() => Number.Format(m_value);
 }
 
-public readonly struct Int16
+public readonly struct Int16 : IEquatable<short>, IComparable<short>
 {
     private readonly short m_value;
+    public bool Equals(short other) => m_value == other;
+    public int CompareTo(short other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+    public override int GetHashCode() => m_value;
     public const short MaxValue = 32767;
     public const short MinValue = -32768;
     public override string ToString() => Number.Format(m_value);
 }
 
-public readonly struct UInt16
+public readonly struct UInt16 : IEquatable<ushort>, IComparable<ushort>
 {
     private readonly ushort m_value;
+    public bool Equals(ushort other) => m_value == other;
+    public int CompareTo(ushort other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+    public override int GetHashCode() => m_value;
     public const ushort MaxValue = 65535;
     public const ushort MinValue = 0;
     public override string ToString() => Number.Format(m_value);
 }
 
-public readonly struct Int32
+public readonly struct Int32 : IEquatable<int>, IComparable<int>
 {
     private readonly int m_value;
+    public bool Equals(int other) => m_value == other;
+    public int CompareTo(int other) => m_value < other ? -1 : m_value > other ? 1 : 0;
     public const int MaxValue = 0x7FFFFFFF;
     public const int MinValue = unchecked((int)0x80000000);
     public override string ToString() => Number.Format(m_value);
@@ -61,18 +80,22 @@ public readonly struct Int32
     public override bool Equals(object? obj) => obj is int other && other == m_value;
 }
 
-public readonly struct UInt32
+public readonly struct UInt32 : IEquatable<uint>, IComparable<uint>
 {
     private readonly uint m_value;
+    public bool Equals(uint other) => m_value == other;
+    public int CompareTo(uint other) => m_value < other ? -1 : m_value > other ? 1 : 0;
     public const uint MaxValue = 0xFFFFFFFF;
     public const uint MinValue = 0;
     public override string ToString() => Number.Format(m_value);
     public override int GetHashCode() => (int)m_value;
 }
 
-public readonly struct Int64
+public readonly struct Int64 : IEquatable<long>, IComparable<long>
 {
     private readonly long m_value;
+    public bool Equals(long other) => m_value == other;
+    public int CompareTo(long other) => m_value < other ? -1 : m_value > other ? 1 : 0;
     public const long MaxValue = 0x7FFFFFFFFFFFFFFF;
     public const long MinValue = unchecked((long)0x8000000000000000);
     public override string ToString() => Number.Format(m_value);
@@ -88,9 +111,11 @@ public readonly struct Int64
     }
 }
 
-public readonly struct UInt64
+public readonly struct UInt64 : IEquatable<ulong>, IComparable<ulong>
 {
     private readonly ulong m_value;
+    public bool Equals(ulong other) => m_value == other;
+    public int CompareTo(ulong other) => m_value < other ? -1 : m_value > other ? 1 : 0;
     public const ulong MaxValue = 0xFFFFFFFFFFFFFFFF;
     public const ulong MinValue = 0;
     public override string ToString() => Number.Format(m_value);

@@ -6,7 +6,7 @@ using System.Runtime.CompilerServices;
 
 namespace System;
 
-public sealed unsafe class String
+public sealed unsafe class String : IEquatable<string>, IComparable<string>
 {
     // ILC and the JIT read these by name/offset: keep them first and in this order.
     private readonly int _stringLength;
@@ -32,6 +32,24 @@ public sealed unsafe class String
     public ref readonly char GetPinnableReference() => ref _firstChar;
 
     internal ref char FirstChar => ref _firstChar;
+
+    public CharEnumerator GetEnumerator() => new CharEnumerator(this);
+
+    /// <summary>foreach over a string's chars without allocating.</summary>
+    public struct CharEnumerator
+    {
+        private readonly string _text;
+        private int _index;
+
+        internal CharEnumerator(string text)
+        {
+            _text = text;
+            _index = -1;
+        }
+
+        public bool MoveNext() => ++_index < _text.Length;
+        public char Current => _text[_index];
+    }
 
     internal static string FastAllocateString(int length)
     {
@@ -253,4 +271,19 @@ public sealed unsafe class String
     }
 
     public override string ToString() => this;
+
+    /// <summary>Ordinal comparison (UTF-16 code units).</summary>
+    public int CompareTo(string? other)
+    {
+        if (other is null)
+            return 1;
+        int n = _stringLength < other._stringLength ? _stringLength : other._stringLength;
+        for (int i = 0; i < n; i++)
+        {
+            int d = this[i] - other[i];
+            if (d != 0)
+                return d;
+        }
+        return _stringLength - other._stringLength;
+    }
 }

@@ -1,0 +1,183 @@
+// Allocation, strings, formatting, arrays, spans, boxing and casts.
+using System;
+using Internal.Runtime;
+using ParaKit.Kernel;
+
+public static partial class FeaturesApp
+{
+    private sealed class Node
+    {
+        public int Value;
+        public Node? Next;
+    }
+
+    private static unsafe void Allocation()
+    {
+        HeapStatistics before = Allocator.Statistics;
+        Node head = new Node { Value = 1 };
+        for (int i = 2; i <= 100; i++)
+            head = new Node { Value = i, Next = head };
+        HeapStatistics after = Allocator.Statistics;
+        int sum = 0;
+        for (Node? n = head; n != null; n = n.Next)
+            sum += n.Value;
+        CheckEqual("allocation: linked list of 100 objects", 5050, sum);
+        Check("allocation: heap statistics count objects", after.ObjectsAllocated >= before.ObjectsAllocated + 100);
+        Check("allocation: heap statistics count bytes", after.BytesAllocated >= before.BytesAllocated + 100 * 24);
+        Check("allocation: heap lies inside StartInfo's heap", after.HeapStart >= Kernel.StartInfo->HeapStart && after.HeapEnd == Kernel.StartInfo->HeapEnd);
+        byte[] big = new byte[256 * 1024];
+        big[big.Length - 1] = 7;
+        Check("allocation: large zeroed array", big[0] == 0 && big[big.Length - 1] == 7 && big.Length == 256 * 1024);
+    }
+
+    private static unsafe void Strings()
+    {
+        string a = "Para";
+        string b = "Kit";
+        string ab = a + b;
+        CheckEqual("strings: concatenation", "ParaKit", ab);
+        CheckEqual("strings: length", 7, ab.Length);
+        Check("strings: indexer", ab[4] == 'K');
+        Check("strings: equality by value", ab == "Para" + "Kit" && ab != "parakit");
+        Check("strings: equal strings hash equally", ab.GetHashCode() == string.Concat("Par", "aKit").GetHashCode());
+        CheckEqual("strings: substring", "aKi", ab.Substring(3, 3));
+        Check("strings: IndexOf/StartsWith/Contains", ab.IndexOf('K') == 4 && ab.StartsWith("Para") && ab.Contains("aK") && !ab.Contains("xyz"));
+        int x = 42;
+        CheckEqual("strings: interpolation", "x=42 hex=2a y=-7", $"x={x} hex={x:x} y={-7}");
+        CheckEqual("strings: concat with numbers", "n=12345678901", "n=" + 12345678901L);
+        string command = "stop";
+        int code = command switch { "start" => 1, "stop" => 2, _ => 0 };
+        CheckEqual("strings: switch on string", 2, code);
+        CheckEqual("strings: new string(char, count)", "---", new string('-', 3));
+        char[] chars = { 'a', 'b', 'c' };
+        CheckEqual("strings: new string(char[])", "abc", new string(chars));
+        fixed (char* p = ab)
+            Check("strings: fixed pins the characters", p[0] == 'P' && p[6] == 't');
+        Check("strings: empty and null", string.IsNullOrEmpty("") && string.IsNullOrEmpty(null) && !string.IsNullOrEmpty(a));
+    }
+
+    private static void Formatting()
+    {
+        CheckEqual("format: int ToString", "-2147483648", int.MinValue.ToString());
+        CheckEqual("format: ulong ToString", "18446744073709551615", ulong.MaxValue.ToString());
+        CheckEqual("format: hex", "0x00ff", Format.ToHex(255, 4));
+        CheckEqual("format: decimal", "-12", Format.ToDecimal(-12));
+        CheckEqual("format: pad left", "   42", Format.PadLeft("42", 5));
+        Check("format: parse", Format.TryParseUInt64("1000000", out ulong parsed) && parsed == 1000000 && !Format.TryParseUInt64("12a", out _));
+        var sb = new StringBuilder();
+        sb.Append("a=").Append(1).Append(' ').AppendHex(0xbeef).AppendLine();
+        CheckEqual("format: string builder", "a=1 0xbeef\n", sb.ToString());
+        CheckEqual("format: bool ToString", "True", true.ToString());
+    }
+
+    private static void Arrays()
+    {
+        int[] numbers = { 5, 3, 8, 1 };
+        int total = 0;
+        foreach (int n in numbers)
+            total += n;
+        CheckEqual("arrays: initializer and foreach", 17, total);
+        string[] words = new string[3];
+        words[0] = "x";
+        object[] covariant = words;
+        Check("arrays: covariance (string[] as object[])", covariant.Length == 3 && (string)covariant[0] == "x");
+        covariant[1] = "y";
+        Check("arrays: checked store of a compatible element", words[1] == "y");
+        int[] copy = new int[4];
+        Array.Copy(numbers, copy, 4);
+        Check("arrays: Array.Copy", copy[2] == 8 && copy[3] == 1);
+        long[][] jagged = new long[3][];
+        for (int i = 0; i < 3; i++)
+            jagged[i] = new long[i + 1];
+        jagged[2][2] = long.MaxValue;
+        Check("arrays: jagged arrays", jagged[2].Length == 3 && jagged[2][2] == long.MaxValue);
+        Check("arrays: Array.Empty", Array.Empty<int>().Length == 0 && ReferenceEquals(Array.Empty<string>(), Array.Empty<string>()));
+        Node[] nodes = new Node[2];
+        nodes[0] = new Node { Value = 9 };
+        Check("arrays: arrays of objects", nodes[0].Value == 9 && nodes[1] == null);
+    }
+
+    private static unsafe void Spans()
+    {
+        Span<int> stack = stackalloc int[8];
+        for (int i = 0; i < stack.Length; i++)
+            stack[i] = i * i;
+        Span<int> middle = stack.Slice(2, 3);
+        Check("spans: stackalloc, slice, indexer", middle.Length == 3 && middle[0] == 4 && middle[2] == 16);
+        ReadOnlySpan<byte> literal = "hello"u8;
+        Check("spans: u8 literal", literal.Length == 5 && literal[0] == (byte)'h' && literal[4] == (byte)'o');
+        int[] array = { 1, 2, 3 };
+        Span<int> overArray = array;
+        overArray[1] = 20;
+        Check("spans: over an array writes through", array[1] == 20);
+        int sum = 0;
+        foreach (int v in (ReadOnlySpan<int>)array)
+            sum += v;
+        CheckEqual("spans: foreach", 24, sum);
+        byte* raw = stackalloc byte[4];
+        var fromPointer = new Span<byte>(raw, 4);
+        fromPointer.Fill(0xAB);
+        Check("spans: from pointer, Fill", raw[3] == 0xAB);
+        Span<int> target = stackalloc int[3];
+        array.AsSpan().CopyTo(target);
+        Check("spans: CopyTo", target[1] == 20);
+    }
+
+    private enum Color : byte { Red = 1, Green = 2 }
+
+    private static void Boxing()
+    {
+        object boxed = 42;
+        Check("boxing: int box/unbox", boxed is int && (int)boxed == 42);
+        object boxedLong = 1L << 40;
+        Check("boxing: long", (long)boxedLong == 1L << 40);
+        object color = Color.Green;
+        Check("boxing: enum", color is Color c && c == Color.Green);
+        int? maybe = 5;
+        object boxedNullable = maybe;
+        Check("boxing: Nullable<int> boxes as int", boxedNullable is int i && i == 5);
+        int? none = null;
+        Check("boxing: empty Nullable boxes to null", (object?)none == null);
+        int? back = (int?)boxedNullable;
+        Check("boxing: unbox to Nullable", back.HasValue && back.Value == 5);
+        object point = new Point { X = 3, Y = 4 };
+        Point p = (Point)point;
+        Check("boxing: struct", p.X == 3 && p.Y == 4);
+        Check("boxing: Equals on boxed ints", boxed.Equals(42) && !boxed.Equals(43));
+    }
+
+    private struct Point
+    {
+        public int X;
+        public int Y;
+    }
+
+    private class Animal
+    {
+        public virtual string Sound => "...";
+    }
+
+    private class Dog : Animal
+    {
+        public override string Sound => "woof";
+    }
+
+    private sealed class Puppy : Dog
+    {
+        public override string Sound => "yip";
+    }
+
+    private static void Casts()
+    {
+        Animal a = new Puppy();
+        Check("casts: is on base class", a is Dog && a is Puppy && a is Animal);
+        Check("casts: as returns null on mismatch", (new Animal() as Dog) == null);
+        object s = "text";
+        Check("casts: object to string", s is string str && str.Length == 4);
+        Check("casts: is interface", (object)new Circle(1) is IShape && !((object)"x" is IShape));
+        IShape? shape = (object)new Square(2) as IShape;
+        Check("casts: as interface", shape != null && shape.Area() == 4);
+        object arr = new string[1];
+        Check("casts: array types", arr is string[] && arr is object[] && !(arr is int[]));
+    }
+}
