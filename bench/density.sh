@@ -25,6 +25,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
 
 require_kvm
 require_parakit
+env --default-signal=INT true 2>/dev/null || die "env --default-signal (GNU coreutils 8.31 or later) is needed to deliver SIGINT to background domains"
 BLOCKER="$(require_guest blocker)"
 RAWDENSITY="$(build_tool rawdensity)"
 
@@ -61,7 +62,9 @@ measure() {
   limit=$(( 60 + n / 2 ))  # seconds allowed to create and settle N domains
   avail0="$(memavail_kb)"
   t0=$(date +%s%N)
-  "$@" > "$log" 2>&1 &
+  # A script's background job starts with SIGINT ignored, and a process that starts with a
+  # signal ignored keeps it ignored: give it back its default so the SIGINT below is heard.
+  env --default-signal=INT "$@" > "$log" 2>&1 &
   pid=$!
   CUR_PID=$pid
 
