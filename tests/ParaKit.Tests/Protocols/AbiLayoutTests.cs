@@ -3,6 +3,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ParaKit.Protocols.Boot;
+using ParaKit.Protocols.Consoles;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Hypercalls;
@@ -127,6 +128,11 @@ public unsafe class AbiLayoutTests
         AssertLayout<XenstoreDomainInterface>(2080, ("Req", 0), ("Rsp", 1024), ("ReqCons", 2048), ("ReqProd", 2052),
             ("RspCons", 2056), ("RspProd", 2060), ("ServerFeatures", 2064), ("Connection", 2068), ("Error", 2072), ("EvtchnPort", 2076));
     }
+
+    [Test]
+    public void Console_page_matches_io_console_h() =>
+        AssertLayout<XenconsInterface>(3092, ("In", 0), ("Out", 1024), ("InCons", 3072), ("InProd", 3076), ("OutCons", 3080),
+            ("OutProd", 3084), ("Connection", 3088));
 
     [Test]
     public void Start_info_is_parakits_documented_page()

@@ -4,6 +4,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using ParaKit.Protocols.Rings;
 using ParaKit.Protocols.Store;
 
 namespace ParaKit.Tests.Protocols;
@@ -173,15 +174,15 @@ public unsafe class XenStoreTests
         intf->ReqProd = 1025;
         Assert.Multiple(() =>
         {
-            Assert.That(XenstoreRing.ReadRequest(intf, new byte[10], out int r), Is.EqualTo(XsRingStatus.Corrupt));
+            Assert.That(XenstoreRing.ReadRequest(intf, new byte[10], out int r), Is.EqualTo(ByteRingStatus.Corrupt));
             Assert.That(r, Is.EqualTo(0));
-            Assert.That(XenstoreRing.WriteRequest(intf, new byte[10], out int w), Is.EqualTo(XsRingStatus.Corrupt));
+            Assert.That(XenstoreRing.WriteRequest(intf, new byte[10], out int w), Is.EqualTo(ByteRingStatus.Corrupt));
             Assert.That(w, Is.EqualTo(0));
             Assert.That(intf->ReqProd, Is.EqualTo(1025u), "nothing moved");
         });
         intf->RspProd = 0xFFFF_FFF0;
         intf->RspCons = 0xFFFF_FFF0 + 1; // consumer ahead of producer
-        Assert.That(XenstoreRing.ReadResponse(intf, new byte[10], out _), Is.EqualTo(XsRingStatus.Corrupt));
+        Assert.That(XenstoreRing.ReadResponse(intf, new byte[10], out _), Is.EqualTo(ByteRingStatus.Corrupt));
     }
 
     [Test]
@@ -189,10 +190,10 @@ public unsafe class XenStoreTests
     {
         using var page = new TestPage();
         var intf = page.As<XenstoreDomainInterface>();
-        Assert.That(XenstoreRing.WriteRequest(intf, new byte[2000], out int w), Is.EqualTo(XsRingStatus.Ok));
+        Assert.That(XenstoreRing.WriteRequest(intf, new byte[2000], out int w), Is.EqualTo(ByteRingStatus.Ok));
         Assert.That(w, Is.EqualTo(1024));
-        Assert.That(XenstoreRing.WriteRequest(intf, new byte[1], out w) == XsRingStatus.Ok && w == 0, Is.True);
-        Assert.That(XenstoreRing.Space(&intf->ReqCons, &intf->ReqProd, out int free) == XsRingStatus.Ok && free == 0, Is.True);
+        Assert.That(XenstoreRing.WriteRequest(intf, new byte[1], out w) == ByteRingStatus.Ok && w == 0, Is.True);
+        Assert.That(XenstoreRing.RequestSpace(intf, out int free) == ByteRingStatus.Ok && free == 0, Is.True);
     }
 
     /// <summary>Random chunked writes and reads starting near 2^32 deliver the same byte stream.</summary>
@@ -214,12 +215,12 @@ public unsafe class XenStoreTests
                 {
                     var data = new byte[w];
                     for (int i = 0; i < w; i++) data[i] = next++;
-                    Assert.That(XenstoreRing.WriteResponse(intf, data, out int written), Is.EqualTo(XsRingStatus.Ok));
+                    Assert.That(XenstoreRing.WriteResponse(intf, data, out int written), Is.EqualTo(ByteRingStatus.Ok));
                     Assert.That(written, Is.EqualTo(Math.Min(w, 1024 - (sent.Count - got.Count))), "writes as much as fits");
                     next = (byte)(next - (w - written)); // bytes that did not fit are offered again next time
                     sent.AddRange(data.Take(written));
                     var into = new byte[r];
-                    Assert.That(XenstoreRing.ReadResponse(intf, into, out int read), Is.EqualTo(XsRingStatus.Ok));
+                    Assert.That(XenstoreRing.ReadResponse(intf, into, out int read), Is.EqualTo(ByteRingStatus.Ok));
                     Assert.That(read, Is.EqualTo(Math.Min(r, sent.Count - got.Count)));
                     got.AddRange(into.Take(read));
                 }
@@ -261,7 +262,7 @@ public unsafe class XenStoreTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (expect < Messages && DateTime.UtcNow < deadline)
         {
-            Assert.That(XenstoreRing.ReadRequest(intf, acc.AsSpan(have), out int r), Is.EqualTo(XsRingStatus.Ok));
+            Assert.That(XenstoreRing.ReadRequest(intf, acc.AsSpan(have), out int r), Is.EqualTo(ByteRingStatus.Ok));
             have += r;
             while (XsCodec.TryDecode(acc.AsSpan(0, have), out var h, out var p, out int used) == XsDecodeStatus.Ok)
             {
