@@ -57,7 +57,7 @@ public static unsafe class Kernel
 
     private static void PanicWrite(byte* bytes, int length)
     {
-        Console.Flush();
+        Console.FlushLine();
         Hypervisor.ConsoleWrite(bytes, length);
     }
 

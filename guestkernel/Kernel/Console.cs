@@ -12,6 +12,7 @@ public static unsafe class Console
     private static LineBuffer s_buffer;
 #pragma warning restore CS0169
     private static int s_used;
+    private static bool s_midLine;
 
     private struct LineBuffer
     {
@@ -31,12 +32,21 @@ public static unsafe class Console
         s_used = 0;
     }
 
+    /// <summary>Flushes and makes sure the next output starts on a new line.</summary>
+    public static void FlushLine()
+    {
+        if (s_midLine)
+            WriteByte((byte)'\n');
+        Flush();
+    }
+
     public static void WriteByte(byte b)
     {
         if (s_used == Capacity)
             Flush();
         fixed (byte* p = s_buffer.Bytes)
             p[s_used++] = b;
+        s_midLine = b != (byte)'\n';
         if (b == (byte)'\n')
             Flush();
     }

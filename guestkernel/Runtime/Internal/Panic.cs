@@ -9,7 +9,7 @@ namespace Internal.Runtime;
 /// <summary>Services the kernel provides to the runtime (set once at boot).</summary>
 public static unsafe class RuntimeHost
 {
-    /// <summary>Writes bytes to the console.</summary>
+    /// <summary>Writes bytes to the console (the kernel starts a fresh line first if needed).</summary>
     public static delegate*<byte*, int, void> ConsoleWrite;
     /// <summary>Ends the domain as crashed; must not return.</summary>
     public static delegate*<void> Crash;
@@ -57,7 +57,7 @@ public static unsafe class Panic
         if (s_panicking)
             Die();
         s_panicking = true;
-        Write("\npanic: ");
+        Write("panic: ");
     }
 
     internal static void End()
