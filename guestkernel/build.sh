@@ -11,6 +11,8 @@
 #   6. ld twice: the second link adds a table of type names (for panic messages) taken
 #      from the first link's symbol table; nothing else moves between the two links.
 # Compiler errors are printed as csc/ilc/ld report them (file and line first).
+# GUEST_APP_DIR=/some/dir builds the app from that folder instead of guestkernel/Apps/NAME
+# (out-of-tree apps; the tests use it). Builds are serialized with a lock on out/guestkernel.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then
@@ -20,14 +22,20 @@ fi
 APP="$1"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GK="$ROOT/guestkernel"
-APPDIR="$GK/Apps/$APP"
+APPDIR="${GUEST_APP_DIR:-$GK/Apps/$APP}"
 CACHE="$ROOT/out/guestkernel"
 IMAGES="$ROOT/out/guests"
+case "$APP" in
+    */*|.*) echo "error: app name '$APP' must be a plain name (a folder under guestkernel/Apps)" >&2; exit 2 ;;
+esac
 if [ ! -d "$APPDIR" ] || ! ls "$APPDIR"/*.cs >/dev/null 2>&1; then
-    echo "error: no guest app named '$APP' (expected C# files in guestkernel/Apps/$APP/)" >&2
+    echo "error: no guest app named '$APP' (expected C# files in ${APPDIR#$ROOT/}/)" >&2
     exit 2
 fi
 mkdir -p "$CACHE/apps/$APP" "$IMAGES"
+# One build at a time: parallel `make` jobs and test fixtures share the cached runtime.
+exec 9>"$CACHE/.lock"
+flock 9
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # --- tools -------------------------------------------------------------------------------
@@ -82,13 +90,17 @@ WORK="$CACHE/apps/$APP"
 APPDLL="$WORK/$APP.dll"
 echo "  csc  $APP" >&2
 (cd "$ROOT" && csc -target:exe -r:"$CORELIB" -r:"$KERNEL" -out:"$APPDLL" \
-    $(find "guestkernel/Apps/$APP" -name '*.cs' | sort))
+    $(find "$APPDIR" -name '*.cs' | sort | sed "s|^$ROOT/||"))
 
 echo "  ilc  $APP" >&2
 "$ILC" "$APPDLL" "$CORELIB" "$KERNEL" -o:"$WORK/$APP.o" \
     --systemmodule:System.Private.CoreLib --targetos:linux --targetarch:x64 -O \
     --generateunmanagedentrypoints:ParaKit.Kernel --reflectiondata:none \
-    --map:"$WORK/$APP.map.xml"
+    --map:"$WORK/$APP.map.xml" || {
+    echo "error: ilc could not compile $APP: it uses something the guest runtime does not provide" >&2
+    echo "       (see 'What does not compile' in guestkernel/README.md)" >&2
+    exit 1
+}
 
 echo "  ld   $APP" >&2
 LDS="$GK/Toolchain/guest.ld"

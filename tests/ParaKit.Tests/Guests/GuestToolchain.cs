@@ -1,0 +1,149 @@
+// Shared helpers for the guest tests: find the repository, build guest apps with
+// guestkernel/build.sh, run images under out/bin/parakit, and read ELF symbol tables.
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+
+namespace ParaKit.Tests.Guests;
+
+internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
+{
+    public string Output => Stdout + Stderr;
+}
+
+internal static class GuestToolchain
+{
+    private static readonly object BuildLock = new();
+    private static readonly HashSet<string> Built = new();
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string ImagePath(string app) => Path.Combine(RepoRoot, "out", "guests", app + ".elf");
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ParaKit.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("cannot find the repository root (ParaKit.sln) above " + TestContext.CurrentContext.TestDirectory);
+    }
+
+    public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoRoot,
+        };
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        if (env != null)
+            foreach (var (k, v) in env)
+                psi.Environment[k] = v;
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{Path.GetFileName(file)} {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s");
+        }
+        process.WaitForExit();
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
+    }
+
+    /// <summary>Builds an app once per test run (build.sh itself skips what is up to date).</summary>
+    public static string Build(string app)
+    {
+        lock (BuildLock)
+        {
+            if (!Built.Contains(app))
+            {
+                var result = BuildNow(app);
+                Assert.That(result.ExitCode, Is.EqualTo(0), $"guestkernel/build.sh {app} failed:\n{result.Output}");
+                Built.Add(app);
+            }
+        }
+        return ImagePath(app);
+    }
+
+    public static ProcessResult BuildNow(string app, string? appDir = null)
+    {
+        var env = appDir == null ? null : new Dictionary<string, string> { ["GUEST_APP_DIR"] = appDir };
+        return Run(Path.Combine(RepoRoot, "guestkernel", "build.sh"), new[] { app }, TimeSpan.FromMinutes(5), env);
+    }
+
+    /// <summary>Runs an image under the real hypervisor. Fails (does not skip) without KVM.</summary>
+    public static ProcessResult Boot(string image, params string[] extra)
+    {
+        string kvm = Environment.GetEnvironmentVariable("PARAKIT_KVM_DEVICE") ?? "/dev/kvm";
+        if (!File.Exists(kvm))
+            Assert.Fail($"{kvm} is missing: boot tests need KVM (run on a host with /dev/kvm, as root)");
+        string parakit = Path.Combine(RepoRoot, "out", "bin", "parakit");
+        if (!File.Exists(parakit))
+            Assert.Fail($"{parakit} is missing: run `make` first (it publishes the hypervisor)");
+        var args = new List<string> { "run", "--timeout", "30", image };
+        if (extra.Length > 0)
+        {
+            args.Add("--");
+            args.AddRange(extra);
+        }
+        return Run(parakit, args, TimeSpan.FromSeconds(60));
+    }
+}
+
+/// <summary>Undefined and defined symbols of an ELF64 file, read straight from .symtab.</summary>
+internal sealed class ElfSymbolTable
+{
+    public List<string> Defined { get; } = new();
+    public List<string> Undefined { get; } = new();
+    public Dictionary<string, ulong> Addresses { get; } = new();
+
+    public static ElfSymbolTable Read(byte[] file)
+    {
+        var table = new ElfSymbolTable();
+        ulong shoff = BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(0x28));
+        int shentsize = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(0x3A));
+        int shnum = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(0x3C));
+        for (int i = 0; i < shnum; i++)
+        {
+            var sh = file.AsSpan((int)shoff + i * shentsize, shentsize);
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(sh[4..]);
+            if (type != 2) // SHT_SYMTAB
+                continue;
+            ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(sh[0x18..]);
+            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sh[0x20..]);
+            uint link = BinaryPrimitives.ReadUInt32LittleEndian(sh[0x28..]);
+            ulong entsize = BinaryPrimitives.ReadUInt64LittleEndian(sh[0x38..]);
+            var strtabHeader = file.AsSpan((int)shoff + (int)link * shentsize, shentsize);
+            ulong strtab = BinaryPrimitives.ReadUInt64LittleEndian(strtabHeader[0x18..]);
+            for (ulong at = offset + entsize; at < offset + size; at += entsize)
+            {
+                var sym = file.AsSpan((int)at, (int)entsize);
+                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
+                ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
+                ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
+                int start = (int)(strtab + nameOffset);
+                int end = Array.IndexOf(file, (byte)0, start);
+                string name = Encoding.UTF8.GetString(file, start, end - start);
+                if (name.Length == 0)
+                    continue;
+                if (shndx == 0)
+                {
+                    table.Undefined.Add(name);
+                }
+                else
+                {
+                    table.Defined.Add(name);
+                    table.Addresses[name] = value;
+                }
+            }
+        }
+        return table;
+    }
+}
