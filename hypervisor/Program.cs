@@ -3,5 +3,9 @@ namespace ParaKit.Hypervisor;
 
 public static class Program
 {
-    public static int Main(string[] args) => Cli.CommandLine.Run(args);
+    public static int Main(string[] args)
+    {
+        ProcessClock.Touch();
+        return Cli.CommandLine.Run(args);
+    }
 }

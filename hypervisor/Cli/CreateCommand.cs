@@ -96,12 +96,14 @@ public static class CreateCommand
         var stdout = new FdConsoleSink(1);
         var finished = new List<Domain>();
         bool interrupted = false;
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        void OnSignal(PosixSignalContext ctx)
         {
             ctx.Cancel = true;
             Volatile.Write(ref interrupted, true);
             changed.Set();
-        });
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
         void Boot(Slot slot)
         {
@@ -124,7 +126,7 @@ public static class CreateCommand
                 {
                     System.Console.Error.WriteLine("parakit: interrupted, destroying every domain");
                     foreach (var s in slots.Where(s => !s.Done))
-                        s.Current?.Shutdown("interrupted (SIGINT)");
+                        s.Current?.Shutdown("interrupted");
                     code = ExitCodes.Interrupted;
                     break;
                 }

@@ -83,12 +83,14 @@ public static class RunCommand
         using var hv = Domains.Hypervisor.Open();
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
         bool interrupted = false;
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        void OnSignal(PosixSignalContext ctx)
         {
             ctx.Cancel = true;
             interrupted = true;
-            domain.Shutdown("interrupted (SIGINT)");
-        });
+            domain.Shutdown($"interrupted ({ctx.Signal})");
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         domain.Start();
         bool ended = domain.WaitForExit(timeout is { } t2 ? TimeSpan.FromSeconds(t2) : Timeout.InfiniteTimeSpan);
         int code;

@@ -40,7 +40,7 @@ public static class DomainBuilder
             vm = kvm.CreateVm();
             vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);
             vcpu = vm.CreateVcpu(0);
-            vcpu.SetCpuid(vm.GetSupportedCpuid(out _));
+            vcpu.SetCpuid(vm.GetSupportedCpuid());
             SystemClock.Initialize(vcpu.TscKhz());
 
             Span<byte> ram = memory.All;

@@ -13,6 +13,10 @@ public sealed class DomainStats
     public readonly long[] HypercallsByNumber = new long[Hypercall.Count];
     public readonly long[] SchedOps = new long[5];
     public long SchedExit;
+    /// <summary>Hypercalls with a number nothing handles (answered -ENOSYS).</summary>
+    public long UnknownHypercalls;
+    /// <summary>Stopwatch timestamp of the first console output (0 = none yet).</summary>
+    public long FirstConsoleTimestamp;
     public long Kicks;
     public long Blocks;
     public long TimerFires;
@@ -52,9 +56,18 @@ public sealed class DomainStats
         var time = RunTime;
         long exits = TotalExits, hcalls = TotalHypercalls;
         sb.Append(indent).Append($"run time {time.TotalMilliseconds:F1} ms, {exits} exits, {hcalls} hypercalls");
+        if (exits > 0)
+            sb.Append($", {time.TotalMicroseconds / exits:F2} µs of run time per exit");
         if (hcalls > 0)
             sb.Append($", {HypercallTicks * 1e6 / System.Diagnostics.Stopwatch.Frequency / hcalls:F2} µs/hypercall in domain 0");
         sb.AppendLine();
+        if (StartTimestamp != 0)
+        {
+            sb.Append(indent).Append($"boot: first guest entry {Ms(ProcessClock.Start, StartTimestamp):F3} ms");
+            if (FirstConsoleTimestamp != 0)
+                sb.Append($", first console output {Ms(ProcessClock.Start, FirstConsoleTimestamp):F3} ms");
+            sb.AppendLine(" after parakit started");
+        }
         sb.Append(indent).Append("exits:");
         for (int i = 0; i < ExitsByReason.Length; i++)
         {
@@ -83,10 +96,14 @@ public sealed class DomainStats
                 sb.Append('(').Append(string.Join(',', parts)).Append(')');
             }
         }
+        if (UnknownHypercalls != 0)
+            sb.Append($" unknown={UnknownHypercalls}");
         sb.AppendLine();
         sb.Append(indent).Append($"blocks={Blocks} timer_fires={TimerFires} console_bytes={ConsoleBytes}");
         return sb.ToString();
     }
+
+    private static double Ms(long from, long to) => (to - from) * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
 
     public static string ExitName(int reason) => (KvmExitReason)reason switch
     {

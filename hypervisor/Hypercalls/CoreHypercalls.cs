@@ -25,6 +25,8 @@ public static class CoreHypercalls
                     return 0;
                 if (!d.Memory.TryGetReadable(a.A3, a.A2, out var bytes))
                     return Errno.EFAULT;
+                if (d.Stats.ConsoleBytes == 0)
+                    d.Stats.FirstConsoleTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 d.Stats.ConsoleBytes += bytes.Length;
                 d.Console.Write(bytes);
                 return bytes.Length;

@@ -40,7 +40,10 @@ public sealed class HypercallDispatcher
     public long Dispatch(Domain domain, int number, in HypercallArgs args)
     {
         if ((uint)number >= Hypercall.Count || _handlers[number] is not { } h)
+        {
+            domain.Stats.UnknownHypercalls++;
             return Errno.ENOSYS;
+        }
         domain.Stats.HypercallsByNumber[number]++;
         return h(domain, args);
     }

@@ -17,6 +17,8 @@ public sealed class KvmDevice : IDisposable
     /// <summary>Size of each vCPU's kvm_run mapping.</summary>
     internal int VcpuMmapSize { get; }
     public int MaxVcpus { get; }
+    /// <summary>kvm_cpuid2 from KVM_GET_SUPPORTED_CPUID, cached by the first VM that asks.</summary>
+    internal byte[]? SupportedCpuid { get; set; }
 
     private KvmDevice(string path, int fd, int mmapSize, int maxVcpus)
     {

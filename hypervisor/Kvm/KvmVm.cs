@@ -46,7 +46,13 @@ public sealed unsafe class KvmVm : IDisposable
     }
 
     /// <summary>The CPUID leaves KVM can expose, to hand to a vCPU unchanged.</summary>
-    internal byte[] GetSupportedCpuid(out int count)
+    internal byte[] GetSupportedCpuid()
+    {
+        // The answer is the same for every VM: ask KVM once per process.
+        return _device.SupportedCpuid ??= QuerySupportedCpuid(out _);
+    }
+
+    private byte[] QuerySupportedCpuid(out int count)
     {
         // kvm_cpuid2: u32 nent, u32 padding, then entries. Grow until KVM stops saying E2BIG.
         for (int n = 64; n <= 4096; n *= 2)

@@ -7,8 +7,8 @@ public readonly record struct PvClockScale(uint Multiplier, sbyte Shift)
 {
     private const ulong NanosPerSecond = 1_000_000_000;
 
-    /// <summary>The scale for a TSC of <paramref name="ticksPerSecond"/>: shift so the frequency
-    /// lies in (0.5 GHz, 1 GHz]... (2 GHz] and mul = 1e9 * 2^32 / shifted frequency.</summary>
+    /// <summary>The scale for a TSC of <paramref name="ticksPerSecond"/>: shift the frequency
+    /// into (1 GHz, 2 GHz], then mul = 1e9 * 2^32 / shifted frequency (a fraction below 1).</summary>
     public static PvClockScale FromFrequency(ulong ticksPerSecond)
     {
         if (ticksPerSecond == 0)
