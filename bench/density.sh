@@ -5,8 +5,9 @@
 # baseline in the same run, out/bench/rawdensity (bench/kvm-baseline/rawdensity.c: N minimal
 # ParaKit-shaped KVM VMs in C whose vCPU threads sleep on an eventfd). Both are measured the
 # same way, from outside, so neither has to report anything:
-#   creation   time from launch until the process holds N vCPU fds (/proc/PID/fd), and
-#              until it then goes quiet (all guests blocked: < 20 ms of CPU in 0.5 s)
+#   creation   time from launch until the process holds N vCPU fds (/proc/PID/fd), until N
+#              guests have said on the console that they block (BLOCKED_PATTERN), and until
+#              the process then goes quiet (< 20 ms of CPU in 0.5 s)
 #   memory     RSS (anon, file, shmem) of the process, divided by N; the guest RAM it maps
 #              (memfd mappings in /proc/PID/maps); MemAvailable before and after, which also
 #              sees the kernel's per-VM memory (system-wide: noisy on a shared machine)
@@ -22,6 +23,7 @@ source "$(dirname "$0")/common.sh"
 NS="${NS:-1 10 100 500}"
 MEM="${MEM:-4}"
 STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
+BLOCKED_PATTERN="${BLOCKED_PATTERN:-blocking}"  # what each guest prints before it blocks
 
 require_kvm
 require_parakit
@@ -36,7 +38,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/parakit-density.XXXXXX")"
 CUR_PID=""
 # Never leave domains behind: kill the one under measurement if the script stops early.
 trap '[ -z "$CUR_PID" ] || kill -KILL "$CUR_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "impl,n,created_ms,settled_ms,create_per_domain_us,rss_kb,rss_per_domain_kb,anon_kb,file_kb,shmem_kb,guest_ram_mapped_kb,guest_ram_per_domain_kb,threads,memavail_drop_kb,memavail_drop_per_domain_kb,stop_ms,stop,status" > "$csv"
+echo "impl,n,created_ms,blocked_ms,settled_ms,create_per_domain_us,rss_kb,rss_per_domain_kb,anon_kb,file_kb,shmem_kb,guest_ram_mapped_kb,guest_ram_per_domain_kb,threads,memavail_drop_kb,memavail_drop_per_domain_kb,stop_ms,stop,status" > "$csv"
 echo "impl,n,t_ms,vcpus" > "$timeline"
 notes=()
 
@@ -58,7 +60,7 @@ memfd_mapped_kb() {
 # measure IMPL N CMD...: run one density experiment and append its row to the CSV.
 measure() {
   local impl="$1" n="$2"; shift 2
-  local log="$work/$impl-$n.log" limit avail0 t0 pid count=0 created="" settled="" last_ticks ticks quiet_since
+  local log="$work/$impl-$n.log" limit avail0 t0 pid count=0 created="" blocked="" settled="" last_ticks ticks quiet_since
   limit=$(( 60 + n / 2 ))  # seconds allowed to create and settle N domains
   avail0="$(memavail_kb)"
   t0=$(date +%s%N)
@@ -73,7 +75,7 @@ measure() {
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" && rc=0 || rc=$?
       notes+=("$impl N=$n: the process exited (status $rc) with $count of $n vCPUs created: $(tail -n 3 "$log" | tr '\n"' ' ')")
-      echo "$impl,$n,,,,,,,,,,,,,,,,failed" >> "$csv"
+      echo "$impl,$n,,,,,,,,,,,,,,,,,failed" >> "$csv"
       note "$impl N=$n failed: $(tail -n 3 "$log")"
       return 1
     fi
@@ -86,6 +88,19 @@ measure() {
     fi
     sleep 0.01
   done
+
+  # Blocked: every guest has said so on the console (blocker prints "... blocking forever"
+  # before its first SCHEDOP_block; rawdensity prints "BLOCKED" once all have). Bounded, since
+  # another guest may print nothing.
+  if [ -n "$created" ]; then
+    local said wait_until=$(( $(date +%s%N) + (5 + n / 50) * 1000000000 ))
+    while [ "$(date +%s%N)" -lt "$wait_until" ]; do
+      if [ "$impl" = raw ]; then said=$(grep -c '^BLOCKED' "$log" || true); [ "$said" -ge 1 ] && said=$n
+      else said=$(grep -c "$BLOCKED_PATTERN" "$log" || true); fi
+      [ "$said" -lt "$n" ] || { blocked="$(ms_since "$t0")"; break; }
+      sleep 0.01
+    done
+  fi
 
   # Settling: every guest blocked, so the process stops using CPU.
   if [ -n "$created" ]; then
@@ -114,7 +129,7 @@ measure() {
     avail1="$(memavail_kb)"; drop=$(( avail0 - avail1 ))
   else
     notes+=("$impl N=$n: the process exited before it could be measured: $(tail -n 3 "$log" | tr '\n"' ' ')")
-    echo "$impl,$n,$created,,,,,,,,,,,,,,,exited" >> "$csv"
+    echo "$impl,$n,$created,$blocked,,,,,,,,,,,,,,exited" >> "$csv"
     return 1
   fi
 
@@ -135,10 +150,10 @@ measure() {
   local status="ok"
   [ -n "$created" ] || status="incomplete"
   [ -n "$settled" ] || [ "$status" != ok ] || status="unsettled"
-  awk -v impl="$impl" -v n="$n" -v c="$created" -v s="$settled" -v rss="$rss" -v a="$anon" \
+  awk -v impl="$impl" -v n="$n" -v c="$created" -v b="$blocked" -v s="$settled" -v rss="$rss" -v a="$anon" \
       -v f="$file" -v sh="$shmem" -v m="$mapped" -v t="$threads" -v d="$drop" -v st="$stop_ms" \
       -v stop="$stop" -v status="$status" 'BEGIN {
-    printf "%s,%d,%s,%s,%s,%d,%.1f,%d,%d,%d,%d,%.1f,%d,%d,%.1f,%d,%s,%s\n", impl, n, c, s,
+    printf "%s,%d,%s,%s,%s,%s,%d,%.1f,%d,%d,%d,%d,%.1f,%d,%d,%.1f,%d,%s,%s\n", impl, n, c, b, s,
       (c == "" ? "" : sprintf("%.1f", c * 1000 / n)), rss, rss / n, a, f, sh, m, m / n, t, d, d / n, st, stop, status }' >> "$csv"
   note "$(tail -n1 "$csv")"
   cp "$log" "$RESULTS/density-$impl-$n.log"
@@ -160,10 +175,10 @@ done
 # Marginal cost of one more domain, against the smallest N of the same implementation:
 # (value(N) - value(N0)) / (N - N0). This removes the process's own fixed cost.
 awk -F, -v OFS=, 'NR == 1 { print $0, "marginal_create_us", "marginal_rss_kb", "marginal_memavail_kb"; next }
-  $18 != "ok" && $18 != "unsettled" { print $0, "", "", ""; next }
-  !($1 in n0) { n0[$1] = $2; c0[$1] = $3; r0[$1] = $6; d0[$1] = $14; print $0, "", "", ""; next }
+  $19 != "ok" && $19 != "unsettled" { print $0, "", "", ""; next }
+  !($1 in n0) { n0[$1] = $2; c0[$1] = $3; r0[$1] = $7; d0[$1] = $15; print $0, "", "", ""; next }
   { k = $2 - n0[$1]
-    print $0, sprintf("%.1f", ($3 - c0[$1]) * 1000 / k), sprintf("%.1f", ($6 - r0[$1]) / k), sprintf("%.1f", ($14 - d0[$1]) / k) }' \
+    print $0, sprintf("%.1f", ($3 - c0[$1]) * 1000 / k), sprintf("%.1f", ($7 - r0[$1]) / k), sprintf("%.1f", ($15 - d0[$1]) / k) }' \
   "$csv" > "$csv.tmp" && mv "$csv.tmp" "$csv"
 
 notes_json="$(printf '%s\n' "${notes[@]+"${notes[@]}"}" | awk 'NF { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "%s\"%s\"", (n++ ? ", " : ""), $0 }')"
@@ -188,9 +203,10 @@ $rows_json
 JSON
 
 printf '\ndensity: N blocked domains (parakit memory = %s MiB each; raw = 2 MiB each)\n' "$MEM"
-printf '  %-8s %5s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n' impl N created settled us/dom "+us/dom" RSSkB/dom "+RSSkB" guestkB/d "+kernkB" stop
-awk -F, 'NR > 1 { printf "  %-8s %5s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $19, $7, $20, $12, $21, $17 }' "$csv"
-echo "  created/settled: ms from launch to N vCPUs / to all guests quiet (0.1 s resolution)"
+printf '  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n' impl N created blocked settled us/dom "+us/dom" RSSkB/dom "+RSSkB" guestkB/d "+kernkB" stop
+awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $20, $8, $21, $13, $22, $18 }' "$csv"
+echo "  created/blocked/settled: ms from launch to N vCPUs / to N guests saying they block /"
+echo "  to the process going quiet (0.1 s resolution)"
 echo "  +x: marginal cost of one more domain over the smallest N; +kernkB: drop in MemAvailable"
 echo "  (system-wide, so noisy on a shared machine; it includes the kernel's per-VM memory)"
 for m in "${notes[@]+"${notes[@]}"}"; do echo "  note: $m"; done
