@@ -67,6 +67,11 @@ public sealed class DomainStats
             if (FirstConsoleTimestamp != 0)
                 sb.Append($", first console output {Ms(ProcessClock.Start, FirstConsoleTimestamp):F3} ms");
             sb.AppendLine(" after parakit started");
+            // Raw CLOCK_MONOTONIC stamps (Stopwatch on Linux) for tools that time parakit from outside.
+            sb.Append(indent).Append($"clock: main_mono_ns={MonoNs(ProcessClock.Start)} first_instruction_mono_ns={MonoNs(StartTimestamp)}");
+            if (FirstConsoleTimestamp != 0)
+                sb.Append($" first_console_mono_ns={MonoNs(FirstConsoleTimestamp)}");
+            sb.AppendLine();
         }
         sb.Append(indent).Append("exits:");
         for (int i = 0; i < ExitsByReason.Length; i++)
@@ -102,6 +107,8 @@ public sealed class DomainStats
         sb.Append(indent).Append($"blocks={Blocks} timer_fires={TimerFires} console_bytes={ConsoleBytes}");
         return sb.ToString();
     }
+
+    private static long MonoNs(long timestamp) => (long)(timestamp * (1e9 / System.Diagnostics.Stopwatch.Frequency));
 
     private static double Ms(long from, long to) => (to - from) * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
 
