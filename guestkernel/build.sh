@@ -32,10 +32,11 @@ if [ ! -d "$APPDIR" ] || ! ls "$APPDIR"/*.cs >/dev/null 2>&1; then
     echo "error: no guest app named '$APP' (expected C# files in ${APPDIR#$ROOT/}/)" >&2
     exit 2
 fi
-mkdir -p "$CACHE/apps/$APP" "$IMAGES"
+mkdir -p "$CACHE" "$IMAGES"
 # One build at a time: parallel `make` jobs and test fixtures share the cached runtime.
 exec 9>"$CACHE/.lock"
 flock 9
+mkdir -p "$CACHE/apps/$APP"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # --- tools -------------------------------------------------------------------------------

@@ -78,6 +78,44 @@ public class GuestBootTests
     }
 
     [Test]
+    public void Running_out_of_heap_panics_naming_the_request()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "parakit-oom-" + Guid.NewGuid().ToString("N"));
+        string app = "guesttestoom" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "Oom.cs"), """
+                public static class OomApp
+                {
+                    public static int Main()
+                    {
+                        var keep = new ParaKit.Kernel.Collections.List<byte[]>();
+                        while (true)
+                            keep.Add(new byte[1 << 20]);
+                    }
+                }
+                """);
+            var build = GuestToolchain.BuildNow(app, dir);
+            Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
+            var result = GuestToolchain.BootWith(new[] { "--memory", "16" }, GuestToolchain.ImagePath(app));
+            Assert.Multiple(() =>
+            {
+                Assert.That(result.ExitCode, Is.EqualTo(70), result.Output);
+                Assert.That(result.Stdout, Does.Match(@"panic: out of memory: request of 1048\d{3} bytes, \d+ bytes free in the heap"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            File.Delete(GuestToolchain.ImagePath(app));
+            string work = Path.Combine(GuestToolchain.RepoRoot, "out", "guestkernel", "apps", app);
+            if (Directory.Exists(work))
+                Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
     public void Nullcall_reports_cycles_per_call()
     {
         var result = GuestToolchain.Boot(GuestToolchain.Build("nullcall"), "2000");

@@ -7,11 +7,17 @@ namespace ParaKit.Tests.Guests;
 public class GuestBuildTests
 {
     private string _scratch = "";
+    // Unique per test: other test runs may share out/ at the same time.
+    private string _ok = "";
+    private string _bad = "";
 
     [SetUp]
     public void CreateScratch()
     {
-        _scratch = Path.Combine(Path.GetTempPath(), "parakit-guest-" + Guid.NewGuid().ToString("N"));
+        string id = Guid.NewGuid().ToString("N")[..8];
+        _scratch = Path.Combine(Path.GetTempPath(), "parakit-guest-" + id);
+        _ok = "buildtestok" + id;
+        _bad = "buildtestbad" + id;
         Directory.CreateDirectory(_scratch);
     }
 
@@ -19,7 +25,7 @@ public class GuestBuildTests
     public void RemoveScratch()
     {
         Directory.Delete(_scratch, recursive: true);
-        foreach (string app in new[] { "buildtestok", "buildtestbad" })
+        foreach (string app in new[] { _ok, _bad })
         {
             File.Delete(GuestToolchain.ImagePath(app));
             string work = Path.Combine(GuestToolchain.RepoRoot, "out", "guestkernel", "apps", app);
@@ -33,11 +39,11 @@ public class GuestBuildTests
     {
         File.WriteAllText(Path.Combine(_scratch, "App.cs"),
             "public static class App { public static int Main() { ParaKit.Kernel.Console.WriteLine(\"v1\"); return 0; } }\n");
-        var first = GuestToolchain.BuildNow("buildtestok", _scratch);
+        var first = GuestToolchain.BuildNow(_ok, _scratch);
         Assert.That(first.ExitCode, Is.EqualTo(0), first.Output);
         File.WriteAllText(Path.Combine(_scratch, "App.cs"),
             "public static class App { public static int Main() { ParaKit.Kernel.Console.WriteLine(\"v2\"); return 3; } }\n");
-        var second = GuestToolchain.BuildNow("buildtestok", _scratch);
+        var second = GuestToolchain.BuildNow(_ok, _scratch);
         TestContext.Out.WriteLine($"first build {first.Elapsed.TotalSeconds:F2} s, rebuild after an app change {second.Elapsed.TotalSeconds:F2} s");
         Assert.Multiple(() =>
         {
@@ -54,13 +60,13 @@ public class GuestBuildTests
     {
         File.WriteAllText(Path.Combine(_scratch, "Broken.cs"),
             "public static class App\n{\n    public static int Main() => undefinedThing;\n}\n");
-        var result = GuestToolchain.BuildNow("buildtestbad", _scratch);
+        var result = GuestToolchain.BuildNow(_bad, _scratch);
         Assert.Multiple(() =>
         {
             Assert.That(result.ExitCode, Is.Not.EqualTo(0));
             Assert.That(result.Output, Does.Contain("Broken.cs(3,"));
             Assert.That(result.Output, Does.Contain("error CS0103"));
-            Assert.That(File.Exists(GuestToolchain.ImagePath("buildtestbad")), Is.False);
+            Assert.That(File.Exists(GuestToolchain.ImagePath(_bad)), Is.False);
         });
     }
 
@@ -69,7 +75,7 @@ public class GuestBuildTests
     {
         File.WriteAllText(Path.Combine(_scratch, "Grid.cs"),
             "public static class App { public static int Main() { var g = new int[2, 2]; g[1, 1] = 1; return g[1, 1] - 1; } }\n");
-        var result = GuestToolchain.BuildNow("buildtestbad", _scratch);
+        var result = GuestToolchain.BuildNow(_bad, _scratch);
         Assert.Multiple(() =>
         {
             Assert.That(result.ExitCode, Is.EqualTo(1));

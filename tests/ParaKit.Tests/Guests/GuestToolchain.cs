@@ -79,7 +79,10 @@ internal static class GuestToolchain
     }
 
     /// <summary>Runs an image under the real hypervisor. Fails (does not skip) without KVM.</summary>
-    public static ProcessResult Boot(string image, params string[] extra)
+    public static ProcessResult Boot(string image, params string[] extra) => BootWith(Array.Empty<string>(), image, extra);
+
+    /// <summary>Like <see cref="Boot"/> with extra `parakit run` options (e.g. --memory 16).</summary>
+    public static ProcessResult BootWith(string[] options, string image, params string[] extra)
     {
         string kvm = Environment.GetEnvironmentVariable("PARAKIT_KVM_DEVICE") ?? "/dev/kvm";
         if (!File.Exists(kvm))
@@ -87,7 +90,9 @@ internal static class GuestToolchain
         string parakit = Path.Combine(RepoRoot, "out", "bin", "parakit");
         if (!File.Exists(parakit))
             Assert.Fail($"{parakit} is missing: run `make` first (it publishes the hypervisor)");
-        var args = new List<string> { "run", "--timeout", "30", image };
+        var args = new List<string> { "run", "--timeout", "30" };
+        args.AddRange(options);
+        args.Add(image);
         if (extra.Length > 0)
         {
             args.Add("--");
