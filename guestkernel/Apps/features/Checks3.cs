@@ -244,6 +244,13 @@ public static partial class FeaturesApp
             if (i * i > 20) { found = i; break; }
         }
         CheckEqual("control: loops and break", 5, found);
+        object gate = new object();
+        int guarded = 0;
+        lock (gate)
+        {
+            guarded++;
+        }
+        CheckEqual("control: lock (no-op on one vCPU)", 1, guarded);
         int depth = Recurse(1000);
         CheckEqual("control: deep recursion (1000 frames)", 1000, depth);
     }

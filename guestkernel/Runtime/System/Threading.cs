@@ -118,3 +118,24 @@ public static unsafe class Interlocked
     [Intrinsic]
     public static void MemoryBarrier() => MemoryBarrier();
 }
+
+/// <summary>`lock` support. A guest has one vCPU and no preemption, so nothing can run between
+/// Enter and Exit except the code inside the lock: entering always succeeds at once.</summary>
+public static class Monitor
+{
+    public static void Enter(object obj)
+    {
+        if (obj is null)
+            throw new ArgumentNullException(nameof(obj));
+    }
+
+    public static void Enter(object obj, ref bool lockTaken)
+    {
+        Enter(obj);
+        lockTaken = true;
+    }
+
+    public static void Exit(object obj)
+    {
+    }
+}
