@@ -17,6 +17,8 @@ internal readonly record struct RingDemoResult(
     long ResponseNotifies,
     long FrontendSleeps,
     long BackendSleeps,
+    long FrontendFinalChecks,
+    long BackendFinalChecks,
     long Errors,
     TimeSpan Elapsed,
     string? Failure)
@@ -42,7 +44,7 @@ internal static unsafe class RingDemo
         Console.WriteLine($"  requests moved            {r.Requests,12:N0}   responses {r.Responses:N0}, errors {r.Errors}");
         Console.WriteLine($"  frontend -> backend       {r.RequestNotifies,12:N0} notifies   {PerNotify(r.Requests, r.RequestNotifies)} requests per notify");
         Console.WriteLine($"  backend -> frontend       {r.ResponseNotifies,12:N0} notifies   {PerNotify(r.Responses, r.ResponseNotifies)} responses per notify");
-        Console.WriteLine($"  sleeps (front / back)     {r.FrontendSleeps,12:N0} / {r.BackendSleeps:N0}");
+        Console.WriteLine($"  sleeps (front / back)     {r.FrontendSleeps,12:N0} / {r.BackendSleeps:N0}   after {r.FrontendFinalChecks:N0} / {r.BackendFinalChecks:N0} final checks");
         Console.WriteLine($"  elapsed                   {ms,12:F1} ms   {r.Requests / Math.Max(r.Elapsed.TotalSeconds, 1e-9) / 1e6:F2} M requests/s");
         if (!r.Ok)
         {
@@ -72,7 +74,7 @@ internal static unsafe class RingDemo
 
     private sealed class Shared
     {
-        public long RequestNotifies, ResponseNotifies, FrontendSleeps, BackendSleeps, Errors, Responses;
+        public long RequestNotifies, ResponseNotifies, FrontendSleeps, BackendSleeps, FrontendFinalChecks, BackendFinalChecks, Errors, Responses;
         public volatile string? Failure;
         public readonly SemaphoreSlim WakeBackend = new(0);
         public readonly SemaphoreSlim WakeFrontend = new(0);
@@ -98,7 +100,7 @@ internal static unsafe class RingDemo
         s.WakeBackend.Dispose();
         s.WakeFrontend.Dispose();
         return new RingDemoResult(requests, s.Responses, s.RequestNotifies, s.ResponseNotifies, s.FrontendSleeps,
-            s.BackendSleeps, s.Errors, sw.Elapsed, s.Failure);
+            s.BackendSleeps, s.FrontendFinalChecks, s.BackendFinalChecks, s.Errors, sw.Elapsed, s.Failure);
     }
 
     /// <summary>netback's loop: copy each request out once, validate the copy, answer it, publish the
@@ -130,7 +132,12 @@ internal static unsafe class RingDemo
                 s.ResponseNotifies++;
                 s.WakeFrontend.Release();
             }
-            if (handled < requests && !back.FinalCheckForRequests())
+            if (handled >= requests)
+            {
+                break;
+            }
+            s.BackendFinalChecks++;
+            if (!back.FinalCheckForRequests())
             {
                 s.BackendSleeps++;
                 if (!s.WakeBackend.Wait(LostWakeupLimit))
@@ -173,7 +180,12 @@ internal static unsafe class RingDemo
             }
             s.Responses = received;
             bool canSend = sent < requests && !front.IsFull;
-            if (!canSend && received < requests && !front.FinalCheckForResponses())
+            if (canSend || received >= requests)
+            {
+                continue;
+            }
+            s.FrontendFinalChecks++;
+            if (!front.FinalCheckForResponses())
             {
                 s.FrontendSleeps++;
                 if (!s.WakeFrontend.Wait(LostWakeupLimit))

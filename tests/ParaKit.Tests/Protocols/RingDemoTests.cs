@@ -20,8 +20,12 @@ public class RingDemoTests
             Assert.That(r.Ok, Is.True);
             Assert.That(r.Responses, Is.EqualTo(Requests));
             Assert.That(r.Errors, Is.EqualTo(0));
-            Assert.That(r.RequestNotifies, Is.LessThanOrEqualTo(r.BackendSleeps + 1), "a notify only for a sleeping (armed) backend");
-            Assert.That(r.ResponseNotifies, Is.LessThanOrEqualTo(r.FrontendSleeps + 1));
+            // Every sleep ended with a notify (no timeouts), and each notify answers a distinct arming
+            // of the event index: the initial one from Init or one final check.
+            Assert.That(r.BackendSleeps, Is.LessThanOrEqualTo(r.RequestNotifies));
+            Assert.That(r.RequestNotifies, Is.LessThanOrEqualTo(r.BackendFinalChecks + 1));
+            Assert.That(r.FrontendSleeps, Is.LessThanOrEqualTo(r.ResponseNotifies));
+            Assert.That(r.ResponseNotifies, Is.LessThanOrEqualTo(r.FrontendFinalChecks + 1));
         });
     }
 
@@ -42,6 +46,17 @@ public class RingDemoTests
         }
         Assert.That(code, Is.EqualTo(0));
         Assert.That(text.ToString(), Does.Contain("requests moved").And.Contain("requests per notify").And.Contain("50,000"));
-        Assert.That(RingDemo.Run(0), Is.EqualTo(2));
+        var savedError = Console.Error;
+        var errors = new StringWriter();
+        Console.SetError(errors);
+        try
+        {
+            Assert.That(RingDemo.Run(0), Is.EqualTo(2));
+        }
+        finally
+        {
+            Console.SetError(savedError);
+        }
+        Assert.That(errors.ToString(), Does.Contain("must be positive"));
     }
 }
