@@ -53,6 +53,11 @@ public static partial class FeaturesApp
         CheckEqual("strings: new string(char[])", "abc", new string(chars));
         fixed (char* p = ab)
             Check("strings: fixed pins the characters", p[0] == 'P' && p[6] == 't');
+        string[] parts = "a,b,,c".Split(',');
+        Check("strings: Split keeps empty parts", parts.Length == 4 && parts[1] == "b" && parts[2] == "" && parts[3] == "c");
+        CheckEqual("strings: Join", "a-b--c", string.Join("-", parts));
+        CheckEqual("strings: Trim", "x y", "  x y\t\n".Trim());
+        Check("strings: EndsWith/LastIndexOf/Replace", "kernel.elf".EndsWith(".elf") && "a.b.c".LastIndexOf('.') == 3 && "a.b".Replace('.', '/') == "a/b");
         Check("strings: empty and null", string.IsNullOrEmpty("") && string.IsNullOrEmpty(null) && !string.IsNullOrEmpty(a));
     }
 

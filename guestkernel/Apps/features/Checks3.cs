@@ -70,6 +70,8 @@ public static partial class FeaturesApp
         Check("arithmetic: ulong to double", (double)x > 1.8e19);
         int divisor = Kernel.StartInfo->Version == 1 ? 7 : 1;
         Check("arithmetic: int division by a runtime value", 100 / divisor == 14 && -100 % divisor == -2);
+        double two = Kernel.StartInfo->Version + 1.0;
+        Check("arithmetic: Math.Sqrt (sqrtsd)", Math.Sqrt(2.25) == 1.5 && Math.Sqrt(two) > 1.41421 && Math.Sqrt(two) < 1.41422);
         Check("arithmetic: Math helpers", Math.Max(3, 8) == 8 && Math.Abs(-5) == 5 && Math.Min(2UL, 9UL) == 2);
     }
 

@@ -278,6 +278,11 @@ public static class Math
     public static uint Min(uint a, uint b) => a < b ? a : b;
     public static uint Max(uint a, uint b) => a > b ? a : b;
     public static int Abs(int value) => value < 0 ? checked(-value) : value;
+    public static double Abs(double value) => value < 0 ? -value : value;
+
+    // The JIT turns this into sqrtsd; the recursive body is never executed.
+    [System.Runtime.CompilerServices.Intrinsic]
+    public static double Sqrt(double d) => Sqrt(d);
     public static long Abs(long value) => value < 0 ? checked(-value) : value;
 
     // Round half to even (what the JIT's helper is expected to do).

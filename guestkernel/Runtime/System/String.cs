@@ -210,6 +210,78 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
         return -1;
     }
 
+    public bool EndsWith(string value)
+    {
+        if (value._stringLength > _stringLength)
+            return false;
+        int offset = _stringLength - value._stringLength;
+        for (int i = 0; i < value._stringLength; i++)
+            if (this[offset + i] != value[i])
+                return false;
+        return true;
+    }
+
+    public int LastIndexOf(char c)
+    {
+        for (int i = _stringLength - 1; i >= 0; i--)
+            if (this[i] == c)
+                return i;
+        return -1;
+    }
+
+    /// <summary>Splits on a separator character; empty parts are kept (as String.Split does).</summary>
+    public string[] Split(char separator)
+    {
+        int parts = 1;
+        for (int i = 0; i < _stringLength; i++)
+            if (this[i] == separator)
+                parts++;
+        string[] result = new string[parts];
+        int start = 0, index = 0;
+        for (int i = 0; i <= _stringLength; i++)
+        {
+            if (i == _stringLength || this[i] == separator)
+            {
+                result[index++] = Substring(start, i - start);
+                start = i + 1;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Removes leading and trailing spaces, tabs, CR and LF.</summary>
+    public string Trim()
+    {
+        int start = 0, end = _stringLength;
+        while (start < end && char.IsWhiteSpace(this[start]))
+            start++;
+        while (end > start && char.IsWhiteSpace(this[end - 1]))
+            end--;
+        return start == 0 && end == _stringLength ? this : Substring(start, end - start);
+    }
+
+    public string Replace(char oldChar, char newChar)
+    {
+        if (IndexOf(oldChar) < 0)
+            return this;
+        string s = FastAllocateString(_stringLength);
+        fixed (char* src = &_firstChar)
+        fixed (char* dst = &s._firstChar)
+            for (int i = 0; i < _stringLength; i++)
+                dst[i] = src[i] == oldChar ? newChar : src[i];
+        return s;
+    }
+
+    public static string Join(string separator, string[] values)
+    {
+        if (values.Length == 0)
+            return Empty;
+        string result = values[0] ?? Empty;
+        for (int i = 1; i < values.Length; i++)
+            result = Concat(result, separator, values[i]);
+        return result;
+    }
+
     public bool StartsWith(string value)
     {
         if (value._stringLength > _stringLength)
