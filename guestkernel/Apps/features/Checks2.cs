@@ -205,6 +205,12 @@ public static partial class FeaturesApp
 
     private static int Twice(int x) => 2 * x;
 
+    private sealed class TickSource
+    {
+        public event Action? Tick;
+        public void Raise() => Tick?.Invoke();
+    }
+
     private static void Delegates()
     {
         Func<int, int> f = Twice;
@@ -226,6 +232,26 @@ public static partial class FeaturesApp
         CheckEqual("delegates: static lambda", 5, add(2, 3));
         Predicate<string> empty = string.IsNullOrEmpty;
         Check("delegates: Predicate<T>", empty("") && !empty("x"));
+        string log = "";
+        Action<string>? both = s => log += "a" + s;
+        both += s => log += "b" + s;
+        both!("1");
+        CheckEqual("delegates: multicast += invokes every target in order", "a1b1", log);
+        Action<string> third = s => log += "c" + s;
+        both += third;
+        both -= third;
+        log = "";
+        both!("2");
+        CheckEqual("delegates: -= removes a target", "a2b2", log);
+        var source = new TickSource();
+        int ticks = 0;
+        Action handler = () => ticks++;
+        source.Tick += handler;
+        source.Tick += () => ticks += 10;
+        source.Raise();
+        source.Tick -= handler;
+        source.Raise();
+        CheckEqual("delegates: events (add, raise, remove)", 21, ticks);
         Func<object> ctor = () => new Node();
         Check("delegates: returning new objects", ctor() is Node);
     }

@@ -72,6 +72,21 @@ public static unsafe class Interlocked
         }
     }
 
+    // Reference swaps go through the write-barrier helpers in Native/runtime.S (the JIT does not
+    // expand them inline on NativeAOT).
+    [System.Runtime.RuntimeImport("*", "RhpCheckedLockCmpXchg"), MethodImpl(MethodImplOptions.InternalCall)]
+    public static extern object? CompareExchange(ref object? location1, object? value, object? comparand);
+
+    // `event` accessors use this to swap delegates without a lock.
+    public static T CompareExchange<T>(ref T location1, T value, T comparand) where T : class?
+        => Unsafe.As<T>(CompareExchange(ref Unsafe.As<T, object?>(ref location1), value, comparand));
+
+    [System.Runtime.RuntimeImport("*", "RhpCheckedXchg"), MethodImpl(MethodImplOptions.InternalCall)]
+    public static extern object? Exchange(ref object? location1, object? value);
+
+    public static T Exchange<T>(ref T location1, T value) where T : class?
+        => Unsafe.As<T>(Exchange(ref Unsafe.As<T, object?>(ref location1), value));
+
     [Intrinsic]
     public static int Exchange(ref int location1, int value) => Exchange(ref location1, value);
     [Intrinsic]
