@@ -73,6 +73,10 @@ public static partial class FeaturesApp
         sb.Append("a=").Append(1).Append(' ').AppendHex(0xbeef).AppendLine();
         CheckEqual("format: string builder", "a=1 0xbeef\n", sb.ToString());
         CheckEqual("format: bool ToString", "True", true.ToString());
+        CheckEqual("format: double ToString", "2.5 -0.125 3 0.333333", 2.5.ToString() + " " + (-0.125).ToString() + " " + 3.0.ToString() + " " + (1.0 / 3).ToString());
+        CheckEqual("format: enum ToString is its value", "2", Color.Green.ToString());
+        Check("format: int.TryParse", int.TryParse("-42", out int parsedInt) && parsedInt == -42 && !int.TryParse("99999999999", out _) && !int.TryParse("4x", out _));
+        Check("format: char helpers", char.IsLetter('q') && !char.IsLetter('1') && char.ToUpper('a') == 'A');
     }
 
     private static void Arrays()
@@ -149,6 +153,9 @@ public static partial class FeaturesApp
         Point p = (Point)point;
         Check("boxing: struct", p.X == 3 && p.Y == 4);
         Check("boxing: Equals on boxed ints", boxed.Equals(42) && !boxed.Equals(43));
+        object p1 = new Point { X = 1, Y = 2 }, p2 = new Point { X = 1, Y = 2 }, p3 = new Point { X = 2, Y = 1 };
+        Check("boxing: struct Equals/GetHashCode by value", p1.Equals(p2) && !p1.Equals(p3) && p1.GetHashCode() == p2.GetHashCode());
+        Check("boxing: Enum.HasFlag", (Color.Red | Color.Green).HasFlag(Color.Green));
     }
 
     private struct Point

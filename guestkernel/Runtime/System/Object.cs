@@ -32,12 +32,63 @@ public unsafe class Object
     internal MethodTable* GetMethodTable() => m_pMethodTable;
 }
 
-public abstract class ValueType
+public abstract unsafe class ValueType
 {
+    // Without field metadata, boxed structs compare and hash their raw bytes (references by
+    // identity). Structs that need other semantics implement IEquatable<T> themselves.
+    public override bool Equals(object? obj)
+    {
+        if (obj == null || obj.m_pMethodTable != m_pMethodTable)
+            return false;
+        uint size = System.Runtime.TypeCast.ValueSize(m_pMethodTable);
+        object self = this;
+        byte* a = *(byte**)&self + sizeof(nint);
+        byte* b = *(byte**)&obj + sizeof(nint);
+        for (uint i = 0; i < size; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+
+    public override int GetHashCode()
+    {
+        uint size = System.Runtime.TypeCast.ValueSize(m_pMethodTable);
+        object self = this;
+        byte* a = *(byte**)&self + sizeof(nint);
+        uint hash = 2166136261;
+        for (uint i = 0; i < size; i++)
+            hash = (hash ^ a[i]) * 16777619;
+        return (int)hash;
+    }
 }
 
-public abstract class Enum : ValueType
+public abstract unsafe class Enum : ValueType
 {
+    // The underlying integer, read according to the enum's element type.
+    private long RawValue()
+    {
+        object self = this;
+        byte* data = *(byte**)&self + sizeof(nint);
+        switch (m_pMethodTable->ElementType)
+        {
+            case ElementType.SByte: return *(sbyte*)data;
+            case ElementType.Byte: case ElementType.Boolean: return *data;
+            case ElementType.Int16: return *(short*)data;
+            case ElementType.UInt16: case ElementType.Char: return *(ushort*)data;
+            case ElementType.Int32: return *(int*)data;
+            case ElementType.UInt32: return *(uint*)data;
+            default: return *(long*)data;
+        }
+    }
+
+    /// <summary>The numeric value (enum member names are not kept in the image).</summary>
+    public override string ToString() => Number.Format(RawValue());
+
+    public bool HasFlag(Enum flag)
+    {
+        long bits = flag.RawValue();
+        return (RawValue() & bits) == bits;
+    }
 }
 
 public struct Void

@@ -21,6 +21,13 @@ public readonly struct Char : IEquatable<char>, IComparable<char>
     public override int GetHashCode() => m_value;
     public override string ToString() => string.FromChar(m_value);
     public static bool IsDigit(char c) => c >= '0' && c <= '9';
+    // ASCII only: guests have no Unicode tables.
+    public static bool IsLetter(char c) => (uint)((c | 0x20) - 'a') <= 'z' - 'a';
+    public static bool IsLetterOrDigit(char c) => IsLetter(c) || IsDigit(c);
+    public static bool IsUpper(char c) => c >= 'A' && c <= 'Z';
+    public static bool IsLower(char c) => c >= 'a' && c <= 'z';
+    public static char ToUpper(char c) => IsLower(c) ? (char)(c - 32) : c;
+    public static char ToLower(char c) => IsUpper(c) ? (char)(c + 32) : c;
     public static bool IsWhiteSpace(char c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
@@ -78,6 +85,22 @@ public readonly struct Int32 : IEquatable<int>, IComparable<int>
     public override string ToString() => Number.Format(m_value);
     public override int GetHashCode() => m_value;
     public override bool Equals(object? obj) => obj is int other && other == m_value;
+
+    public static bool TryParse(string? s, out int result)
+    {
+        result = 0;
+        if (!Number.TryParseSigned(s, out long value) || value < MinValue || value > MaxValue)
+            return false;
+        result = (int)value;
+        return true;
+    }
+
+    public static int Parse(string s)
+    {
+        if (!TryParse(s, out int result))
+            throw new FormatException("Input string was not a valid Int32.");
+        return result;
+    }
 }
 
 public readonly struct UInt32 : IEquatable<uint>, IComparable<uint>
@@ -100,6 +123,8 @@ public readonly struct Int64 : IEquatable<long>, IComparable<long>
     public const long MinValue = unchecked((long)0x8000000000000000);
     public override string ToString() => Number.Format(m_value);
     public override int GetHashCode() => (int)m_value ^ (int)(m_value >> 32);
+
+    public static bool TryParse(string? s, out long result) => Number.TryParseSigned(s, out result);
 
     // ILC looks this helper up by name for checked 64-bit multiplication.
     internal static long MultiplyChecked(long a, long b)
@@ -179,6 +204,7 @@ public readonly unsafe struct UIntPtr
 public readonly struct Single
 {
     private readonly float m_value;
+    public override string ToString() => Number.Format((double)m_value);
 
     // ILC looks this up by name for `%` on float.
     internal static float Remainder(float a, float b) => (float)Double.Remainder(a, b);
@@ -187,6 +213,8 @@ public readonly struct Single
 public readonly struct Double
 {
     private readonly double m_value;
+    public override string ToString() => Number.Format(m_value);
+    public static bool IsNaN(double d) => d != d;
 
     // Helpers ILC looks up by name for conversions the JIT does not expand inline.
     internal static double Remainder(double a, double b)
