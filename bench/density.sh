@@ -16,7 +16,7 @@
 #
 # Usage: bench/density.sh                 (NS="1 10 100 500" MEM=4 MiB per parakit domain)
 #        NS="1 10" MEM=8 bench/density.sh
-# Writes bench/results/density.csv, density-timeline.csv and density.json.
+# Writes bench/results/density.csv, density-timeline.csv, density.json and three SVG plots.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -202,6 +202,17 @@ $rows_json
 }
 JSON
 
+# Plots (SVG): per-domain creation time and memory against N, and the creation curve at the
+# largest N.
+plot="$BENCH_DIR/svgplot.sh"
+awk -F, 'NR > 1 && $6 != "" { print $1, $2, $6 / 1000 }' "$csv" |
+  "$plot" "$RESULTS/density-create.svg" "Creation time per domain (to N vCPUs)" "domains (N)" "ms per domain" logx
+awk -F, 'NR > 1 && $8 != "" { print $1 "-RSS", $2, $8; print $1 "-kernel", $2, $16 }' "$csv" |
+  "$plot" "$RESULTS/density-memory.svg" "Memory per domain (RSS; MemAvailable drop)" "domains (N)" "KiB per domain" logx
+nmax="$(awk -F, 'NR > 1 { if ($2 > m) m = $2 } END { print m + 0 }' "$timeline")"
+awk -F, -v n="$nmax" 'NR > 1 && $2 == n { print $1, $3, $4 }' "$timeline" |
+  "$plot" "$RESULTS/density-timeline.svg" "Creation curve, N=$nmax" "ms since launch" "vCPUs created"
+
 printf '\ndensity: N blocked domains (parakit memory = %s MiB each; raw = 2 MiB each)\n' "$MEM"
 printf '  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n' impl N created blocked settled us/dom "+us/dom" RSSkB/dom "+RSSkB" guestkB/d "+kernkB" stop
 awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $20, $8, $21, $13, $22, $18 }' "$csv"
@@ -210,4 +221,4 @@ echo "  to the process going quiet (0.1 s resolution)"
 echo "  +x: marginal cost of one more domain over the smallest N; +kernkB: drop in MemAvailable"
 echo "  (system-wide, so noisy on a shared machine; it includes the kernel's per-VM memory)"
 for m in "${notes[@]+"${notes[@]}"}"; do echo "  note: $m"; done
-printf '  wrote %s, %s and %s\n' "$csv" "$timeline" "$json"
+printf '  wrote %s, %s, %s and density-{create,memory,timeline}.svg\n' "$csv" "$timeline" "$json"

@@ -14,7 +14,8 @@
 # Usage: bench/hypercall.sh            (N=1000000 ROUNDS=3)
 #        N=100000 ROUNDS=5 bench/hypercall.sh
 #        NULLCALL=path/to/other.elf bench/hypercall.sh   (another null-call guest)
-# Writes bench/results/hypercall.csv (one row per run) and bench/results/hypercall.json (summary).
+# Writes bench/results/hypercall.csv (one row per run), hypercall.json (summary) and
+# hypercall.svg (cycles per call by round).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -148,6 +149,9 @@ cat > "$json" <<JSON
 }
 JSON
 
+awk -F, 'NR > 1 && $4 != "" { print $2, $1, $4 }' "$csv" |
+  "$BENCH_DIR/svgplot.sh" "$RESULTS/hypercall.svg" "Null hypercall round trip, $N calls per run" "round" "cycles per call (guest rdtsc)"
+
 printf '\nhypercall round trip, %s calls x %s rounds, alternating (TSC %s GHz)\n' "$N" "$ROUNDS" "$tsc_ghz"
 printf '  %-8s %14s %10s %10s %10s %14s %10s %10s\n' impl cycles/call p10 p90 ns/call "host ns/exit" p10 p90
 printf '  %-8s %14s %10s %10s %10s %14s %10s %10s\n' raw "$raw_c" "$raw_c10" "$raw_c90" "$raw_ns" "$raw_h" "$raw_h10" "$raw_h90"
@@ -156,4 +160,4 @@ printf '  ParaKit/raw, median of paired rounds: guest side %s (%s-%s), host side
   "$ratio_g" "$ratio_g_min" "$ratio_g_max" "$ratio_h" "$ratio_h_min" "$ratio_h_max"
 printf '  goal <= 1.10 (%s): %s %s\n' "$basis" "$ratio" "$verdict"
 printf '  parakit --stats: %s exits in the last run; domain-0 handler time %s µs per hypercall\n' "$pk_exits" "$pk_dom0"
-printf '  wrote %s and %s\n' "$csv" "$json"
+printf '  wrote %s, %s and hypercall.svg\n' "$csv" "$json"
