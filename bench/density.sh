@@ -215,7 +215,7 @@ awk -F, -v n="$nmax" 'NR > 1 && $2 == n { print $1, $3, $4 }' "$timeline" |
 
 printf '\ndensity: N blocked domains (parakit memory = %s MiB each; raw = 2 MiB each)\n' "$MEM"
 printf '  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n' impl N created blocked settled us/dom "+us/dom" RSSkB/dom "+RSSkB" guestkB/d "+kernkB" stop
-awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $20, $8, $21, $13, $22, $18 }' "$csv"
+awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $20, $8, $21, $13, $22, ($19 == "ok" ? $18 : $19) }' "$csv"
 echo "  created/blocked/settled: ms from launch to N vCPUs / to N guests saying they block /"
 echo "  to the process going quiet (0.1 s resolution)"
 echo "  +x: marginal cost of one more domain over the smallest N; +kernkB: drop in MemAvailable"
