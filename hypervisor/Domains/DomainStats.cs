@@ -112,18 +112,5 @@ public sealed class DomainStats
 
     private static double Ms(long from, long to) => (to - from) * 1000.0 / System.Diagnostics.Stopwatch.Frequency;
 
-    public static string ExitName(int reason) => (KvmExitReason)reason switch
-    {
-        KvmExitReason.Mmio => "mmio",
-        KvmExitReason.Io => "io",
-        KvmExitReason.Intr => "intr",
-        KvmExitReason.Shutdown => "shutdown",
-        KvmExitReason.InternalError => "internal_error",
-        KvmExitReason.FailEntry => "fail_entry",
-        KvmExitReason.Hlt => "hlt",
-        KvmExitReason.Exception => "exception",
-        KvmExitReason.Debug => "debug",
-        KvmExitReason.SystemEvent => "system_event",
-        _ => $"exit_{reason}",
-    };
+    public static string ExitName(int reason) => ExitDecoder.ExitName((uint)reason);
 }

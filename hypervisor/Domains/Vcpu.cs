@@ -140,59 +140,26 @@ public sealed unsafe class Vcpu : IDisposable
 
             uint reason = run->ExitReason;
             stats.ExitsByReason[reason < 64 ? reason : 0]++;
-            switch ((KvmExitReason)reason)
+            var action = ExitDecoder.Decode(*run);
+            if (action.Kind == ExitKind.Hypercall)
             {
-                case KvmExitReason.Mmio:
-                    if (run->MmioIsWrite != 0 && run->MmioPhysAddr == GuestLayout.HypercallDoorbell && run->MmioLen == 4)
-                    {
-                        long t0 = Stopwatch.GetTimestamp();
-                        KvmRegs* r = &run->SyncRegs;
-                        var args = new HypercallArgs(r->Rdi, r->Rsi, r->Rdx, r->R10, r->R8);
-                        long result = dispatcher.Dispatch(_domain, (int)(uint)run->MmioData, args);
-                        r->Rax = (ulong)result;
-                        run->KvmDirtyRegs = KvmSync.Regs;
-                        stats.HypercallTicks += Stopwatch.GetTimestamp() - t0 - _blockedTicks;
-                        _blockedTicks = 0;
-                        continue;
-                    }
-                    _domain.RequestCrash(run->MmioIsWrite != 0
-                        ? $"unexpected MMIO write of {run->MmioLen} bytes to 0x{run->MmioPhysAddr:x} (not guest RAM)"
-                        : $"MMIO read of {run->MmioLen} bytes from 0x{run->MmioPhysAddr:x} (not guest RAM)");
-                    return;
-                case KvmExitReason.Intr:
-                    continue;
-                case KvmExitReason.Shutdown:
-                    _domain.RequestCrash("triple fault (KVM_EXIT_SHUTDOWN): the guest faulted and has no way to handle exceptions");
-                    return;
-                case KvmExitReason.InternalError:
-                    _domain.RequestCrash($"KVM internal error, suberror {run->InternalSuberror} ({InternalErrorName(run->InternalSuberror)})");
-                    return;
-                case KvmExitReason.FailEntry:
-                    _domain.RequestCrash($"VM entry failed, hardware reason 0x{run->FailEntryReason:x}");
-                    return;
-                case KvmExitReason.Io:
-                    _domain.RequestCrash($"port I/O to 0x{run->IoPort:x} (guests must use hypercalls)");
-                    return;
-                case KvmExitReason.Hlt:
-                    _domain.RequestCrash("hlt executed (guests must use SCHEDOP_block)");
-                    return;
-                default:
-                    _domain.RequestCrash($"unexpected exit {DomainStats.ExitName((int)reason)} ({reason})");
-                    return;
+                long t0 = Stopwatch.GetTimestamp();
+                KvmRegs* r = &run->SyncRegs;
+                var args = new HypercallArgs(r->Rdi, r->Rsi, r->Rdx, r->R10, r->R8);
+                r->Rax = (ulong)dispatcher.Dispatch(_domain, action.Hypercall, args);
+                run->KvmDirtyRegs = KvmSync.Regs;
+                stats.HypercallTicks += Stopwatch.GetTimestamp() - t0 - _blockedTicks;
+                _blockedTicks = 0;
+            }
+            else if (action.Kind == ExitKind.Crash)
+            {
+                _domain.RequestCrash(action.Message!);
+                return;
             }
         }
     }
 
     private long _blockedTicks;
-
-    private static string InternalErrorName(uint sub) => sub switch
-    {
-        1 => "emulation failure",
-        2 => "simultaneous exceptions",
-        3 => "delivery event",
-        4 => "unexpected exit reason",
-        _ => "unknown",
-    };
 
     /// <summary>Parks the vCPU thread while paused. Returns false when it should stop instead.</summary>
     private bool WaitWhilePaused()
