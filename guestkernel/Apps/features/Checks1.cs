@@ -100,6 +100,12 @@ public static partial class FeaturesApp
             jagged[i] = new long[i + 1];
         jagged[2][2] = long.MaxValue;
         Check("arrays: jagged arrays", jagged[2].Length == 3 && jagged[2][2] == long.MaxValue);
+        int[,] grid = new int[3, 4];
+        grid[2, 3] = 7;
+        grid[0, 1] = 5;
+        string[,,] cube = new string[2, 2, 2];
+        cube[1, 0, 1] = "z";
+        Check("arrays: multi-dimensional", grid[2, 3] + grid[0, 1] == 12 && grid.Length == 12 && grid.GetLength(1) == 4 && grid.Rank == 2 && cube[1, 0, 1] == "z" && cube[0, 0, 0] == null);
         Check("arrays: Array.Empty", Array.Empty<int>().Length == 0 && ReferenceEquals(Array.Empty<string>(), Array.Empty<string>()));
         Node[] nodes = new Node[2];
         nodes[0] = new Node { Value = 9 };

@@ -97,6 +97,6 @@ public static unsafe class Allocator
     internal static string NewString(int length)
     {
         string template = "";
-        return Unsafe.As<string>(NewArray(template.m_pMethodTable, length));
+        return Unsafe.As<string>(NewArray(template.m_pEEType, length));
     }
 }

@@ -38,7 +38,7 @@ public static unsafe class InterfaceDispatch
     private static nint Resolve(object obj, nint cell)
     {
         s_misses++;
-        MethodTable* type = obj.m_pMethodTable;
+        MethodTable* type = obj.m_pEEType;
         ReadCell(cell, out MethodTable* iface, out int slot);
         nint target = FindImplementation(type, iface, slot);
         if (target == 0)

@@ -43,7 +43,7 @@ public static unsafe class Panic
     {
         Begin();
         Write("unhandled exception ");
-        TypeNames.Write(exception.m_pMethodTable);
+        TypeNames.Write(exception.m_pEEType);
         if (exception is System.Exception ex)
         {
             Write(": ");

@@ -10,7 +10,7 @@ namespace System.Runtime;
 
 internal static unsafe class TypeCast
 {
-    internal static MethodTable* MT(object o) => o.m_pMethodTable;
+    internal static MethodTable* MT(object o) => o.m_pEEType;
 
     internal static bool IsSubclassOf(MethodTable* type, MethodTable* target)
     {

@@ -12,6 +12,29 @@ public abstract unsafe class Array
 
     public int Length => _numComponents;
 
+    /// <summary>Number of dimensions (1 for T[]; multi-dimensional arrays store their bounds
+    /// after the length, 8 bytes per dimension, which is how BaseSize grows).</summary>
+    public int Rank
+    {
+        get
+        {
+            MethodTable* mt = m_pEEType;
+            int rank = (int)(mt->BaseSize - 3 * sizeof(nint)) / 8;
+            return rank == 0 || mt->ElementType == ElementType.SzArray ? 1 : rank;
+        }
+    }
+
+    public int GetLength(int dimension)
+    {
+        int rank = Rank;
+        if ((uint)dimension >= (uint)rank)
+            ThrowHelpers.ThrowIndexOutOfRangeException();
+        if (m_pEEType->ElementType == ElementType.SzArray)
+            return _numComponents;
+        fixed (int* length = &_numComponents)
+            return length[2 + dimension];
+    }
+
     public static T[] Empty<T>() => EmptyArray<T>.Value;
 
     /// <summary>Copies elements between arrays of the same type (overlap-safe).</summary>

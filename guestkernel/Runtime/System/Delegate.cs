@@ -88,7 +88,7 @@ public abstract unsafe class Delegate
     {
         if (a is null) return b;
         if (b is null) return a;
-        if (a.m_pMethodTable != b.m_pMethodTable)
+        if (a.m_pEEType != b.m_pEEType)
             throw new ArgumentException("Delegates must be of the same type.");
         int count = a.InvocationCount + b.InvocationCount;
         var list = new Wrapper[count];
@@ -133,7 +133,7 @@ public abstract unsafe class Delegate
         nint thunk = GetThunk(MulticastThunk);
         if (thunk == 0)
             Internal.Runtime.Panic.Fail("this delegate type has no multicast thunk");
-        var result = Unsafe.As<Delegate>(Internal.Runtime.Allocator.NewObject(m_pMethodTable));
+        var result = Unsafe.As<Delegate>(Internal.Runtime.Allocator.NewObject(m_pEEType));
         result._firstParameter = result;
         result._helperObject = list;
         result._extraFunctionPointerOrData = count;
@@ -144,7 +144,7 @@ public abstract unsafe class Delegate
     // Same single target: same code and same bound object (or same thunk data for static targets).
     private bool SameTarget(Delegate other)
     {
-        if (m_pMethodTable != other.m_pMethodTable || _functionPointer != other._functionPointer)
+        if (m_pEEType != other.m_pEEType || _functionPointer != other._functionPointer)
             return false;
         if ((object)_firstParameter == this)
             return (object)other._firstParameter == other && _extraFunctionPointerOrData == other._extraFunctionPointerOrData && _helperObject == other._helperObject;

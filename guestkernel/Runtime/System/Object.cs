@@ -9,7 +9,7 @@ namespace System;
 public unsafe class Object
 {
     // Every object starts with its MethodTable pointer; ILC depends on this being the first field.
-    internal MethodTable* m_pMethodTable;
+    internal MethodTable* m_pEEType;
 
     public Object() { }
 
@@ -23,13 +23,13 @@ public unsafe class Object
         return (int)(address ^ (address >> 32));
     }
 
-    public virtual string ToString() => TypeNames.Describe(m_pMethodTable);
+    public virtual string ToString() => TypeNames.Describe(m_pEEType);
 
     public static bool ReferenceEquals(object? a, object? b) => a == b;
 
-    public Type GetType() => new RuntimeType(m_pMethodTable);
+    public Type GetType() => new RuntimeType(m_pEEType);
 
-    internal MethodTable* GetMethodTable() => m_pMethodTable;
+    internal MethodTable* GetMethodTable() => m_pEEType;
 }
 
 public abstract unsafe class ValueType
@@ -38,9 +38,9 @@ public abstract unsafe class ValueType
     // identity). Structs that need other semantics implement IEquatable<T> themselves.
     public override bool Equals(object? obj)
     {
-        if (obj == null || obj.m_pMethodTable != m_pMethodTable)
+        if (obj == null || obj.m_pEEType != m_pEEType)
             return false;
-        uint size = System.Runtime.TypeCast.ValueSize(m_pMethodTable);
+        uint size = System.Runtime.TypeCast.ValueSize(m_pEEType);
         object self = this;
         byte* a = *(byte**)&self + sizeof(nint);
         byte* b = *(byte**)&obj + sizeof(nint);
@@ -52,7 +52,7 @@ public abstract unsafe class ValueType
 
     public override int GetHashCode()
     {
-        uint size = System.Runtime.TypeCast.ValueSize(m_pMethodTable);
+        uint size = System.Runtime.TypeCast.ValueSize(m_pEEType);
         object self = this;
         byte* a = *(byte**)&self + sizeof(nint);
         uint hash = 2166136261;
@@ -69,7 +69,7 @@ public abstract unsafe class Enum : ValueType
     {
         object self = this;
         byte* data = *(byte**)&self + sizeof(nint);
-        switch (m_pMethodTable->ElementType)
+        switch (m_pEEType->ElementType)
         {
             case ElementType.SByte: return *(sbyte*)data;
             case ElementType.Byte: case ElementType.Boolean: return *data;
