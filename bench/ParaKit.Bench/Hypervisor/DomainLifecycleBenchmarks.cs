@@ -7,7 +7,9 @@ using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
 using Dom0 = ParaKit.Hypervisor.Domains.Hypervisor;
 
-namespace ParaKit.Bench.Hypervisor;
+// Not "ParaKit.Bench.Hypervisor": a namespace of that name would shadow the Hypervisor type for
+// every other benchmark under ParaKit.Bench.
+namespace ParaKit.Bench.Lifecycle;
 
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
