@@ -273,8 +273,16 @@ public static partial class FeaturesApp
         CheckEqual("iterators: yield return through IEnumerable<T>", 30, sum);
     }
 
+    private record Endpoint(string Host, int Port);
+    private record struct Extent(int Width, int Height);
+
     private static void TypesAndObjects()
     {
+        var e1 = new Endpoint("10.0.0.1", 80);
+        var e2 = e1 with { Port = 8080 };
+        Check("types: records (with, value equality, hash)", e2 != e1 && e2 == new Endpoint("10.0.0.1", 8080) && e2.GetHashCode() == new Endpoint("10.0.0.1", 8080).GetHashCode());
+        CheckEqual("types: record ToString", "Endpoint { Host = 10.0.0.1, Port = 8080 }", e2.ToString());
+        Check("types: record struct", new Extent(2, 3) == new Extent(2, 3) && new Extent(2, 3).ToString() == "Extent { Width = 2, Height = 3 }");
         Check("types: typeof and GetType", typeof(Dog) == new Dog().GetType() && typeof(Dog) != typeof(Puppy) && new Puppy().GetType() == typeof(Puppy));
         CheckEqual("types: type names from the image's table", "Dog", ShortName(typeof(Dog).Name));
         CheckEqual("types: default ToString names the type", "Node", ShortName(new Node().ToString()));

@@ -156,6 +156,9 @@ namespace System.Runtime.CompilerServices
         public static bool Equals(object? o1, object? o2) => o1 == o2;
 
         public static int GetHashCode(object? o) => o == null ? 0 : o.GetHashCode();
+
+        // Records call this before recursing into members; the guard page catches real overflows.
+        public static void EnsureSufficientExecutionStack() { }
     }
 
     /// <summary>Builds `$"..."` strings: literal parts and formatted holes appended into a char buffer.</summary>
