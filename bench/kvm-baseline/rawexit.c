@@ -11,10 +11,14 @@
  * It reports both sides: the host's wall-clock ns per round trip and the guest's TSC cycles
  * per call (rdtsc works at ring 3), so the guest number compares directly with nullcall's.
  *
- * Usage: rawexit [-n CALLS] [-m sync|getset|bare] [-q]
- *   sync   (default) read and write registers through the shared kvm_run (the contract)
- *   getset KVM_GET_REGS + KVM_SET_REGS on every exit (shows what each extra ioctl costs)
- *   bare   do not touch registers at all (the floor: a pure exit and re-entry)
+ * Usage: rawexit [-n CALLS] [-m sync|getset|bare|ioeventfd] [-q]
+ *   sync      (default) read and write registers through the shared kvm_run (the contract)
+ *   getset    KVM_GET_REGS + KVM_SET_REGS on every exit (shows what each extra ioctl costs)
+ *   bare      do not touch registers at all (the floor: a pure exit and re-entry)
+ *   ioeventfd a KVM_IOEVENTFD on the doorbell (datamatch = the loop's hypercall number)
+ *             absorbs every call in the kernel: no exit to user space, only an eventfd
+ *             signal; the cost of a one-way notification on the fast path. rax is not
+ *             written back, so this is a "send", not a call with a result.
  * The last line of output is machine-readable: "RESULT key=value ...", where setup_ns is the
  * time from main() to the first KVM_RUN (open /dev/kvm, create the VM, memory, vCPU).
  */
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +39,7 @@
 
 #include "guestvm.h"
 
-enum mode { MODE_SYNC, MODE_GETSET, MODE_BARE };
+enum mode { MODE_SYNC, MODE_GETSET, MODE_BARE, MODE_IOEVENTFD };
 
 /* The guest: rbx = N, r14 = null stub, r15 = exit stub (set by the VMM).
  * Times the loop with rdtsc and reports the cycles through sched_op(EXIT, cycles). */
@@ -90,13 +95,14 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "sync") == 0) mode = MODE_SYNC;
             else if (strcmp(optarg, "getset") == 0) mode = MODE_GETSET;
             else if (strcmp(optarg, "bare") == 0) mode = MODE_BARE;
-            else fail("mode must be sync, getset or bare");
+            else if (strcmp(optarg, "ioeventfd") == 0) mode = MODE_IOEVENTFD;
+            else fail("mode must be sync, getset, bare or ioeventfd");
             break;
         case 'q':
             quiet = 1;
             break;
         default:
-            fprintf(stderr, "usage: rawexit [-n CALLS] [-m sync|getset|bare] [-q]\n");
+            fprintf(stderr, "usage: rawexit [-n CALLS] [-m sync|getset|bare|ioeventfd] [-q]\n");
             return 2;
         }
     }
@@ -106,7 +112,8 @@ int main(int argc, char **argv)
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
         die("open /dev/kvm");
-    if (mode == MODE_SYNC && ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) <= 0)
+    int sync_regs = mode == MODE_SYNC || mode == MODE_IOEVENTFD;
+    if (sync_regs && ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) <= 0)
         fail("KVM_CAP_SYNC_REGS is not available (try -m getset)");
     int vm = ioctl(kvm, KVM_CREATE_VM, 0);
     if (vm < 0)
@@ -134,8 +141,21 @@ int main(int argc, char **argv)
         die("mmap kvm_run");
     setup_vcpu(kvm, vcpu, calls);
 
-    if (mode == MODE_SYNC)
+    if (sync_regs)
         run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+
+    int efd = -1;
+    if (mode == MODE_IOEVENTFD) {
+        efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+            die("eventfd");
+        struct kvm_ioeventfd io = {
+            .datamatch = HC_XEN_VERSION, .addr = DOORBELL, .len = 4, .fd = efd,
+            .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+        };
+        if (ioctl(vm, KVM_IOEVENTFD, &io) < 0)
+            die("KVM_IOEVENTFD");
+    }
 
     uint64_t exits = 0, guest_cycles = 0;
     uint64_t t0 = now_ns(), tsc0 = __rdtsc();
@@ -151,7 +171,7 @@ int main(int argc, char **argv)
 
         uint32_t nr;
         memcpy(&nr, run->mmio.data, 4);
-        if (mode == MODE_SYNC) {
+        if (sync_regs) {
             struct kvm_regs *r = &run->s.regs.regs;
             if (nr == HC_SCHED_OP && r->rdi == SCHEDOP_EXIT) {
                 guest_cycles = r->rsi;
@@ -182,16 +202,26 @@ int main(int argc, char **argv)
     }
     uint64_t tsc1 = __rdtsc(), t1 = now_ns();
 
-    if (exits != calls) {
+    if (mode == MODE_IOEVENTFD) {
+        uint64_t signalled = 0;
+        if (read(efd, &signalled, sizeof signalled) < 0 && errno != EAGAIN)
+            die("read eventfd");
+        if (exits != 0 || signalled != calls) {
+            fprintf(stderr, "rawexit: expected %llu eventfd signals and no exits, saw %llu and %llu\n",
+                    (unsigned long long)calls, (unsigned long long)signalled,
+                    (unsigned long long)exits);
+            return 1;
+        }
+    } else if (exits != calls) {
         fprintf(stderr, "rawexit: expected %llu hypercall exits, saw %llu\n",
                 (unsigned long long)calls, (unsigned long long)exits);
         return 1;
     }
     double ns = (double)(t1 - t0);
     double tsc_ghz = (double)(tsc1 - tsc0) / ns;
-    double ns_per = ns / (double)exits;
+    double ns_per = ns / (double)calls;
     double cyc_per = (double)guest_cycles / (double)calls;
-    static const char *names[] = { "sync", "getset", "bare" };
+    static const char *names[] = { "sync", "getset", "bare", "ioeventfd" };
     if (!quiet)
         printf("rawexit: mode=%s calls=%llu total %.3f ms, %.0f ns per round trip (host), "
                "%.0f cycles per call (guest rdtsc), TSC %.3f GHz\n",
