@@ -28,7 +28,15 @@ public static class DomainBuilder
         if (cmdline.Length >= StartInfo.CmdLineCapacity || cmdline.Contains((byte)0))
             throw new DomainConfigException($"command line must be at most {StartInfo.CmdLineCapacity - 1} bytes without nul characters (got {cmdline.Length})");
         ulong memoryBytes = (ulong)config.MemoryMiB << 20;
-        var layout = MemoryLayout.Plan(memoryBytes, image.LowAddress, image.HighAddress);
+        MemoryLayout layout;
+        try
+        {
+            layout = MemoryLayout.Plan(memoryBytes, image.LowAddress, image.HighAddress);
+        }
+        catch (GuestImageException e)
+        {
+            throw new GuestImageException($"{config.Kernel}: {e.Message}");
+        }
 
         GuestMemory? memory = null;
         KvmVm? vm = null;
