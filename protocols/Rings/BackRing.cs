@@ -48,24 +48,27 @@ public unsafe struct BackRing<TReq, TRsp>
     /// <summary>RING_GET_RESPONSE: the response slot for an index.</summary>
     public readonly ref TRsp ResponseSlot(uint index) => ref *(TRsp*)Slot(index);
 
-    /// <summary>RING_REQUEST_PROD_OVERFLOW on the current req_prod: the frontend claims more
-    /// requests than the ring holds. Treat the frontend as misbehaving (Linux netback disconnects).</summary>
+    /// <summary>RING_REQUEST_PROD_OVERFLOW on the current req_prod, extended to a req_prod that moved
+    /// backwards: true if req_prod lies outside [req_cons, rsp_prod_pvt + size], i.e. the frontend
+    /// claims more requests than can be outstanding. Treat it as misbehaving (Linux netback disconnects).</summary>
     public readonly bool RequestsOverflowed()
     {
         uint prod = Volatile.Read(ref Shared->ReqProd);
-        return prod - RspProdPvt > Size;
+        return prod - ReqCons > Size - (ReqCons - RspProdPvt);
     }
 
-    /// <summary>RING_HAS_UNCONSUMED_REQUESTS: min(req_prod - req_cons, size - (req_cons - rsp_prod_pvt)),
-    /// so even a lying req_prod never lets us consume more than one ring of unanswered requests.</summary>
+    /// <summary>RING_HAS_UNCONSUMED_REQUESTS with a stricter bound: Xen takes
+    /// min(req_prod - req_cons, size - (req_cons - rsp_prod_pvt)); we return 0 instead when the first
+    /// exceeds the second (an overflowed or backwards req_prod), so a misbehaving frontend can make us
+    /// consume nothing at all, not even a ring of stale slots, and a consume loop always ends.</summary>
     public readonly uint UnconsumedRequests
     {
         get
         {
             uint prod = Volatile.Read(ref Shared->ReqProd);
             uint req = prod - ReqCons;
-            uint rsp = Size - (ReqCons - RspProdPvt);
-            return req < rsp ? req : rsp;
+            uint room = Size - (ReqCons - RspProdPvt);
+            return req <= room ? req : 0;
         }
     }
 

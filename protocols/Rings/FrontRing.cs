@@ -109,26 +109,25 @@ public unsafe struct FrontRing<TReq, TRsp>
     /// ring never needs a notification).</summary>
     public void PushRequests() => Volatile.Write(ref Shared->ReqProd, ReqProdPvt);
 
-    /// <summary>True if the backend published more responses than there are published requests:
-    /// a misbehaving backend. Its responses must not be trusted.</summary>
+    /// <summary>True if rsp_prod lies outside [rsp_cons, req_prod]: the backend claims responses to
+    /// requests never published (or moved rsp_prod backwards). Its responses must not be trusted.</summary>
     public readonly bool ResponsesOverflowed()
     {
         uint prod = Volatile.Read(ref Shared->RspProd);
         return prod - RspCons > Shared->ReqProd - RspCons;
     }
 
-    /// <summary>RING_HAS_UNCONSUMED_RESPONSES, bounded by the published requests outstanding, so a
-    /// bad rsp_prod can never make us read slots the backend could not have answered (including
-    /// requests we wrote but have not published yet).</summary>
+    /// <summary>RING_HAS_UNCONSUMED_RESPONSES, or 0 if the backend claims more responses than there
+    /// are published requests outstanding (see <see cref="ResponsesOverflowed"/>): a bad rsp_prod can
+    /// never make us read a slot that holds no response, such as one of our own pending requests.</summary>
     public readonly uint UnconsumedResponses
     {
         get
         {
-            uint prod = Volatile.Read(ref Shared->RspProd);
-            uint available = prod - RspCons;
+            uint available = Volatile.Read(ref Shared->RspProd) - RspCons;
             // req_prod is ours: a plain read sees our own last publish.
             uint outstanding = Shared->ReqProd - RspCons;
-            return available < outstanding ? available : outstanding;
+            return available <= outstanding ? available : 0;
         }
     }
 

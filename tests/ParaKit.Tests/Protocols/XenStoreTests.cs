@@ -133,6 +133,33 @@ public unsafe class XenStoreTests
             && XsCodec.TryDecode(buf.AsSpan(0, n - 1), out _, out _, out _) == XsDecodeStatus.Truncated).ToProperty();
     }
 
+    private static byte[] NoNul(byte[] bytes) => bytes.Select(b => b == 0 ? (byte)'x' : b).ToArray();
+
+    [FsCheck.NUnit.Property(MaxTest = 1000)]
+    public Property Write_and_watch_payloads_round_trip(NonEmptyArray<byte> pathBytes, byte[] value, NonEmptyArray<byte> tokenBytes)
+    {
+        byte[] path = NoNul(pathBytes.Get), token = NoNul(tokenBytes.Get);
+        var buf = new byte[XsLimits.PayloadMax];
+        bool ok = XsCodec.TryBuildWrite(buf, path, value, out int n)
+            && XsCodec.TryParseWrite(buf.AsSpan(0, n), out var p, out var v) == XsDecodeStatus.Ok
+            && p.SequenceEqual(path) && v.SequenceEqual(value);
+        ok &= XsCodec.TryBuildWatch(buf, path, token, out n)
+            && XsCodec.TryParseWatch(buf.AsSpan(0, n), out var wp, out var wt) == XsDecodeStatus.Ok
+            && wp.SequenceEqual(path) && wt.SequenceEqual(token);
+        ok &= XsCodec.TryBuildPath(buf, path, out n)
+            && XsCodec.TryParsePath(buf.AsSpan(0, n), out var pp) == XsDecodeStatus.Ok && pp.SequenceEqual(path);
+        return ok.ToProperty();
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 1000)]
+    public Property Decimal_numbers_round_trip(uint value)
+    {
+        var buf = new byte[10];
+        int n = XsCodec.FormatUInt(buf, value);
+        return (n > 0 && XsCodec.TryParseUInt(buf.AsSpan(0, n), out uint back) && back == value
+            && Encoding.ASCII.GetString(buf, 0, n) == value.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToProperty();
+    }
+
     [FsCheck.NUnit.Property(MaxTest = 2000)]
     public Property Random_bytes_never_throw_and_decode_consistently(byte[] junk, bool forceLen, uint len)
     {
