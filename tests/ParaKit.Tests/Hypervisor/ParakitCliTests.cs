@@ -1,0 +1,338 @@
+// The real out/bin/parakit as a user runs it: boots, crash reports, timeouts, a hostile guest,
+// every bad input with its exit status and message, `create` with several domains and Ctrl-C.
+// Boot tests need /dev/kvm and fail (not skip) without it.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace ParaKit.Tests.Hypervisor;
+
+[TestFixture]
+[NonParallelizable]
+public partial class ParakitCliTests
+{
+    private static ParakitResult Run(params string[] args) => HypervisorHarness.RunParakit(args);
+
+    private static ParakitResult Boot(params string[] args)
+    {
+        HypervisorHarness.RequireKvm();
+        return HypervisorHarness.RunParakit(args);
+    }
+
+    [Test]
+    public void Assembly_hello_prints_and_exits_0()
+    {
+        var r = Boot("run", HypervisorHarness.AsmGuest("hello"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.That(r.Stdout, Is.EqualTo("hello from an assembly guest\n"));
+    }
+
+    [Test]
+    public void Csharp_hello_gets_its_command_line_and_exits_0()
+    {
+        var r = Boot("run", HypervisorHarness.CsGuest("hello"), "--", "one", "two");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            Assert.That(r.Stdout, Does.Contain("Hello from a ParaKit C# unikernel!"));
+            Assert.That(r.Stdout, Does.Contain("one two"));
+        });
+    }
+
+    [Test]
+    public void Features_guest_passes_every_check()
+    {
+        var r = Boot("run", HypervisorHarness.CsGuest("features"));
+        var m = Regex.Match(r.Stdout, @"features: (\d+) passed, (\d+) failed");
+        Assert.Multiple(() =>
+        {
+            Assert.That(m.Success, Is.True, r.Output);
+            Assert.That(m.Groups[2].Value, Is.EqualTo("0"), r.Output);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        });
+    }
+
+    [Test]
+    public void Null_dereference_is_reported_with_registers_and_the_symbol()
+    {
+        var r = Boot("run", HypervisorHarness.AsmGuest("crash"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
+            Assert.That(r.Stdout, Does.Contain("about to dereference null"));
+            Assert.That(r.Stderr, Does.Contain("crashed: triple fault"));
+            Assert.That(r.Stderr, Does.Match(@"rip 0x0*1000[0-9a-f]{2} <crash_here\+0x2>"));
+            Assert.That(r.Stderr, Does.Contain("rsp 0x"));
+            Assert.That(r.Stderr, Does.Contain("cr2 0x0"));
+        });
+    }
+
+    [Test]
+    public void Csharp_crash_app_is_reported_with_a_managed_method_name()
+    {
+        var r = Boot("run", HypervisorHarness.CsGuest("crash"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
+            Assert.That(r.Stderr, Does.Match(@"rip 0x[0-9a-f]+ <[^?>]*CrashApp[^>]*>"));
+        });
+    }
+
+    [Test]
+    public void Spinning_guest_is_stopped_by_the_timeout_with_status_124()
+    {
+        var clock = Stopwatch.StartNew();
+        var r = Boot("run", "--timeout", "0.5", HypervisorHarness.AsmGuest("spin"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(124), r.Output);
+            Assert.That(r.Stdout, Does.Contain("spinning"));
+            Assert.That(r.Stderr, Does.Contain("timed out after 0.5 s"));
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
+        });
+    }
+
+    [Test]
+    public void Timer_and_pvclock_agree_with_the_hypervisor()
+    {
+        // The guest sleeps 50 ms with set_timer_op + SCHEDOP_block, measured with pvclock.
+        var r = Boot("run", HypervisorHarness.AsmGuest("timer"));
+        Assert.That(r.Stdout, Does.Contain("timer ok"), r.Output);
+        Assert.That(r.ExitCode, Is.InRange(50, 150), "elapsed ms as the guest measured it\n" + r.Output);
+    }
+
+    [Test]
+    public void Malicious_guest_gets_errors_and_domain_0_survives()
+    {
+        var r = Boot("run", "--stats", HypervisorHarness.AsmGuest("malicious"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Stdout, Does.Not.Contain("FAIL"), r.Output);
+            Assert.That(r.Stdout, Does.Contain("malicious: done"), r.Output);
+            Assert.That(r.ExitCode, Is.EqualTo(0), "failed checks\n" + r.Output);
+            Assert.That(r.Stderr, Does.Contain("unknown=5"), "hypercalls 0, 1, 127, 200 and -1 are counted as unknown\n" + r.Output);
+        });
+    }
+
+    [Test]
+    public void Stats_report_exits_by_reason_and_hypercalls()
+    {
+        var r = Boot("run", "--stats", HypervisorHarness.AsmGuest("hello"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            Assert.That(r.Stderr, Does.Contain("2 exits, 2 hypercalls"));
+            Assert.That(r.Stderr, Does.Contain("exits: mmio=2"));
+            Assert.That(r.Stderr, Does.Contain("console_io=1 sched_op=1(exit=1)"));
+            Assert.That(r.Stderr, Does.Match(@"first guest entry [0-9.]+ ms"));
+        });
+    }
+
+    [Test]
+    public void Missing_kvm_device_is_an_environment_error()
+    {
+        var r = HypervisorHarness.RunParakit(["run", HypervisorHarness.AsmGuest("hello")], env: new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = "/nonexistent/kvm" });
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+            Assert.That(r.Stderr, Does.Contain("cannot open /nonexistent/kvm: the KVM device does not exist"));
+        });
+    }
+
+    [Test]
+    public void A_device_that_is_not_kvm_is_an_environment_error()
+    {
+        var r = HypervisorHarness.RunParakit(["run", HypervisorHarness.AsmGuest("hello")], env: new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = "/dev/null" });
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+            Assert.That(r.Stderr, Does.Contain("/dev/null is not a KVM device"));
+        });
+    }
+
+    [Test]
+    public void Non_elf_image_is_refused()
+    {
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            string f = Path.Combine(dir, "notes.txt");
+            File.WriteAllText(f, "not a kernel");
+            var r = Run("run", f);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+                Assert.That(r.Stderr, Does.Contain("notes.txt: not an ELF file"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void Segments_outside_the_allowed_range_are_refused()
+    {
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            string f = Path.Combine(dir, "low.elf");
+            File.WriteAllBytes(f, ElfImageTests.WithFirstLoadAddress(File.ReadAllBytes(HypervisorHarness.AsmGuest("hello")), 0x2000));
+            var r = Run("run", f);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+                Assert.That(r.Stderr, Does.Contain("outside the allowed range"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void Image_larger_than_memory_is_refused()
+    {
+        HypervisorHarness.RequireKvm();
+        var r = Run("run", "--memory", "4", HypervisorHarness.AsmGuest("bigbss"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+            Assert.That(r.Stderr, Does.Contain("bigbss.elf: image needs"));
+            Assert.That(r.Stderr, Does.Contain("use more memory"));
+        });
+        Assert.That(Run("run", "--memory", "16", HypervisorHarness.AsmGuest("bigbss")).ExitCode, Is.EqualTo(0), "fits in 16 MiB");
+    }
+
+    [TestCase(new string[0], "usage: parakit")]
+    [TestCase(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
+    [TestCase(new[] { "run" }, "run: missing IMAGE")]
+    [TestCase(new[] { "run", "x.elf", "--memory", "lots" }, "--memory expects a whole number between 1 and 3072")]
+    [TestCase(new[] { "run", "x.elf", "--timeout", "-1" }, "--timeout expects a positive number")]
+    [TestCase(new[] { "run", "x.elf", "--bogus" }, "run: unknown option '--bogus'")]
+    [TestCase(new[] { "run", "a.elf", "b.elf" }, "one image only")]
+    [TestCase(new[] { "create" }, "create: at least one configuration FILE")]
+    [TestCase(new[] { "demo", "maze" }, "unknown demo 'maze'")]
+    public void Usage_errors_exit_2(string[] args, string message)
+    {
+        var r = Run(args);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.Output);
+            Assert.That(r.Stderr, Does.Contain(message));
+        });
+    }
+
+    [TestCase("--help")]
+    [TestCase("run", "--help")]
+    [TestCase("create", "--help")]
+    [TestCase("demo", "--help")]
+    public void Help_is_available_everywhere(params string[] args)
+    {
+        var r = Run(args);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.That(r.Stdout, Does.Contain("usage: parakit"));
+    }
+
+    [Test]
+    public void Version_is_printed()
+    {
+        var r = Run("--version");
+        Assert.That(r.ExitCode, Is.EqualTo(0));
+        Assert.That(r.Stdout, Does.Match(@"^parakit \d+\.\d+\.\d+ \(Xen ABI 4\.19"));
+    }
+
+    [Test]
+    public void Demo_ring_moves_every_request()
+    {
+        var r = Run("demo", "ring", "5000");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.That(r.Stdout, Does.Contain("requests moved"));
+    }
+
+    [Test]
+    public void Bad_config_key_names_file_line_key_and_allowed_keys()
+    {
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            string cfg = Path.Combine(dir, "bad.cfg");
+            File.WriteAllText(cfg, "kernel = \"hello.elf\"\n# fine so far\nmemroy = 32\n");
+            var r = Run("create", cfg);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+                Assert.That(r.Stderr, Does.Contain("bad.cfg:3: unknown key 'memroy' (allowed: name, kernel, memory, extra, on_crash, vcpus)"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void Create_hosts_several_domains_with_prefixed_consoles_and_a_final_table()
+    {
+        HypervisorHarness.RequireKvm();
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            File.Copy(HypervisorHarness.AsmGuest("hello"), Path.Combine(dir, "hello.elf"));
+            File.Copy(HypervisorHarness.AsmGuest("crash"), Path.Combine(dir, "crash.elf"));
+            File.WriteAllText(Path.Combine(dir, "a.cfg"), "name = \"alpha\"\nkernel = \"hello.elf\"\nmemory = 8\n");
+            File.WriteAllText(Path.Combine(dir, "b.cfg"), "name = \"beta\"\nkernel = \"crash.elf\"\non_crash = \"restart\"\n");
+            File.WriteAllText(Path.Combine(dir, "c.cfg"), $"name = \"gamma\"\nkernel = \"{HypervisorHarness.CsGuest("hello")}\"\nextra = \"from create\"\n");
+            var r = HypervisorHarness.RunParakit(["create", "--stats", Path.Combine(dir, "a.cfg"), Path.Combine(dir, "b.cfg"), Path.Combine(dir, "c.cfg")]);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(70), "a domain crashed\n" + r.Output);
+                Assert.That(r.Stdout, Does.Contain("alpha | hello from an assembly guest"));
+                Assert.That(r.Stdout, Does.Contain("beta  | about to dereference null"));
+                Assert.That(r.Stdout, Does.Contain("gamma | ").And.Contain("from create"));
+                Assert.That(r.Stderr, Does.Contain("<crash_here+0x2>"));
+                Assert.That(r.Stderr, Does.Contain("restarting beta (restart 5 of 5)"));
+                Assert.That(Regex.Matches(r.Stdout, @"^beta\s+\d+\s+64\s+crashed", RegexOptions.Multiline), Has.Count.EqualTo(6), "first boot + 5 restarts");
+                Assert.That(r.Stdout, Does.Match(@"alpha\s+1\s+8\s+poweroff\(0\)\s+[0-9.]+\s+2\s+2\s+mmio=2"));
+                Assert.That(r.Stdout, Does.Match(@"gamma\s+\d+\s+64\s+poweroff\(0\)"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int sig);
+
+    [Test]
+    public void Ctrl_C_destroys_every_domain_and_prints_the_table()
+    {
+        HypervisorHarness.RequireKvm();
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "s.cfg"), $"name = \"spinner\"\nkernel = \"{HypervisorHarness.AsmGuest("spin")}\"\n");
+            File.WriteAllText(Path.Combine(dir, "h.cfg"), $"name = \"hello\"\nkernel = \"{HypervisorHarness.AsmGuest("hello")}\"\n");
+            var r = HypervisorHarness.RunParakit(["create", Path.Combine(dir, "s.cfg"), Path.Combine(dir, "h.cfg")], TimeSpan.FromSeconds(30), whileRunning: p =>
+            {
+                Thread.Sleep(1000);
+                Kill(p.Id, 2); // SIGINT, as Ctrl-C sends
+            });
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(130), r.Output);
+                Assert.That(r.Stderr, Does.Contain("interrupted, destroying every domain"));
+                Assert.That(r.Stdout, Does.Match(@"spinner\s+\d+\s+64\s+destroyed"));
+                Assert.That(r.Stdout, Does.Match(@"hello\s+\d+\s+64\s+poweroff\(0\)"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
