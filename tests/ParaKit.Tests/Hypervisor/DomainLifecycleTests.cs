@@ -1,0 +1,189 @@
+// The Domain API driven in-process (as the density benchmark does): boot and exit statuses,
+// pause/unpause, destroy of running and blocked domains, isolation of a crash from its
+// neighbours, and 100 create/destroy cycles that leave no fd, mapping, thread or memory behind.
+using ParaKit.Hypervisor.Consoles;
+using ParaKit.Hypervisor.Domains;
+using Hv = ParaKit.Hypervisor.Domains.Hypervisor;
+
+namespace ParaKit.Tests.Hypervisor;
+
+[TestFixture]
+[NonParallelizable]
+public class DomainLifecycleTests
+{
+    private Hv _hv = null!;
+
+    [OneTimeSetUp]
+    public void OpenKvm()
+    {
+        HypervisorHarness.RequireKvm();
+        _hv = Hv.Open();
+    }
+
+    [OneTimeTearDown]
+    public void CloseKvm() => _hv?.Dispose();
+
+    private static DomainConfig Config(string guest, int memory = 16) => new() { Name = guest, Kernel = HypervisorHarness.AsmGuest(guest), MemoryMiB = memory };
+
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Test]
+    public void Boots_hello_through_the_api_and_reports_poweroff()
+    {
+        var console = new BufferConsoleSink();
+        var d = _hv.CreateDomain(Config("hello"), console);
+        try
+        {
+            Assert.That(d.State, Is.EqualTo(DomainState.Created));
+            d.Start();
+            Assert.That(d.WaitForExit(Wait), Is.True);
+            Assert.Multiple(() =>
+            {
+                Assert.That(console.Text, Is.EqualTo("hello from an assembly guest\n"));
+                Assert.That(d.State, Is.EqualTo(DomainState.Shutdown));
+                Assert.That(d.Exit!.Value.ExitCode, Is.EqualTo(0));
+                Assert.That(d.Stats.HypercallsByNumber[18], Is.EqualTo(1), "console_io");
+                Assert.That(d.StartInfo.Magic, Is.EqualTo(ParaKit.Protocols.Boot.StartInfo.MagicValue));
+                Assert.That(d.StartInfo.HeapStart, Is.EqualTo(d.Layout.HeapStart));
+                Assert.That(d.StartInfo.TscKhz, Is.GreaterThan(0UL));
+            });
+        }
+        finally
+        {
+            _hv.DestroyDomain(d);
+        }
+    }
+
+    [Test]
+    public void Pause_stops_a_spinning_guest_and_unpause_resumes_it()
+    {
+        var d = _hv.CreateDomain(Config("spin"), new BufferConsoleSink());
+        try
+        {
+            d.Start();
+            Thread.Sleep(50);
+            d.Pause();
+            Assert.That(() => d.State, Is.EqualTo(DomainState.Paused).After(2000, 10));
+            long kicks = d.Stats.Kicks;
+            Thread.Sleep(50);
+            Assert.That(d.State, Is.EqualTo(DomainState.Paused), "stays paused");
+            d.Unpause();
+            Assert.That(() => d.State, Is.EqualTo(DomainState.Running).After(2000, 10));
+            Assert.That(kicks, Is.GreaterThanOrEqualTo(1), "pausing kicked the vCPU out of KVM_RUN");
+            d.Shutdown("test over");
+            Assert.That(d.WaitForExit(Wait), Is.True, "a spinning guest can be stopped");
+            Assert.That(d.State, Is.EqualTo(DomainState.Destroyed));
+        }
+        finally
+        {
+            _hv.DestroyDomain(d);
+        }
+    }
+
+    [Test]
+    public void Destroy_ends_a_blocked_guest_promptly()
+    {
+        var d = _hv.CreateDomain(new DomainConfig { Name = "blocker", Kernel = HypervisorHarness.CsGuest("blocker"), MemoryMiB = 16 }, new BufferConsoleSink());
+        d.Start();
+        Assert.That(() => d.Stats.Blocks, Is.GreaterThan(0L).After(5000, 10), "the guest blocks");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _hv.DestroyDomain(d);
+        Assert.Multiple(() =>
+        {
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+            Assert.That(d.State, Is.EqualTo(DomainState.Destroyed));
+            Assert.That(_hv.Domains, Does.Not.Contain(d));
+        });
+    }
+
+    [Test]
+    public void A_crashing_domain_does_not_disturb_its_neighbour()
+    {
+        var spinner = _hv.CreateDomain(Config("spin"), new BufferConsoleSink());
+        var crasher = _hv.CreateDomain(Config("crash"), new BufferConsoleSink());
+        try
+        {
+            spinner.Start();
+            crasher.Start();
+            Assert.That(crasher.WaitForExit(Wait), Is.True);
+            Assert.Multiple(() =>
+            {
+                Assert.That(crasher.State, Is.EqualTo(DomainState.Crashed));
+                Assert.That(crasher.Exit!.Value.Message, Does.Contain("<crash_here+0x2>"));
+                Assert.That(spinner.State, Is.EqualTo(DomainState.Running));
+                Assert.That(spinner.WaitForExit(TimeSpan.FromMilliseconds(100)), Is.False, "still running");
+            });
+        }
+        finally
+        {
+            _hv.DestroyDomain(crasher);
+            _hv.DestroyDomain(spinner);
+        }
+    }
+
+    [Test]
+    public void Timer_fires_and_wakes_a_blocked_vcpu()
+    {
+        var d = _hv.CreateDomain(Config("timer"), new BufferConsoleSink());
+        try
+        {
+            d.Start();
+            Assert.That(d.WaitForExit(Wait), Is.True);
+            Assert.Multiple(() =>
+            {
+                Assert.That(d.Exit!.Value.Status, Is.InRange(50, 150));
+                Assert.That(d.Stats.TimerFires, Is.EqualTo(2));
+                Assert.That(d.Stats.Blocks, Is.EqualTo(2));
+            });
+        }
+        finally
+        {
+            _hv.DestroyDomain(d);
+        }
+    }
+
+    [Test]
+    public void A_hundred_create_destroy_cycles_leave_nothing_behind()
+    {
+        var image = ElfImage.Load(HypervisorHarness.AsmGuest("hello"));
+        void Cycle(int i)
+        {
+            var d = _hv.CreateDomain(new DomainConfig { Name = $"cycle{i}", Kernel = "hello.elf", MemoryMiB = 64 }, image, new BufferConsoleSink());
+            if (i % 2 == 0)
+            {
+                d.Start();
+                Assert.That(d.WaitForExit(Wait), Is.True);
+            }
+            _hv.DestroyDomain(d);
+        }
+        for (int i = 0; i < 5; i++)
+            Cycle(i); // warm up: JIT, thread pool, the signal handler, CPUID cache
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int fds = Directory.GetFiles("/proc/self/fd").Length;
+        int threads = Directory.GetDirectories("/proc/self/task").Length;
+        long rss = RssKiB();
+        for (int i = 0; i < 100; i++)
+            Cycle(i);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Directory.GetFiles("/proc/self/fd").Length, Is.LessThanOrEqualTo(fds), "file descriptors leaked");
+            Assert.That(Directory.GetDirectories("/proc/self/task").Length, Is.LessThanOrEqualTo(threads + 2), "threads leaked");
+            Assert.That(File.ReadAllText("/proc/self/maps"), Does.Not.Contain("parakit:cycle"), "guest memory still mapped");
+            Assert.That(RssKiB() - rss, Is.LessThan(32 * 1024), "RSS grew by more than 32 MiB over 100 cycles of 64 MiB domains");
+            Assert.That(_hv.Domains, Is.Empty);
+        });
+    }
+
+    private static long RssKiB()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        throw new InvalidOperationException("no VmRSS");
+    }
+}
