@@ -89,3 +89,68 @@ public static unsafe class XenstoreRing
     public static ByteRingStatus ResponseAvailable(XenstoreDomainInterface* intf, out int available)
         => ByteRing.Available(Size, &intf->RspCons, &intf->RspProd, out available);
 }
+
+/// <summary>Reassembles whole XenStore messages from a byte ring, however the peer splits them.
+/// It reads only the bytes the current message still needs (header first, then exactly its
+/// payload), so the buffer never holds more than one message and the rest stays in the ring.</summary>
+public static unsafe class XenstoreMessageReader
+{
+    /// <summary>Pulls bytes from one direction of the ring into <paramref name="buffer"/> (at least
+    /// <see cref="XsLimits.MessageMax"/> bytes), where <paramref name="have"/> bytes of the current
+    /// message already are. Ok: a whole message is in buffer[0..<paramref name="length"/>); handle it
+    /// and set <paramref name="have"/> to 0. Truncated: the ring is empty for now (wait for an event).
+    /// TooLong or RingCorrupt: the peer is broken; stop reading this ring.</summary>
+    public static XsDecodeStatus Read(byte* ring, uint* cons, uint* prod, Span<byte> buffer, ref int have, out XsdSockMsg header, out int length)
+    {
+        header = default;
+        length = 0;
+        if (buffer.Length < XsLimits.MessageMax || have < 0 || have > XsLimits.MessageMax)
+        {
+            return XsDecodeStatus.Malformed;
+        }
+        // Two rounds at most: the rest of the header, then the rest of the payload.
+        for (int round = 0; round < 2; round++)
+        {
+            int want = XsdSockMsg.Size;
+            if (have >= XsdSockMsg.Size)
+            {
+                XsDecodeStatus hs = XsCodec.TryReadHeader(buffer, out header);
+                if (hs != XsDecodeStatus.Ok)
+                {
+                    return hs;
+                }
+                want = XsdSockMsg.Size + (int)header.Len;
+                if (have >= want)
+                {
+                    length = want;
+                    return XsDecodeStatus.Ok;
+                }
+            }
+            if (ByteRing.Read(ring, XenstoreDomainInterface.RingSize, cons, prod, buffer.Slice(have, want - have), out int read) != ByteRingStatus.Ok)
+            {
+                return XsDecodeStatus.RingCorrupt;
+            }
+            have += read;
+            if (have < want)
+            {
+                return XsDecodeStatus.Truncated;
+            }
+        }
+        // The header completed in round 0 and the payload in round 1, or the payload was empty.
+        XsDecodeStatus st = XsCodec.TryReadHeader(buffer, out header);
+        if (st != XsDecodeStatus.Ok)
+        {
+            return st;
+        }
+        length = XsdSockMsg.Size + (int)header.Len;
+        return have >= length ? XsDecodeStatus.Ok : XsDecodeStatus.Truncated;
+    }
+
+    /// <summary>xenstored: the next request from a guest.</summary>
+    public static XsDecodeStatus ReadRequest(XenstoreDomainInterface* intf, Span<byte> buffer, ref int have, out XsdSockMsg header, out int length)
+        => Read(intf->Req, &intf->ReqCons, &intf->ReqProd, buffer, ref have, out header, out length);
+
+    /// <summary>Guest: the next reply or watch event.</summary>
+    public static XsDecodeStatus ReadResponse(XenstoreDomainInterface* intf, Span<byte> buffer, ref int have, out XsdSockMsg header, out int length)
+        => Read(intf->Rsp, &intf->RspCons, &intf->RspProd, buffer, ref have, out header, out length);
+}

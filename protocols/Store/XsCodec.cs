@@ -15,6 +15,8 @@ public enum XsDecodeStatus
     TooLong = 2,
     /// <summary>The payload does not have the shape its message type requires (e.g. a missing nul).</summary>
     Malformed = 3,
+    /// <summary>The ring's counters are impossible (see <see cref="Rings.ByteRingStatus.Corrupt"/>): stop using the ring.</summary>
+    RingCorrupt = 4,
 }
 
 /// <summary>XenStore wire codec (io/xs_wire.h, docs/misc/xenstore.txt).</summary>
