@@ -57,14 +57,16 @@ internal static unsafe class RingDemo
     private static string PerNotify(long items, long notifies) => notifies == 0 ? "n/a" : ((double)items / notifies).ToString("F1");
 
     /// <summary>Moves <paramref name="requests"/> TX requests through a fresh ring page and back.
-    /// The frontend offers up to <paramref name="producerBatch"/> requests per push.</summary>
-    internal static RingDemoResult Transfer(int requests, int producerBatch)
+    /// The frontend offers up to <paramref name="producerBatch"/> requests per push, and with a
+    /// <paramref name="gap"/> waits that long (busy, like a paced sender) after each push, so the
+    /// offered load can be lowered from "as fast as possible" to a trickle.</summary>
+    internal static RingDemoResult Transfer(int requests, int producerBatch, TimeSpan gap = default)
     {
         void* page = NativeMemory.AlignedAlloc(4096, 4096);
         try
         {
             NativeMemory.Clear(page, 4096);
-            return Transfer(page, requests, producerBatch);
+            return Transfer(page, requests, producerBatch, (long)(gap.TotalSeconds * Stopwatch.Frequency));
         }
         finally
         {
@@ -80,7 +82,7 @@ internal static unsafe class RingDemo
         public readonly SemaphoreSlim WakeFrontend = new(0);
     }
 
-    private static RingDemoResult Transfer(void* page, int requests, int producerBatch)
+    private static RingDemoResult Transfer(void* page, int requests, int producerBatch, long gapTicks)
     {
         var s = new Shared();
         // The frontend initialises the page before "granting" it; the backend attaches afterwards.
@@ -88,7 +90,7 @@ internal static unsafe class RingDemo
         var back = BackRing<NetifTxRequest, NetifTxResponse>.Attach(page);
         var sw = Stopwatch.StartNew();
         var backend = new Thread(() => Backend(ref back, requests, s)) { Name = "ring-backend", IsBackground = true };
-        var frontend = new Thread(() => Frontend(ref front, requests, producerBatch, s)) { Name = "ring-frontend", IsBackground = true };
+        var frontend = new Thread(() => Frontend(ref front, requests, producerBatch, gapTicks, s)) { Name = "ring-frontend", IsBackground = true };
         backend.Start();
         frontend.Start();
         frontend.Join();
@@ -151,7 +153,7 @@ internal static unsafe class RingDemo
 
     /// <summary>netfront's loop: queue a batch, publish it and notify only if asked, reap responses;
     /// sleep only when it cannot send (ring full or all sent) and the final check finds nothing.</summary>
-    private static void Frontend(ref FrontRing<NetifTxRequest, NetifTxResponse> front, int requests, int batch, Shared s)
+    private static void Frontend(ref FrontRing<NetifTxRequest, NetifTxResponse> front, int requests, int batch, long gapTicks, Shared s)
     {
         long sent = 0, received = 0;
         while (received < requests && s.Failure == null)
@@ -169,6 +171,14 @@ internal static unsafe class RingDemo
             {
                 s.RequestNotifies++;
                 s.WakeBackend.Release();
+            }
+            if (queued && gapTicks > 0)
+            {
+                long until = Stopwatch.GetTimestamp() + gapTicks;
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    Thread.SpinWait(20);
+                }
             }
             while (front.TryTakeResponse(out NetifTxResponse rsp))
             {

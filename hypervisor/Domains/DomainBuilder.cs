@@ -61,7 +61,10 @@ public static class DomainBuilder
 
             vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), cr3));
             vcpu.SetRegs(BootCpuState.Regs(image.Entry, layout.StackTop));
-            return new Domain(id, config, image, layout, vm, memory, vcpu, console, hypercalls);
+            ulong tscOffset = MeasureTscOffset(vcpu);
+            var domain = new Domain(id, config, image, layout, vm, memory, vcpu, console, hypercalls);
+            domain.Vcpu.GuestTscOffset = tscOffset;
+            return domain;
         }
         catch
         {
@@ -70,6 +73,23 @@ public static class DomainBuilder
             memory?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Guest TSC minus host TSC. Under kvm_pvm the guest reads the host TSC directly
+    /// (offset 0, measured); hardware KVM gives each VM an offset TSC that starts near 0, and
+    /// vcpu_time_info must be expressed in the guest's TSC. Differences smaller than the cost
+    /// of the ioctl itself are measurement noise and count as 0.</summary>
+    internal static ulong MeasureTscOffset(KvmVcpu vcpu)
+    {
+        ulong before = Native.NativeCode.Rdtsc();
+        ulong? guest = vcpu.ReadTscMsr();
+        ulong after = Native.NativeCode.Rdtsc();
+        if (guest is not { } g)
+            return 0;
+        ulong mid = before + (after - before) / 2;
+        long offset = (long)(g - mid);
+        long noise = (long)Math.Max(after - before, 1_000_000); // at least ~0.4 ms of ticks
+        return Math.Abs(offset) <= noise ? 0 : (ulong)offset;
     }
 
     /// <summary>Stub n: mov r10, rcx; mov eax, n; mov r11, doorbell; mov [r11], eax; ret.

@@ -28,7 +28,7 @@ public sealed unsafe class Vcpu : IDisposable
     private ulong _timerDeadline; // system time in ns; 0 = no timer
     private bool _timerPending;
 
-    /// <summary>Host TSC minus guest TSC is assumed 0 (true under kvm_pvm, which lets the guest read the host TSC).</summary>
+    /// <summary>Guest TSC minus host TSC (0 under kvm_pvm), added to host TSC values written into vcpu_time_info.</summary>
     internal ulong GuestTscOffset { get; set; }
 
     internal Vcpu(Domain domain, KvmVcpu kvm)

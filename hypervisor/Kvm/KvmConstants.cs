@@ -18,6 +18,7 @@ internal static class KvmIoctl
     public const nuint SetSregs = 0x4138AE84;
     public const nuint SetCpuid2 = 0x4008AE90;
     public const nuint GetTscKhz = 0xAEA3;
+    public const nuint GetMsrs = 0xC008AE88;
     public const int ApiVersion = 12;
 }
 

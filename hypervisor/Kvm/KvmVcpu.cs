@@ -76,6 +76,17 @@ public sealed unsafe class KvmVcpu : IDisposable
         }
     }
 
+    /// <summary>The vCPU's IA32_TSC (MSR 0x10) as KVM reports it, or null if it cannot be read.</summary>
+    public ulong? ReadTscMsr()
+    {
+        // kvm_msrs {u32 nmsrs; u32 pad;} followed by kvm_msr_entry {u32 index; u32 reserved; u64 data}.
+        ulong* buf = stackalloc ulong[3];
+        buf[0] = 1;
+        buf[1] = 0x10;
+        buf[2] = 0;
+        return Libc.Ioctl(_fd, KvmIoctl.GetMsrs, (nint)buf) == 1 ? buf[2] : null;
+    }
+
     /// <summary>TSC frequency of this vCPU in kHz (0 if KVM cannot tell).</summary>
     public ulong TscKhz()
     {
