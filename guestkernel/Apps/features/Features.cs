@@ -41,6 +41,7 @@ public static partial class FeaturesApp
     {
         Console.WriteLine("features: checking the guest runtime");
         Allocation();
+        Collection();
         Strings();
         Formatting();
         Arrays();

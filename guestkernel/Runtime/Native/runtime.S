@@ -9,6 +9,7 @@
         .type _start, @function
 _start:
         mov     rbp, 0                      # terminate frame-pointer chains for crash reports
+        mov     [rip + ParaKitStackTopValue], rsp   # the collector scans the stack up to here
         mov     r12, rdi
         call    ParaKitKernelStart          # kernel: checks StartInfo, heap, statics, console
         mov     rdi, 0                      # argc, argv (arguments come from StartInfo)
@@ -27,6 +28,43 @@ ParaKitModulesStart:
         .globl ParaKitModulesEnd
 ParaKitModulesEnd:
         lea     rax, [rip + __stop___modules]
+        ret
+
+# Garbage collector support (Internal/Collector.cs): spill the callee-saved registers, which
+# may hold the only reference to an object, onto the stack and collect from there.
+        .globl ParaKitCollectWithRegisters
+ParaKitCollectWithRegisters:
+        push    rbx
+        push    rbp
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        sub     rsp, 8
+        mov     rdi, rsp
+        call    ParaKitCollectFromStack
+        add     rsp, 8
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbp
+        pop     rbx
+        ret
+
+        .globl ParaKitStackTop
+ParaKitStackTop:
+        mov     rax, [rip + ParaKitStackTopValue]
+        ret
+
+# The image's data and bss (bounds from Toolchain/guest.ld): roots for the collector.
+        .globl ParaKitDataStart
+ParaKitDataStart:
+        lea     rax, [rip + __parakit_data_start]
+        ret
+        .globl ParaKitDataEnd
+ParaKitDataEnd:
+        lea     rax, [rip + __parakit_data_end]
         ret
 
 # Type-name table added by the second link (0 if absent).
@@ -183,6 +221,8 @@ memmove:
 RhpTrapThreads:
         .long 0
         .long 0
+ParaKitStackTopValue:
+        .quad 0
         .globl __security_cookie
 __security_cookie:
         .quad 0x2B992DDFA232A5C3

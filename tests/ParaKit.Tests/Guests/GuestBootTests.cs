@@ -78,6 +78,22 @@ public class GuestBootTests
     }
 
     [Test]
+    public void Collector_reclaims_garbage_many_times_the_heap_and_keeps_live_data_intact()
+    {
+        // 16 MiB of RAM leaves about 13 MiB of heap; the app allocates ~750 MiB.
+        var result = GuestToolchain.BootWith(new[] { "--memory", "16" }, GuestToolchain.Build("gcstress"), "400");
+        var match = Regex.Match(result.Stdout, @"gcstress: ok, (\d+) MiB of garbage, collections=(\d+)");
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(0), result.Output);
+            Assert.That(match.Success, Is.True, result.Stdout);
+            Assert.That(int.Parse(match.Groups[1].Value), Is.GreaterThan(500));
+            Assert.That(int.Parse(match.Groups[2].Value), Is.GreaterThan(20));
+        });
+        TestContext.Out.WriteLine(result.Stdout.Trim());
+    }
+
+    [Test]
     public void Running_out_of_heap_panics_naming_the_request()
     {
         string dir = Path.Combine(Path.GetTempPath(), "parakit-oom-" + Guid.NewGuid().ToString("N"));
