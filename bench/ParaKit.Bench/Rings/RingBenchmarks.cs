@@ -107,3 +107,38 @@ public class RingTwoThreadBenchmarks
         return r.RequestNotifies;
     }
 }
+
+/// <summary>The same two threads at lower offered load: the frontend pushes one request, then
+/// waits <see cref="GapMicroseconds"/> before the next. As the gap grows past the backend's
+/// wake-up time, batching disappears and every request costs a notification and a wake-up: the
+/// trade-off behind interrupt/notification mitigation. Reported per request.</summary>
+public class RingPacedBenchmarks
+{
+    private const int Requests = 2_000;
+    private long _requests, _requestNotifies, _backendSleeps, _failures;
+
+    [Params(0, 2, 20, 100)]
+    public int GapMicroseconds { get; set; }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        double n = Math.Max(1, _requests);
+        Console.WriteLine($"// gap {GapMicroseconds} us: {_requestNotifies / n:F3} request notifies and {_backendSleeps / n:F3} backend sleeps per request " +
+            $"over {_requests:N0} requests, {_failures} failed runs");
+    }
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public long PacedTransfer()
+    {
+        RingDemoResult r = RingDemo.Transfer(Requests, 1, TimeSpan.FromTicks(GapMicroseconds * TimeSpan.TicksPerMicrosecond));
+        _requests += r.Requests;
+        _requestNotifies += r.RequestNotifies;
+        _backendSleeps += r.BackendSleeps;
+        if (!r.Ok)
+        {
+            _failures++;
+        }
+        return r.RequestNotifies;
+    }
+}
