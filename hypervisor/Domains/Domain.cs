@@ -61,10 +61,10 @@ public sealed unsafe class Domain : IDisposable
         get { lock (_lock) return _ended.IsSet ? _pendingExit : null; }
     }
 
-    internal DomainExit? PendingExit
-    {
-        get { lock (_lock) return _pendingExit; }
-    }
+    private volatile bool _exitRequested;
+
+    /// <summary>Set once the domain's end is decided; the vCPU loop polls it on every exit, so it is a plain volatile read.</summary>
+    internal bool ExitRequested => _exitRequested;
 
     public ref SharedInfo SharedInfo => ref Memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress);
     public ref StartInfo StartInfo => ref Memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress);
@@ -123,6 +123,7 @@ public sealed unsafe class Domain : IDisposable
             if (_pendingExit is not null)
                 return;
             _pendingExit = exit;
+            _exitRequested = true;
         }
     }
 
