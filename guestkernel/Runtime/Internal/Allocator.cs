@@ -6,7 +6,8 @@
 //
 // Every heap block starts at a 16-byte granule and is one of:
 //   an object        [MethodTable*][fields...], size from its MethodTable (and length)
-//   a raw block      [RawTag][size][memory returned by AllocateRaw...]  (never freed)
+//   a raw block      [RawTag][size][next raw block][unused][memory returned by AllocateRaw...]
+//                    (never freed; all raw blocks are chained so the collector finds them)
 //   a free block     [FreeTag][size][next free block]
 // A bitmap marks the granule where each block starts; the collector uses it to find the block
 // a (possibly interior) pointer points into.
@@ -38,6 +39,7 @@ public static unsafe class Allocator
     internal const nint RawTag = 1;
     internal const nint FreeTag = 3;
     internal const int Granule = 16;
+    internal const int RawHeader = 32;
 
     internal static byte* s_start;
     internal static byte* s_next;   // bump pointer: the space above it is unused
@@ -47,6 +49,7 @@ public static unsafe class Allocator
     internal static ulong* s_markBits;
     internal static ulong s_objects;
     internal static ulong s_freeBytes;
+    internal static byte* s_rawBlocks;
 
     /// <summary>Hands the heap to the allocator; the kernel calls this first thing at boot.</summary>
     public static void Initialize(ulong heapStart, ulong heapEnd)
@@ -67,6 +70,7 @@ public static unsafe class Allocator
         Collector.Initialize((nint*)(s_end + 2 * bitmapBytes), markStackBytes);
         s_objects = 0;
         s_freeBytes = 0;
+        s_rawBlocks = null;
     }
 
     public static HeapStatistics Statistics => new HeapStatistics
@@ -143,11 +147,13 @@ public static unsafe class Allocator
     /// buffers, page tables). The collector scans it for object references.</summary>
     public static void* AllocateRaw(ulong size)
     {
-        ulong blockSize = (size + (ulong)(2 * sizeof(nint)) + 15) & ~15UL;
+        ulong blockSize = (size + RawHeader + 15) & ~15UL;
         byte* block = AllocateBlock(blockSize);
         *(nint*)block = RawTag;
         *(ulong*)(block + 8) = blockSize;
-        return block + 2 * sizeof(nint);
+        *(byte**)(block + 16) = s_rawBlocks;
+        s_rawBlocks = block;
+        return block + RawHeader;
     }
 
     // Objects are [MethodTable*][fields]; the 8-byte object header ILC counts in BaseSize sits
@@ -215,7 +221,7 @@ internal static unsafe class FreeLists
         ulong granules = size / Allocator.Granule;
         if (granules <= ExactClasses)
             return (int)granules - 1;
-        int log = 63 - BitOps.LeadingZeroCount(granules);   // granules >= 65: log >= 6
+        int log = BitOps.HighestBit(granules);   // granules >= 65: log >= 6
         int c = ExactClasses + log - 6;
         return c < Classes ? c : Classes - 1;
     }
@@ -274,29 +280,31 @@ internal static unsafe class FreeLists
 
 internal static class BitOps
 {
-    public static int LeadingZeroCount(ulong value)
+    // De Bruijn sequence lookup: software bit scans that work on every x86-64 (no LZCNT/TZCNT).
+    private const ulong DeBruijn = 0x03F79D71B4CB0A89;
+
+    private static ReadOnlySpan<byte> Positions => new byte[]
     {
-        if (value == 0)
-            return 64;
-        int n = 0;
-        while ((value & 0x8000000000000000UL) == 0)
-        {
-            value <<= 1;
-            n++;
-        }
-        return n;
+        0, 47, 1, 56, 48, 27, 2, 60, 57, 49, 41, 37, 28, 16, 3, 61,
+        54, 58, 35, 52, 50, 42, 21, 44, 38, 32, 29, 23, 17, 11, 4, 62,
+        46, 55, 26, 59, 40, 36, 15, 53, 34, 51, 20, 43, 31, 22, 10, 45,
+        25, 39, 14, 33, 19, 30, 9, 24, 13, 18, 8, 12, 7, 6, 5, 63,
+    };
+
+    /// <summary>Index of the highest set bit (value must not be 0).</summary>
+    public static int HighestBit(ulong value)
+    {
+        value |= value >> 1;
+        value |= value >> 2;
+        value |= value >> 4;
+        value |= value >> 8;
+        value |= value >> 16;
+        value |= value >> 32;
+        return Positions[(int)((value * DeBruijn) >> 58)];
     }
 
-    public static int TrailingZeroCount(ulong value)
-    {
-        if (value == 0)
-            return 64;
-        int n = 0;
-        while ((value & 1) == 0)
-        {
-            value >>= 1;
-            n++;
-        }
-        return n;
-    }
+    /// <summary>Index of the lowest set bit (value must not be 0).</summary>
+    public static int LowestBit(ulong value) => HighestBit(value & (0 - value));
+
+    public static int LeadingZeroCount(ulong value) => value == 0 ? 64 : 63 - HighestBit(value);
 }

@@ -76,11 +76,8 @@ internal static unsafe class Collector
         // Roots: stack (with the spilled registers), the image's data and bss, raw blocks.
         ScanRange(stackPointer, StackTop());
         ScanRange(DataStart(), DataEnd());
-        for (byte* block = Allocator.s_start; block < Allocator.s_next; block += Allocator.BlockSize(block))
-        {
-            if (*(nint*)block == Allocator.RawTag)
-                MarkBlock(block);
-        }
+        for (byte* block = Allocator.s_rawBlocks; block != null; block = *(byte**)(block + 16))
+            MarkBlock(block);
         Drain();
         while (s_overflowed)
         {
@@ -132,7 +129,7 @@ internal static unsafe class Collector
     private static void ScanBlock(byte* block)
     {
         // Skip the MethodTable word (and the size word of raw blocks).
-        byte* from = block + (*(nint*)block == Allocator.RawTag ? 2 * sizeof(nint) : sizeof(nint));
+        byte* from = block + (*(nint*)block == Allocator.RawTag ? Allocator.RawHeader : sizeof(nint));
         ScanRange(from, block + Allocator.BlockSize(block));
     }
 
@@ -172,7 +169,7 @@ internal static unsafe class Collector
                 return null;
             bits = Allocator.s_startBits[word];
         }
-        int bit = 63 - BitOps.LeadingZeroCount(bits);
+        int bit = BitOps.HighestBit(bits);
         return Allocator.s_start + ((ulong)word * 64 + (ulong)bit) * Allocator.Granule;
     }
 
@@ -199,35 +196,41 @@ internal static unsafe class Collector
             ScanBlock((byte*)s_markStack[--s_markStackCount]);
     }
 
-    // Walks every block: unmarked ones (and existing free blocks) coalesce into free blocks.
+    // Visits every block through the start bitmap (no block headers are read): unmarked blocks,
+    // old free blocks included, coalesce into free blocks.
     private static void Sweep()
     {
         FreeLists.Clear();
+        ulong freeBefore = Allocator.s_freeBytes;
+        byte* nextBefore = Allocator.s_next;
         Allocator.s_freeBytes = 0;
-        ulong reclaimed = 0;
         byte* run = null;
-        byte* block = Allocator.s_start;
-        while (block < Allocator.s_next)
+        ulong granules = (ulong)(Allocator.s_next - Allocator.s_start) / Allocator.Granule;
+        ulong words = (granules + 63) / 64;
+        for (ulong w = 0; w < words; w++)
         {
-            ulong size = Allocator.BlockSize(block);
-            bool free = *(nint*)block == Allocator.FreeTag;
-            if (!free && IsMarked(block))
+            ulong bits = Allocator.s_startBits[w];
+            ulong marks = Allocator.s_markBits[w];
+            while (bits != 0)
             {
-                if (run != null)
+                int bit = BitOps.LowestBit(bits);
+                bits &= bits - 1;
+                byte* block = Allocator.s_start + (w * 64 + (ulong)bit) * Allocator.Granule;
+                if ((marks & (1UL << bit)) != 0)
                 {
-                    FreeLists.Add(run, (ulong)(block - run));
-                    run = null;
+                    if (run != null)
+                    {
+                        FreeLists.Add(run, (ulong)(block - run));
+                        run = null;
+                    }
+                }
+                else
+                {
+                    Allocator.s_startBits[w] &= ~(1UL << bit);
+                    if (run == null)
+                        run = block;
                 }
             }
-            else
-            {
-                if (!free)
-                    reclaimed += size;
-                Allocator.ClearStartBit(block);
-                if (run == null)
-                    run = block;
-            }
-            block += size;
         }
         if (run != null)
         {
@@ -237,6 +240,6 @@ internal static unsafe class Collector
                 Allocator.s_dirtyEnd = Allocator.s_next;
             Allocator.s_next = run;
         }
-        BytesCollected += reclaimed;
+        BytesCollected += Allocator.s_freeBytes + (ulong)(nextBefore - Allocator.s_next) - freeBefore;
     }
 }
