@@ -44,6 +44,34 @@ public sealed class Cube : Square, IValue<int>, IValue<string>
     string IValue<string>.Get() => "cube";
 }
 
+public interface IGreeter
+{
+    string Name { get; }
+    string Greet() => "hello " + Name;     // default interface method
+}
+
+public interface IZero<TSelf> where TSelf : IZero<TSelf>
+{
+    static abstract TSelf Zero { get; }
+}
+
+public sealed class English : IGreeter
+{
+    public string Name => "world";
+}
+
+public sealed class Pirate : IGreeter
+{
+    public string Name => "matey";
+    public string Greet() => "ahoy " + Name;
+}
+
+public struct Meters : IZero<Meters>
+{
+    public int Value;
+    public static Meters Zero => new Meters { Value = 0 };
+}
+
 public struct Triangle : IShape
 {
     public int Base, Height;
@@ -102,6 +130,9 @@ public static partial class FeaturesApp
         Check("interface: one class, two instantiations of a generic interface", vi.Get() == 5 && vs.Get() == "cube");
         CheckEqual("interface: override reached through interface", 150, ((IShape)cube).Area());
         CheckEqual("interface: generic constrained call on struct", 6, AreaOf(new Triangle { Base = 3, Height = 4 }));
+        IGreeter[] greeters = { new English(), new Pirate() };
+        CheckEqual("interface: default interface method and its override", "hello world|ahoy matey", greeters[0].Greet() + "|" + greeters[1].Greet());
+        CheckEqual("interface: static abstract member through a constrained generic", 0, ZeroOf<Meters>().Value);
         using (var probe = new DisposeProbe())
         {
         }
@@ -109,6 +140,8 @@ public static partial class FeaturesApp
     }
 
     private static int AreaOf<T>(T shape) where T : IShape => shape.Area();
+
+    private static T ZeroOf<T>() where T : IZero<T> => T.Zero;
 
     private sealed class DisposeProbe : IDisposable
     {
