@@ -113,6 +113,8 @@ public static class RunCommand
             {
                 if (exit.State == DomainState.Crashed)
                     System.Console.Error.WriteLine($"parakit: domain {config.Name} (id {domain.Id}) crashed: {exit.Message}");
+                else if (exit.State == DomainState.Shutdown && exit.Reason != Protocols.Hypercalls.ShutdownReason.Poweroff)
+                    System.Console.Error.WriteLine($"parakit: domain {config.Name} asked for {exit.Message}; `parakit run` ends here (status 0)");
                 code = exit.ExitCode;
             }
         }

@@ -114,6 +114,22 @@ public partial class ParakitCliTests
         });
     }
 
+    [TestCase("0", 0, "")]
+    [TestCase("1", 0, "asked for reboot")]
+    [TestCase("2", 0, "asked for suspend")]
+    [TestCase("3", 70, "crashed: guest requested shutdown (crash)")]
+    [TestCase("4", 70, "crashed: guest requested shutdown (watchdog)")]
+    [TestCase("e", 42, "")]
+    [TestCase("9", 99, "")] // an unknown reason is refused with -EINVAL and the guest carries on
+    public void Shutdown_reasons_map_to_exit_statuses(string how, int status, string message)
+    {
+        var r = Boot("run", HypervisorHarness.AsmGuest("shutdown"), "--", how);
+        Assert.That(r.ExitCode, Is.EqualTo(status), r.Output);
+        Assert.That(r.Stderr, Does.Contain(message));
+        if (status == 99)
+            Assert.That(r.Stdout, Does.Contain("shutdown refused"));
+    }
+
     [Test]
     public void Stats_report_exits_by_reason_and_hypercalls()
     {
