@@ -151,7 +151,7 @@ public static partial class FeaturesApp
         CheckEqual("protocols: ring size for netif TX", 256, (long)front.Size);
     }
 
-    private static void KernelLibrary()
+    private static unsafe void KernelLibrary()
     {
         var list = new List<int>();
         for (int i = 0; i < 100; i++)
@@ -178,6 +178,10 @@ public static partial class FeaturesApp
         int read = ring.Read(into);
         ring.Write("ab"u8);
         Check("kernel: ByteRing wraps around", written == 8 && read == 4 && into[3] == (byte)'3' && ring.Count == 6 && ring.Peek(5) == (byte)'b');
+        byte* utf8 = stackalloc byte[] { (byte)'h', 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xFF };
+        string decoded = Utf8.Decode(utf8, 11);
+        Check("kernel: UTF-8 decoding (2-, 3-, 4-byte sequences, invalid byte)",
+            decoded.Length == 6 && decoded[1] == '\u00E9' && decoded[2] == '\u20AC' && decoded[3] == '\uD83D' && decoded[4] == '\uDE00' && decoded[5] == '\uFFFD');
         string[] argv = Kernel.SplitArguments("run  \"two words\" x");
         Check("kernel: command-line splitting", argv.Length == 3 && argv[1] == "two words");
     }
