@@ -325,6 +325,23 @@ public partial class ParakitCliTests
     private static partial int Kill(int pid, int sig);
 
     [Test]
+    public void Ctrl_C_stops_parakit_run_with_status_130()
+    {
+        HypervisorHarness.RequireKvm();
+        var r = HypervisorHarness.RunParakit(["run", "--stats", HypervisorHarness.AsmGuest("spin")], TimeSpan.FromSeconds(30), whileRunning: p =>
+        {
+            Thread.Sleep(500);
+            Kill(p.Id, 2);
+        });
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(130), r.Output);
+            Assert.That(r.Stderr, Does.Contain("interrupted (SIGINT)"));
+            Assert.That(r.Stderr, Does.Contain("kicks=1"), "the vCPU was kicked out of KVM_RUN");
+        });
+    }
+
+    [Test]
     public void Ctrl_C_destroys_every_domain_and_prints_the_table()
     {
         HypervisorHarness.RequireKvm();
