@@ -143,6 +143,52 @@ public class DomainLifecycleTests
     }
 
     [Test]
+    public unsafe void Block_returns_for_a_pending_unmasked_event_but_not_a_masked_one()
+    {
+        var d = _hv.CreateDomain(Config("evblock"), new BufferConsoleSink());
+        try
+        {
+            d.Start();
+            Assert.That(() => d.Stats.Blocks, Is.EqualTo(1L).After(5000, 1), "guest blocked");
+            ref var si = ref d.SharedInfo;
+            fixed (ulong* mask = si.EvtchnMask)
+            fixed (ulong* pending = si.EvtchnPending)
+            {
+                Interlocked.Or(ref mask[0], 2UL);
+                Interlocked.Or(ref pending[0], 2UL);
+                d.Vcpu.Wake();
+                Thread.Sleep(50);
+                Assert.That(d.Stats.Blocks, Is.EqualTo(1L), "a masked port must not end SCHEDOP_block");
+
+                Interlocked.And(ref mask[0], ~2UL);
+                var latencies = new List<double>();
+                for (long i = 2; i <= 10; i++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (i > 2)
+                        Interlocked.Or(ref pending[0], 2UL);
+                    d.Vcpu.Wake();
+                    var spin = System.Diagnostics.Stopwatch.StartNew();
+                    while (Volatile.Read(ref d.Stats.Blocks) < i && spin.ElapsedMilliseconds < 5000)
+                        Thread.SpinWait(10);
+                    Assert.That(d.Stats.Blocks, Is.EqualTo(i), $"wake-up {i} was lost");
+                    latencies.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                }
+                latencies.Sort();
+                TestContext.Out.WriteLine($"event -> guest wakes -> guest blocks again: median {latencies[latencies.Count / 2]:F1} µs, min {latencies[0]:F1} µs");
+            }
+            Interlocked.Or(ref d.SharedInfo.EvtchnPending[0], 2UL);
+            d.Vcpu.Wake();
+            Assert.That(d.WaitForExit(Wait), Is.True);
+            Assert.That(d.Exit!.Value.Status, Is.EqualTo(10));
+        }
+        finally
+        {
+            _hv.DestroyDomain(d);
+        }
+    }
+
+    [Test]
     public void A_hundred_create_destroy_cycles_leave_nothing_behind()
     {
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("hello"));
