@@ -285,6 +285,9 @@ public static partial class FeaturesApp
         source.Tick -= handler;
         source.Raise();
         CheckEqual("delegates: events (add, raise, remove)", 21, ticks);
+        IShape circle = new Circle(2);
+        Func<int> area = circle.Area;
+        CheckEqual("delegates: bound to an interface method", 12, area());
         Func<object> ctor = () => new Node();
         Check("delegates: returning new objects", ctor() is Node);
     }

@@ -62,6 +62,9 @@ public static unsafe class InterfaceDispatch
         return target;
     }
 
+    /// <summary>The code an interface call through <paramref name="cell"/> reaches for <paramref name="obj"/>.</summary>
+    internal static nint ResolveCell(object obj, nint cell) => Resolve(obj, cell);
+
     private static void ReadCell(nint cell, out MethodTable* iface, out int slot)
     {
         int* cachePointer = (int*)(cell + sizeof(nint));

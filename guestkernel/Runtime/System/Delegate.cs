@@ -73,9 +73,13 @@ public abstract unsafe class Delegate
         ThrowHelpers.Panic("delegates to generic virtual methods are not supported");
     }
 
+    // `Func<int> f = someInterface.Method;`: resolve the implementation once, now.
     private void InitializeClosedInstanceToInterface(object firstParameter, nint dispatchCell)
     {
-        ThrowHelpers.Panic("delegates to interface methods are not supported (wrap the call in a lambda)");
+        if (firstParameter is null)
+            ThrowHelpers.ThrowNullReferenceException();
+        _functionPointer = Internal.Runtime.InterfaceDispatch.ResolveCell(firstParameter!, dispatchCell);
+        _firstParameter = firstParameter!;
     }
 
     private Wrapper[]? InvocationList => _helperObject as Wrapper[];
