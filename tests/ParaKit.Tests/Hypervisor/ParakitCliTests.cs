@@ -102,6 +102,13 @@ public partial class ParakitCliTests
     }
 
     [Test]
+    public void Poll_times_out_on_a_quiet_port_and_returns_at_once_for_a_pending_one()
+    {
+        var r = Boot("run", HypervisorHarness.AsmGuest("poll"));
+        Assert.That(r.ExitCode, Is.InRange(30, 130), "first poll's wait in ms (255: the second poll blocked)\n" + r.Output);
+    }
+
+    [Test]
     public void Malicious_guest_gets_errors_and_domain_0_survives()
     {
         var r = Boot("run", "--stats", HypervisorHarness.AsmGuest("malicious"));
