@@ -16,9 +16,15 @@ public static class XlConfig
     public static DomainConfig Load(string path)
     {
         string text;
+        if (Directory.Exists(path))
+            throw new ConfigException($"{path}: is a directory, not a configuration file");
         try
         {
             text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ConfigException($"{path}: no such file");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

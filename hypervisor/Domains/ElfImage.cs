@@ -54,9 +54,15 @@ public sealed class ElfImage
     public static ElfImage Load(string path)
     {
         byte[] bytes;
+        if (Directory.Exists(path))
+            throw new GuestImageException($"{path}: is a directory, not a guest image");
         try
         {
             bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new GuestImageException($"{path}: no such file");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

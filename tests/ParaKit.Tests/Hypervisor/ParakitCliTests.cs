@@ -194,6 +194,15 @@ public partial class ParakitCliTests
         }
     }
 
+    [TestCase("/nonexistent/guest.elf", "/nonexistent/guest.elf: no such file")]
+    [TestCase("/tmp", "/tmp: is a directory")]
+    public void Missing_images_are_refused_clearly(string path, string message)
+    {
+        var r = Run("run", path);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+        Assert.That(r.Stderr, Does.Contain(message));
+    }
+
     [Test]
     public void Segments_outside_the_allowed_range_are_refused()
     {
