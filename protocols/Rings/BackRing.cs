@@ -150,14 +150,16 @@ public unsafe struct BackRing<TReq, TRsp>
     public void PushResponses() => Volatile.Write(ref Shared->RspProd, RspProdPvt);
 
     /// <summary>RING_FINAL_CHECK_FOR_REQUESTS: call before sleeping. If nothing is left, arms
-    /// req_event for the next request and looks again; true means "more work, do not sleep".</summary>
-    public bool FinalCheckForRequests()
+    /// req_event and looks again; true means "more work, do not sleep". With <paramref name="ahead"/>
+    /// above 1 the backend asks to be woken only once that many new requests are published (a
+    /// batching consumer; it then needs a timer of its own for a trickle of fewer requests).</summary>
+    public bool FinalCheckForRequests(uint ahead = 1)
     {
         if (UnconsumedRequests != 0)
         {
             return true;
         }
-        Volatile.Write(ref Shared->ReqEvent, ReqCons + 1);
+        Volatile.Write(ref Shared->ReqEvent, ReqCons + (ahead == 0 ? 1 : ahead));
         // mb(): req_event visible before re-reading req_prod (pairs with the frontend's push).
         Interlocked.MemoryBarrier();
         return UnconsumedRequests != 0;

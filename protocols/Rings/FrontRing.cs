@@ -161,14 +161,16 @@ public unsafe struct FrontRing<TReq, TRsp>
     }
 
     /// <summary>RING_FINAL_CHECK_FOR_RESPONSES: call before sleeping. If nothing is left, arms
-    /// rsp_event for the next response and looks again; true means "more work, do not sleep".</summary>
-    public bool FinalCheckForResponses()
+    /// rsp_event and looks again; true means "more work, do not sleep". With <paramref name="ahead"/>
+    /// above 1 the frontend asks to be woken only once that many new responses are published
+    /// (netfront does this for TX completions it is in no hurry to reap).</summary>
+    public bool FinalCheckForResponses(uint ahead = 1)
     {
         if (UnconsumedResponses != 0)
         {
             return true;
         }
-        Volatile.Write(ref Shared->RspEvent, RspCons + 1);
+        Volatile.Write(ref Shared->RspEvent, RspCons + (ahead == 0 ? 1 : ahead));
         // mb(): rsp_event must be visible before we re-read rsp_prod (pairs with the backend's push).
         Interlocked.MemoryBarrier();
         return UnconsumedResponses != 0;
