@@ -163,6 +163,35 @@ public partial class ParakitCliTests
     }
 
     [Test]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void No_permission_on_the_kvm_device_is_an_environment_error()
+    {
+        HypervisorHarness.RequireKvm();
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+            Assert.Fail("this test drops root with setpriv(1) to provoke EACCES: run the suite as root on a host with util-linux");
+        // A device only root may open, opened by the unprivileged 'nobody'.
+        string dev = Path.Combine(HypervisorHarness.ScratchDir(), "kvm");
+        File.WriteAllText(dev, "");
+        File.SetUnixFileMode(dev, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(Path.GetDirectoryName(dev)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        try
+        {
+            var r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", HypervisorHarness.Parakit, "--version"], TimeSpan.FromSeconds(30));
+            Assert.That(r.ExitCode, Is.EqualTo(0), "parakit must be runnable by 'nobody' for this test\n" + r.Output);
+            r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", HypervisorHarness.Parakit, "run", HypervisorHarness.AsmGuest("hello")], TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = dev });
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+                Assert.That(r.Stderr, Does.Contain($"cannot open {dev}: permission denied"));
+            });
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dev)!, true);
+        }
+    }
+
+    [Test]
     public void A_device_that_is_not_kvm_is_an_environment_error()
     {
         var r = HypervisorHarness.RunParakit(["run", HypervisorHarness.AsmGuest("hello")], env: new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = "/dev/null" });
