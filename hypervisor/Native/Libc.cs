@@ -6,7 +6,9 @@ namespace ParaKit.Hypervisor.Native;
 
 internal static unsafe partial class Libc
 {
-    private const string Lib = "libc";
+    // The exact soname: plain "libc" makes the runtime probe dozens of paths (and the libc.so
+    // linker script) before it finds the library, which showed up in boot time.
+    private const string Lib = "libc.so.6";
 
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
