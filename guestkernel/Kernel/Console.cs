@@ -109,7 +109,50 @@ public static unsafe class Console
     /// <summary>Writes 0x-prefixed lowercase hex, at least <paramref name="minDigits"/> digits.</summary>
     public static void WriteHex(ulong value, int minDigits = 1) => Format.Hex(value, minDigits, new ConsoleSink());
 
+    public static void Write(bool value) => Write(value ? "True" : "False");
+    public static void Write(double value) => Write(value.ToString());
+    public static void Write(object? value) => Write(value?.ToString());
+
     public static void WriteLine() => WriteByte((byte)'\n');
+
+    public static void WriteLine(long value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(ulong value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(int value) => WriteLine((long)value);
+    public static void WriteLine(uint value) => WriteLine((ulong)value);
+
+    public static void WriteLine(bool value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(char value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(double value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(object? value)
+    {
+        Write(value);
+        WriteLine();
+    }
 
     public static void WriteLine(string? text)
     {
