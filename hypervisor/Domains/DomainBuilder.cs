@@ -54,7 +54,7 @@ public static class DomainBuilder
             Span<byte> ram = memory.All;
             image.LoadInto(ram);
             BootCpuState.WriteGdt(ram);
-            ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes);
+            ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes, layout.IsUniform);
             WriteHypercallPage(memory.Slice(GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
             WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);
             InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);

@@ -64,6 +64,20 @@ public sealed record MemoryLayout(ulong MemoryBytes, ulong ImageStart, ulong Ima
         };
     }
 
+    /// <summary>True when every page of [start, end) has the same access: no boundary of the
+    /// policy in <see cref="AccessOf"/> falls strictly inside the range.</summary>
+    public bool IsUniform(ulong start, ulong end)
+    {
+        if (start < GuestLayout.PrivateEnd || end > MemoryBytes)
+            return false; // the low fixed pages change every few KiB; beyond RAM is special
+        foreach (ulong b in (ReadOnlySpan<ulong>)[ImageStart, GuardPage, StackBottom])
+        {
+            if (b > start && b < end)
+                return false;
+        }
+        return true;
+    }
+
     /// <summary>Ranges hypercalls may write into on the guest's behalf (same policy as the page tables).</summary>
     public (ulong Start, ulong End)[] WritableRanges() =>
     [

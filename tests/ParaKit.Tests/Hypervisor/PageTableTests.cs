@@ -9,12 +9,29 @@ namespace ParaKit.Tests.Hypervisor;
 
 public class PageTableTests
 {
-    private static (byte[] Ram, ulong Cr3, MemoryLayout Layout) Build(ulong mib, ulong imageEnd = 0x104000)
+    private static (byte[] Ram, ulong Cr3, MemoryLayout Layout) Build(ulong mib, ulong imageEnd = 0x104000, bool fast = true)
     {
         var layout = MemoryLayout.Plan(mib << 20, GuestLayout.ImageBase, imageEnd);
         var ram = new byte[GuestLayout.PrivateEnd];
-        ulong cr3 = PT.Build(ram, layout.AccessOf, layout.MemoryBytes);
+        ulong cr3 = PT.Build(ram, layout.AccessOf, layout.MemoryBytes, fast ? layout.IsUniform : null);
         return (ram, cr3, layout);
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 30)]
+    public Property The_uniformity_shortcut_builds_the_same_tables_as_asking_every_page()
+    {
+        var gen = from mib in Gen.Choose(4, 300)
+                  from image in Gen.Choose(1, 512)
+                  select (mib, image);
+        return Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            ulong imageEnd = GuestLayout.ImageBase + (ulong)t.image * 4096;
+            if (imageEnd + (2 << 20) > (ulong)t.mib << 20)
+                return true; // does not fit; covered by the layout tests
+            var fast = Build((ulong)t.mib, imageEnd, fast: true);
+            var slow = Build((ulong)t.mib, imageEnd, fast: false);
+            return fast.Cr3 == slow.Cr3 && fast.Ram.AsSpan().SequenceEqual(slow.Ram);
+        });
     }
 
     private static ulong Entry(byte[] ram, ulong cr3, ulong address) => PT.Walk(ram, cr3, address, out _);
