@@ -96,7 +96,7 @@ echo "  csc  $APP" >&2
 echo "  ilc  $APP" >&2
 "$ILC" "$APPDLL" "$CORELIB" "$KERNEL" -o:"$WORK/$APP.o" \
     --systemmodule:System.Private.CoreLib --targetos:linux --targetarch:x64 -O \
-    --generateunmanagedentrypoints:ParaKit.Kernel --reflectiondata:none \
+    --generateunmanagedentrypoints:ParaKit.Kernel --reflectiondata:none --noinlinetls \
     --map:"$WORK/$APP.map.xml" || {
     echo "error: ilc could not compile $APP: it uses something the guest runtime does not provide" >&2
     echo "       (see 'What does not compile' in guestkernel/README.md)" >&2

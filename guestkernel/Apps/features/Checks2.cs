@@ -166,6 +166,9 @@ public static partial class FeaturesApp
         public static readonly string Greeting = "preinitialized";
     }
 
+    [ThreadStatic] private static int t_depth;
+    [ThreadStatic] private static string? t_label;
+
     private static object? s_shared;
     private static int s_counter = 7;
 
@@ -179,6 +182,9 @@ public static partial class FeaturesApp
         Check("statics: class constructor not run before first use", Lazy.Touched == 0 || Lazy.Touched == 1);
         CheckEqual("statics: class constructor runs once, before first access", "initialized at 1", Lazy.Message);
         CheckEqual("statics: class constructor ran exactly once", 1, Lazy.Touched);
+        t_depth += 2;
+        t_label = "tls";
+        Check("statics: [ThreadStatic] fields (one thread: plain statics)", t_depth == 2 && t_label == "tls");
         GenericHolder<int>.Value = 3;
         GenericHolder<string>.Value = "s";
         Check("statics: per-instantiation generic statics", GenericHolder<int>.Value == 3 && GenericHolder<string>.Value == "s");

@@ -28,6 +28,12 @@ internal static unsafe class ClassConstructorRunner
         return gcStaticBase;
     }
 
+    private static object CheckStaticClassConstructionReturnThreadStaticBase(StaticClassConstructionContext* context, object threadStaticBase)
+    {
+        EnsureClassConstructorRun(context);
+        return threadStaticBase;
+    }
+
     private static nint CheckStaticClassConstructionReturnNonGCStaticBase(StaticClassConstructionContext* context, nint nonGcStaticBase)
     {
         EnsureClassConstructorRun(context);

@@ -71,6 +71,22 @@ public static unsafe class StartupCodeHelpers
 
     private static void* ReadRelative(void* address) => (byte*)address + *(int*)address;
 
+    /// <summary>The ThreadStaticRegion of the (single) module: relative pointers to the
+    /// MethodTables of each type's thread-static block.</summary>
+    internal static byte* FindThreadStaticRegion(out int length)
+    {
+        length = 0;
+        for (nint* header = ModulesStart(); header < ModulesEnd(); header++)
+        {
+            if (*header == 0)
+                continue;
+            byte* region = FindSection((byte*)*header, 202, out length);
+            if (region != null)
+                return region;
+        }
+        return null;
+    }
+
     private static void InitializeStatics(byte* header)
     {
         byte* region = FindSection(header, GCStaticRegion, out int length);

@@ -38,6 +38,10 @@ internal static unsafe class TypeCast
     {
         if (source == target)
             return true;
+        // System.Object (a class without a base) accepts everything, including the compiler's
+        // own holder types that have no base type.
+        if (target->ElementType == ElementType.Class && target->RelatedType == null)
+            return true;
         if (target->IsInterface)
             return ImplementsInterface(source, target);
         if (target->IsArray)

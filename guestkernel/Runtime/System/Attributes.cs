@@ -107,3 +107,10 @@ namespace System.Reflection
         public AssemblyMetadataAttribute(string key, string? value) { }
     }
 }
+
+namespace System
+{
+    /// <summary>A guest has one thread, so a thread-static field is an ordinary static.</summary>
+    [AttributeUsage(AttributeTargets.Field, Inherited = false)]
+    public class ThreadStaticAttribute : Attribute { }
+}
