@@ -136,7 +136,15 @@ public sealed unsafe class Domain : IDisposable
             _state = _pendingExit.Value.State;
         }
         _ended.Set();
-        Stopped?.Invoke(this);
+        try
+        {
+            Stopped?.Invoke(this);
+        }
+        catch (Exception e)
+        {
+            // A subscriber's bug must not take the hypervisor down from a vCPU thread.
+            System.Console.Error.WriteLine($"parakit: domain {Name}: Stopped handler failed: {e.Message}");
+        }
     }
 
     /// <summary>Registers, RIP with its symbol, and control registers, for a crash message.</summary>

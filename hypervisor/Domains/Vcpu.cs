@@ -71,7 +71,9 @@ public sealed unsafe class Vcpu : IDisposable
         Kick();
     }
 
-    internal bool Join(TimeSpan timeout) => _thread?.Join(timeout) ?? true;
+    /// <summary>Waits for the vCPU thread to end. Called from the vCPU thread itself (a Stopped
+    /// handler that destroys its domain) it returns at once: the thread is on its way out.</summary>
+    internal bool Join(TimeSpan timeout) => _thread is not { } t || t == Thread.CurrentThread || t.Join(timeout);
 
     /// <summary>Forces the vCPU thread out of KVM_RUN (or out of a block) so it looks at its requests.</summary>
     private void Kick()

@@ -97,6 +97,21 @@ public class DomainLifecycleTests
     }
 
     [Test]
+    public void A_domain_can_be_destroyed_from_its_own_Stopped_event()
+    {
+        var d = _hv.CreateDomain(Config("hello"), new BufferConsoleSink());
+        var destroyed = new ManualResetEventSlim();
+        d.Stopped += dom =>
+        {
+            _hv.DestroyDomain(dom);
+            destroyed.Set();
+        };
+        d.Start();
+        Assert.That(destroyed.Wait(Wait), Is.True, "DestroyDomain on the vCPU thread must not wait for itself");
+        Assert.That(_hv.Domains, Does.Not.Contain(d));
+    }
+
+    [Test]
     public void A_crashing_domain_does_not_disturb_its_neighbour()
     {
         var spinner = _hv.CreateDomain(Config("spin"), new BufferConsoleSink());
