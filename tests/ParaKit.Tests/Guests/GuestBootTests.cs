@@ -40,6 +40,19 @@ public class GuestBootTests
     }
 
     [Test]
+    public void Features_still_pass_with_a_4_MiB_domain_where_the_collector_runs_throughout()
+    {
+        var result = GuestToolchain.BootWith(new[] { "--memory", "4" }, GuestToolchain.Build("features"));
+        var summary = Regex.Match(result.Stdout, @"features: (\d+) passed, (\d+) failed");
+        Assert.Multiple(() =>
+        {
+            Assert.That(summary.Success, Is.True, result.Output);
+            Assert.That(result.Stdout.Split('\n').Where(l => l.StartsWith("FAIL")), Is.Empty);
+            Assert.That(result.ExitCode, Is.EqualTo(0), result.Output);
+        });
+    }
+
+    [Test]
     public void Unhandled_exception_panics_with_type_and_message_and_status_70()
     {
         var result = GuestToolchain.Boot(GuestToolchain.Build("panic"));
