@@ -118,6 +118,22 @@ namespace System.Runtime.CompilerServices
     [AttributeUsage(AttributeTargets.Method, Inherited = false)]
     public sealed class ModuleInitializerAttribute : Attribute { }
 
+    [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+    public sealed class CallerArgumentExpressionAttribute : Attribute
+    {
+        public CallerArgumentExpressionAttribute(string parameterName) { ParameterName = parameterName; }
+        public string ParameterName { get; }
+    }
+
+    [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+    public sealed class CallerMemberNameAttribute : Attribute { }
+
+    [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+    public sealed class CallerFilePathAttribute : Attribute { }
+
+    [AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+    public sealed class CallerLineNumberAttribute : Attribute { }
+
     [AttributeUsage(AttributeTargets.All, AllowMultiple = true, Inherited = false)]
     public sealed class CompilerFeatureRequiredAttribute : Attribute
     {

@@ -47,6 +47,24 @@ namespace System.Diagnostics
         public ConditionalAttribute(string conditionString) { }
     }
 
+    /// <summary>Debug.Assert panics when DEBUG is defined (build.sh does not define it, so the
+    /// calls compile away, as in a .NET release build).</summary>
+    public static class Debug
+    {
+        [Conditional("DEBUG")]
+        public static void Assert(bool condition) => Assert(condition, null);
+
+        [Conditional("DEBUG")]
+        public static void Assert(bool condition, string? message)
+        {
+            if (!condition)
+                Internal.Runtime.Panic.Fail("assertion failed: " + message);
+        }
+
+        [Conditional("DEBUG")]
+        public static void Fail(string? message) => Internal.Runtime.Panic.Fail("assertion failed: " + message);
+    }
+
     public sealed class DebuggerHiddenAttribute : Attribute { }
     public sealed class DebuggerStepThroughAttribute : Attribute { }
     public sealed class DebuggerNonUserCodeAttribute : Attribute { }

@@ -32,7 +32,15 @@ public class ArgumentException : SystemException
 public class ArgumentNullException : ArgumentException
 {
     public ArgumentNullException() { }
-    public ArgumentNullException(string? paramName) : base("Value cannot be null.", paramName) { }
+    public ArgumentNullException(string? paramName) : base("Value cannot be null: " + paramName, paramName) { }
+    public ArgumentNullException(string? paramName, string? message) : base(message, paramName) { }
+
+    public static void ThrowIfNull([System.Diagnostics.CodeAnalysis.NotNull] object? argument,
+        [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(argument))] string? paramName = null)
+    {
+        if (argument is null)
+            throw new ArgumentNullException(paramName);
+    }
 }
 
 public class ArgumentOutOfRangeException : ArgumentException
@@ -40,6 +48,30 @@ public class ArgumentOutOfRangeException : ArgumentException
     public ArgumentOutOfRangeException() : base("Specified argument was out of the range of valid values.") { }
     public ArgumentOutOfRangeException(string? paramName) : base("Specified argument was out of the range of valid values.", paramName) { }
     public ArgumentOutOfRangeException(string? paramName, string? message) : base(message, paramName) { }
+
+    public static void ThrowIfNegative(long value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? paramName = null)
+    {
+        if (value < 0)
+            throw new ArgumentOutOfRangeException(paramName, paramName + " must not be negative (" + value.ToString() + ")");
+    }
+
+    public static void ThrowIfZero(long value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? paramName = null)
+    {
+        if (value == 0)
+            throw new ArgumentOutOfRangeException(paramName, paramName + " must not be zero");
+    }
+
+    public static void ThrowIfGreaterThan(long value, long other, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? paramName = null)
+    {
+        if (value > other)
+            throw new ArgumentOutOfRangeException(paramName, paramName + " (" + value.ToString() + ") must be at most " + other.ToString());
+    }
+
+    public static void ThrowIfLessThan(long value, long other, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? paramName = null)
+    {
+        if (value < other)
+            throw new ArgumentOutOfRangeException(paramName, paramName + " (" + value.ToString() + ") must be at least " + other.ToString());
+    }
 }
 
 public class ArithmeticException : SystemException
@@ -117,4 +149,15 @@ public class FormatException : SystemException
 public class ArrayTypeMismatchException : SystemException
 {
     public ArrayTypeMismatchException() : base("Attempted to access an element as a type incompatible with the array.") { }
+}
+
+public class ObjectDisposedException : InvalidOperationException
+{
+    public ObjectDisposedException(string? objectName) : base("Cannot access a disposed object: " + objectName) { }
+}
+
+public class TimeoutException : SystemException
+{
+    public TimeoutException() : base("The operation has timed out.") { }
+    public TimeoutException(string? message) : base(message) { }
 }
