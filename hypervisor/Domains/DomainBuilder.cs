@@ -51,8 +51,9 @@ public static class DomainBuilder
             vcpu.SetCpuid(vm.GetSupportedCpuid());
             SystemClock.Initialize(vcpu.TscKhz());
 
-            Span<byte> ram = memory.All;
-            image.LoadInto(ram);
+            image.LoadInto(memory);
+            // The fixed pages, GDT and page tables all sit in the first MiB.
+            Span<byte> ram = memory.Slice(0, (int)GuestLayout.PrivateEnd);
             BootCpuState.WriteGdt(ram);
             ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes, layout.IsUniform);
             WriteHypercallPage(memory.Slice(GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));

@@ -251,6 +251,19 @@ public sealed class ElfImage
         }
     }
 
+    /// <summary>Loads into a domain's RAM segment by segment (RAM may exceed what one span can cover).</summary>
+    public void LoadInto(Memory.GuestMemory memory)
+    {
+        foreach (var s in Segments)
+        {
+            if (!Fits(s.VirtualAddress, s.MemorySize, memory.Size) || s.MemorySize > int.MaxValue)
+                throw new GuestImageException($"segment at 0x{s.VirtualAddress:x} (+0x{s.MemorySize:x}) does not fit in guest memory of {memory.Size >> 20} MiB");
+            var dest = memory.Slice(s.VirtualAddress, (int)s.MemorySize);
+            _file.AsSpan((int)s.FileOffset, (int)s.FileSize).CopyTo(dest);
+            dest[(int)s.FileSize..].Clear();
+        }
+    }
+
     private static bool Fits(ulong offset, ulong length, ulong limit) => offset <= limit && length <= limit - offset;
     private static ushort U16(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt16LittleEndian(f[o..]);
     private static uint U32(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt32LittleEndian(f[o..]);

@@ -107,6 +107,23 @@ public class ElfImageTests
             Is.EqualTo(Hello.AsSpan((int)text.FileOffset, (int)text.FileSize).ToArray()));
     }
 
+    [Test]
+    public void Loads_segments_above_2_GiB_into_a_3_GiB_domain()
+    {
+        // Guest RAM larger than one span can cover: the loader must slice per segment.
+        var b = Hello;
+        int ph = FirstLoadHeader(b);
+        ulong oldBase = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(ph + 16));
+        ulong entry = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(24));
+        WithFirstLoadAddress(b, 0xA000_0000);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(24), 0xA000_0000 + (entry - oldBase));
+        var image = ElfImage.Parse(b);
+        using var memory = ParaKit.Hypervisor.Memory.GuestMemory.Allocate(3UL << 30, "elf-test");
+        image.LoadInto(memory);
+        var seg = image.Segments.First(s => s.VirtualAddress == 0xA000_0000);
+        Assert.That(memory.Slice(0xA000_0000, (int)seg.FileSize).ToArray(), Is.EqualTo(b.AsSpan((int)seg.FileOffset, (int)seg.FileSize).ToArray()));
+    }
+
     [FsCheck.NUnit.Property(MaxTest = 300)]
     public Property Corrupted_images_never_throw_anything_but_GuestImageException()
     {
