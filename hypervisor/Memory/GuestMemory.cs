@@ -53,9 +53,6 @@ public sealed unsafe class GuestMemory : IDisposable
 
     internal void SetWritableRanges((ulong Start, ulong End)[] ranges) => _writable = ranges;
 
-    /// <summary>All of RAM, for the domain builder (not for guest-supplied addresses).</summary>
-    public Span<byte> All => new((void*)HostAddress, checked((int)Math.Min(Size, int.MaxValue)));
-
     /// <summary>Host span over [address, address+length) for the builder; throws when out of range.</summary>
     public Span<byte> Slice(ulong address, int length)
     {
