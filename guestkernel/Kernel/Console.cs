@@ -100,7 +100,13 @@ public static unsafe class Console
         }
     }
 
-    public static void Write(char c) => WriteByte(c < 0x80 ? (byte)c : (byte)'?');
+    public static void Write(char c)
+    {
+        if (c < 0x80)
+            WriteByte((byte)c);
+        else
+            Write(string.FromChar(c));
+    }
     public static void Write(long value) => Format.Decimal(value, new ConsoleSink());
     public static void Write(ulong value) => Format.Decimal(value, new ConsoleSink());
     public static void Write(int value) => Write((long)value);
