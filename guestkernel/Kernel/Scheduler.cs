@@ -11,6 +11,20 @@ public static unsafe class Scheduler
     /// <summary>SCHEDOP_block: sleep until an unmasked event channel is pending or the timer fires.</summary>
     public static long Block() => Hypervisor.SchedOp(SchedOp.Block, 0);
 
+    /// <summary>SCHEDOP_poll: blocks until one of <paramref name="ports"/> is pending or the absolute
+    /// system time <paramref name="timeoutNs"/> passes (0 = no timeout). Returns the hypercall result.</summary>
+    public static long Poll(System.ReadOnlySpan<uint> ports, ulong timeoutNs)
+    {
+        fixed (uint* p = ports)
+        {
+            SchedPoll request;
+            request.Ports = (ulong)p;
+            request.NrPorts = (uint)ports.Length;
+            request.Timeout = timeoutNs;
+            return Hypervisor.SchedOp(SchedOp.Poll, (ulong)&request);
+        }
+    }
+
     /// <summary>Arms the one-shot timer at an absolute system time in ns (0 cancels).</summary>
     public static long SetTimer(ulong deadlineNs) => Hypervisor.SetTimer(deadlineNs);
 

@@ -212,6 +212,10 @@ public static partial class FeaturesApp
         Scheduler.Sleep(2_000_000);
         ulong slept = Clock.NowNs() - before;
         Check("time: Sleep(2 ms) via set_timer_op + block", slept >= 2_000_000, "slept " + slept.ToString() + " ns");
+        before = Clock.NowNs();
+        long polled = Scheduler.Poll(System.ReadOnlySpan<uint>.Empty, before + 1_000_000);
+        ulong waited = Clock.NowNs() - before;
+        Check("time: sched_op poll with no ports waits for its timeout", polled == 0 && waited >= 1_000_000, "rc " + polled.ToString() + ", waited " + waited.ToString() + " ns");
     }
 
     private static int s_finallyRuns;
