@@ -46,6 +46,12 @@ public class DomainLifecycleTests
                 Assert.That(d.StartInfo.Magic, Is.EqualTo(ParaKit.Protocols.Boot.StartInfo.MagicValue));
                 Assert.That(d.StartInfo.HeapStart, Is.EqualTo(d.Layout.HeapStart));
                 Assert.That(d.StartInfo.TscKhz, Is.GreaterThan(0UL));
+                // shared_info's wall clock is the time of day at system time 0.
+                double wallNow = d.SharedInfo.WcSec + d.SharedInfo.WcNsec / 1e9 + ParaKit.Hypervisor.Time.SystemClock.Now() / 1e9;
+                Assert.That(wallNow, Is.EqualTo(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0).Within(1.0));
+                Assert.That(d.SharedInfo.WcVersion % 2, Is.Zero, "wall clock not mid-update");
+                Assert.That(d.SharedInfo.Vcpu0.Time.Version % 2, Is.Zero, "vcpu_time_info not mid-update");
+                Assert.That(d.SharedInfo.Vcpu0.Time.TscToSystemMul, Is.Not.Zero);
             });
         }
         finally
