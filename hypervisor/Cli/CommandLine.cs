@@ -90,10 +90,10 @@ public static class CommandLine
         return args[++i];
     }
 
-    internal static int PositiveInt(string option, string value, int max)
+    internal static int PositiveInt(string option, string value, int max, int min = 1)
     {
-        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v <= 0 || v > max)
-            throw new UsageException($"{option} expects a whole number between 1 and {max}, got '{value}'");
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v < min || v > max)
+            throw new UsageException($"{option} expects a whole number between {min} and {max}, got '{value}'");
         return v;
     }
 }

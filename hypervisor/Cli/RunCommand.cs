@@ -40,7 +40,7 @@ public static class RunCommand
                     System.Console.WriteLine(Help);
                     return ExitCodes.Ok;
                 case "--memory" or "-m":
-                    memory = CommandLine.PositiveInt(a, CommandLine.OptionValue(args, ref i), DomainBuilder.MaxMemoryMiB);
+                    memory = CommandLine.PositiveInt(a, CommandLine.OptionValue(args, ref i), DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
                     break;
                 case "--timeout":
                 {
