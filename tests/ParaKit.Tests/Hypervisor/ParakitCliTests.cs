@@ -369,6 +369,30 @@ public partial class ParakitCliTests
         }
     }
 
+    [Test]
+    public void Create_timeout_destroys_what_is_still_running_with_status_124()
+    {
+        HypervisorHarness.RequireKvm();
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "s.cfg"), $"kernel = \"{HypervisorHarness.AsmGuest("spin")}\"\non_crash = \"preserve\"\n");
+            File.WriteAllText(Path.Combine(dir, "c.cfg"), $"kernel = \"{HypervisorHarness.AsmGuest("crash")}\"\non_crash = \"preserve\"\nmemory = 32\n");
+            var r = HypervisorHarness.RunParakit(["create", "--timeout", "0.5", Path.Combine(dir, "s.cfg"), Path.Combine(dir, "c.cfg")]);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(124), r.Output);
+                Assert.That(r.Stderr, Does.Contain("timed out after 0.5 s"));
+                Assert.That(r.Stdout, Does.Match(@"(?m)^s\s+\d+\s+64\s+destroyed"), "name defaults to the file name");
+                Assert.That(r.Stdout, Does.Match(@"(?m)^c\s+\d+\s+32\s+crashed"), "preserved crash stays in the table");
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int sig);
 
