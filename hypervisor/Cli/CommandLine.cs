@@ -18,6 +18,12 @@ public static class CommandLine
 {
     public const string Version = "0.1.0";
 
+    /// <summary>Joins the words after `--` into one guest command line, quoting words that hold
+    /// spaces (or are empty) so the guest's splitter, where double quotes group words, gives
+    /// back the words the user typed.</summary>
+    public static string Join(IEnumerable<string> words) =>
+        string.Join(' ', words.Select(w => w.Length == 0 || w.Contains(' ') ? $"\"{w}\"" : w));
+
     private const string MainHelp = """
         usage: parakit <command> [options]
 

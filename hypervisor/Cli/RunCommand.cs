@@ -57,7 +57,7 @@ public static class RunCommand
                     stats = true;
                     break;
                 case "--":
-                    cmdline = string.Join(' ', args[(i + 1)..]);
+                    cmdline = CommandLine.Join(args[(i + 1)..]);
                     i = args.Length;
                     break;
                 default:

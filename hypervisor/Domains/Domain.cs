@@ -152,7 +152,7 @@ public sealed unsafe class Domain : IDisposable
     {
         var sb = new StringBuilder();
         KvmRegs r = Vcpu.Kvm.Run->SyncRegs;
-        sb.Append($"  rip 0x{r.Rip:x16} <{Image.Symbolize(r.Rip) ?? "?"}>").AppendLine();
+        sb.Append($"  rip 0x{r.Rip:x16} <{Describe(r.Rip)}>").AppendLine();
         sb.Append($"  rsp 0x{r.Rsp:x16} rbp 0x{r.Rbp:x16} rflags 0x{r.Rflags:x}").AppendLine();
         sb.Append($"  rax 0x{r.Rax:x16} rbx 0x{r.Rbx:x16} rcx 0x{r.Rcx:x16} rdx 0x{r.Rdx:x16}").AppendLine();
         sb.Append($"  rsi 0x{r.Rsi:x16} rdi 0x{r.Rdi:x16} r8  0x{r.R8:x16} r9  0x{r.R9:x16}").AppendLine();
@@ -170,6 +170,21 @@ public sealed unsafe class Domain : IDisposable
         if (Memory.TryRead(r.Rsp, out ulong ret) && Image.Symbolize(ret) is { } caller)
             sb.AppendLine().Append($"  [rsp] 0x{ret:x} <{caller}>");
         return sb.ToString();
+    }
+
+    /// <summary>Names a guest code address: an image symbol, or the hypercall stub it lies in
+    /// (a guest that panics stops inside its shutdown hypercall).</summary>
+    private string Describe(ulong address)
+    {
+        if (Image.Symbolize(address) is { } symbol)
+            return symbol;
+        ulong page = ParaKit.Protocols.Boot.GuestLayout.HypercallPageAddress;
+        if (address >= page && address < page + ParaKit.Protocols.Boot.GuestLayout.PageSize)
+        {
+            int nr = (int)((address - page) / ParaKit.Protocols.Boot.GuestLayout.HypercallStubSize);
+            return $"hypercall_page+0x{address - page:x}: {DomainStats.HypercallName(nr)} stub";
+        }
+        return "?";
     }
 
     /// <summary>Rewrites vcpu_time_info (version odd while updating, as Xen does) so the guest's

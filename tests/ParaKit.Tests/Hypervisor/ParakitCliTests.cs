@@ -40,6 +40,30 @@ public partial class ParakitCliTests
     }
 
     [Test]
+    public void Csharp_hello_gets_words_with_spaces_back_as_one_argument()
+    {
+        var r = Boot("run", HypervisorHarness.CsGuest("hello"), "--", "one word", "", "two");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            Assert.That(r.Stdout, Does.Contain("arg 0: one word\n"));
+            Assert.That(r.Stdout, Does.Contain("arg 1: \n"));
+            Assert.That(r.Stdout, Does.Contain("arg 2: two\n"));
+        });
+    }
+
+    [Test]
+    public void Csharp_panic_is_reported_inside_the_sched_op_stub()
+    {
+        var r = Boot("run", HypervisorHarness.CsGuest("panic"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
+            Assert.That(r.Stderr, Does.Match(@"rip 0x[0-9a-f]+ <hypercall_page\+0x3[ab][0-9a-f]: sched_op stub>"));
+        });
+    }
+
+    [Test]
     public void Features_guest_passes_every_check()
     {
         var r = Boot("run", HypervisorHarness.CsGuest("features"));
