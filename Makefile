@@ -32,8 +32,19 @@ guests:
 test: build
 	$(DOTNET) test tests/ParaKit.Tests/ParaKit.Tests.csproj -c $(CONFIG) -nologo
 
+# The main demo: one unikernel with its console attached, then four domains under one hypervisor
+# (hypervisor/examples/*.cfg). One of them crashes on purpose: `parakit create` then exits 70,
+# which is the expected outcome here, so only other statuses fail the target.
 run: build
 	out/bin/parakit run out/guests/hello.elf -- hello from make run
+	@echo
+	@echo "== four domains in one hypervisor (crash.cfg faults on purpose; the others carry on) =="
+	out/bin/parakit create hypervisor/examples/hello.cfg hypervisor/examples/timer.cfg \
+	    hypervisor/examples/protocheck.cfg hypervisor/examples/crash.cfg; \
+	    status=$$?; [ $$status -eq 70 ] || { echo "make run: expected status 70 (one crashed domain), got $$status" >&2; exit 1; }
+	@echo
+	@echo "== a frontend and a backend moving requests through one shared ring page =="
+	out/bin/parakit demo ring 1000000
 
 bench:
 	$(DOTNET) run -c Release --project bench/ParaKit.Bench -- --filter '$(BENCH)'
