@@ -6,56 +6,17 @@ using System.Text;
 
 namespace ParaKit.Tests.Guests;
 
-internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
-{
-    public string Output => Stdout + Stderr;
-}
-
 internal static class GuestToolchain
 {
     private static readonly object BuildLock = new();
     private static readonly HashSet<string> Built = new();
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestHost.RepoRoot;
 
     public static string ImagePath(string app) => Path.Combine(RepoRoot, "out", "guests", app + ".elf");
 
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ParaKit.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("cannot find the repository root (ParaKit.sln) above " + TestContext.CurrentContext.TestDirectory);
-    }
-
     public static ProcessResult Run(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoRoot,
-        };
-        foreach (string a in args)
-            psi.ArgumentList.Add(a);
-        if (env != null)
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{Path.GetFileName(file)} {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s");
-        }
-        process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
-    }
+        => TestHost.Run(file, args, timeout, env);
 
     /// <summary>Builds an app once per test run (build.sh itself skips what is up to date).</summary>
     public static string Build(string app)
@@ -84,12 +45,8 @@ internal static class GuestToolchain
     /// <summary>Like <see cref="Boot"/> with extra `parakit run` options (e.g. --memory 16).</summary>
     public static ProcessResult BootWith(string[] options, string image, params string[] extra)
     {
-        string kvm = Environment.GetEnvironmentVariable("PARAKIT_KVM_DEVICE") ?? "/dev/kvm";
-        if (!File.Exists(kvm))
-            Assert.Fail($"{kvm} is missing: boot tests need KVM (run on a host with /dev/kvm, as root)");
-        string parakit = Path.Combine(RepoRoot, "out", "bin", "parakit");
-        if (!File.Exists(parakit))
-            Assert.Fail($"{parakit} is missing: run `make` first (it publishes the hypervisor)");
+        TestHost.RequireKvm();
+        TestHost.RequireParakit();
         var args = new List<string> { "run", "--timeout", "30" };
         args.AddRange(options);
         args.Add(image);
@@ -98,7 +55,7 @@ internal static class GuestToolchain
             args.Add("--");
             args.AddRange(extra);
         }
-        return Run(parakit, args, TimeSpan.FromSeconds(60));
+        return Run(TestHost.Parakit, args, TimeSpan.FromSeconds(60));
     }
 }
 

@@ -11,9 +11,9 @@ namespace ParaKit.Tests.Hypervisor;
 [NonParallelizable]
 public partial class ParakitCliTests
 {
-    private static ParakitResult Run(params string[] args) => HypervisorHarness.RunParakit(args);
+    private static ProcessResult Run(params string[] args) => HypervisorHarness.RunParakit(args);
 
-    private static ParakitResult Boot(params string[] args)
+    private static ProcessResult Boot(params string[] args)
     {
         HypervisorHarness.RequireKvm();
         return HypervisorHarness.RunParakit(args);
