@@ -96,6 +96,14 @@ public static class CommandLine
         return args[++i];
     }
 
+    /// <summary>A positive number of seconds (fractions allowed), e.g. for --timeout.</summary>
+    internal static double Seconds(string option, string value)
+    {
+        if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double t) || !(t > 0) || t > 1e6)
+            throw new UsageException($"{option} expects a positive number of seconds, got '{value}'");
+        return t;
+    }
+
     internal static int PositiveInt(string option, string value, int max, int min = 1)
     {
         if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v < min || v > max)

@@ -63,13 +63,8 @@ public static class CreateCommand
                     stats = true;
                     break;
                 case "--timeout":
-                {
-                    string v = CommandLine.OptionValue(args, ref i);
-                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) || !(t > 0) || t > 1e6)
-                        throw new UsageException($"--timeout expects a positive number of seconds, got '{v}'");
-                    timeout = t;
+                    timeout = CommandLine.Seconds(args[i], CommandLine.OptionValue(args, ref i));
                     break;
-                }
                 default:
                     if (args[i].StartsWith('-'))
                         throw new UsageException($"create: unknown option '{args[i]}' (try parakit create --help)");

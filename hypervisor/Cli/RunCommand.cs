@@ -43,13 +43,8 @@ public static class RunCommand
                     memory = CommandLine.PositiveInt(a, CommandLine.OptionValue(args, ref i), DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
                     break;
                 case "--timeout":
-                {
-                    string v = CommandLine.OptionValue(args, ref i);
-                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) || !(t > 0) || t > 1e6)
-                        throw new UsageException($"--timeout expects a positive number of seconds, got '{v}'");
-                    timeout = t;
+                    timeout = CommandLine.Seconds(args[i], CommandLine.OptionValue(args, ref i));
                     break;
-                }
                 case "--name":
                     name = CommandLine.OptionValue(args, ref i);
                     break;
