@@ -134,17 +134,8 @@ public unsafe struct BackRing<TReq, TRsp>
 
     /// <summary>RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: publish and say whether the frontend asked
     /// to be notified about any of the new responses (rsp_event in (old, new]).</summary>
-    public bool PushResponsesAndCheckNotify()
-    {
-        uint old = Shared->RspProd;
-        uint now = RspProdPvt;
-        // wmb(): responses visible before the index.
-        Volatile.Write(ref Shared->RspProd, now);
-        // mb(): index visible before reading rsp_event (pairs with the frontend's final check).
-        Interlocked.MemoryBarrier();
-        uint ev = Volatile.Read(ref Shared->RspEvent);
-        return now - ev < now - old;
-    }
+    public bool PushResponsesAndCheckNotify() =>
+        RingPublish.AndCheckNotify(ref Shared->RspProd, ref Shared->RspEvent, RspProdPvt);
 
     /// <summary>RING_PUSH_RESPONSES: publish without checking rsp_event.</summary>
     public void PushResponses() => Volatile.Write(ref Shared->RspProd, RspProdPvt);

@@ -92,18 +92,8 @@ public unsafe struct FrontRing<TReq, TRsp>
 
     /// <summary>RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: publish the private requests and say whether
     /// the backend asked to be notified about any of them (req_event in (old, new]).</summary>
-    public bool PushRequestsAndCheckNotify()
-    {
-        uint old = Shared->ReqProd;
-        uint now = ReqProdPvt;
-        // wmb(): the entries must be visible before the index that publishes them.
-        Volatile.Write(ref Shared->ReqProd, now);
-        // mb(): the index must be visible before we look at req_event, or a backend that is
-        // just going to sleep and we could each miss the other's write (a lost wake-up).
-        Interlocked.MemoryBarrier();
-        uint ev = Volatile.Read(ref Shared->ReqEvent);
-        return now - ev < now - old;
-    }
+    public bool PushRequestsAndCheckNotify() =>
+        RingPublish.AndCheckNotify(ref Shared->ReqProd, ref Shared->ReqEvent, ReqProdPvt);
 
     /// <summary>RING_PUSH_REQUESTS: publish without checking req_event (netif.h: refilling the RX
     /// ring never needs a notification).</summary>

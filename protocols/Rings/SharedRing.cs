@@ -87,3 +87,22 @@ public static unsafe class RingSize
         where TRsp : unmanaged
         => For(EntrySize<TReq, TRsp>());
 }
+
+/// <summary>The producer-side publish that io/ring.h writes twice (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY
+/// and its response twin), once for both directions.</summary>
+internal static class RingPublish
+{
+    /// <summary>Publishes <paramref name="now"/> as the producer index and says whether the peer
+    /// asked to be notified about any of the new entries (its event index in (old, now]).</summary>
+    public static bool AndCheckNotify(ref uint producer, ref uint peerEvent, uint now)
+    {
+        uint old = producer;
+        // wmb(): the entries must be visible before the index that publishes them.
+        Volatile.Write(ref producer, now);
+        // mb(): the index must be visible before we read the peer's event index, or a peer that
+        // is just going to sleep and we could each miss the other's write (a lost wake-up).
+        Interlocked.MemoryBarrier();
+        uint ev = Volatile.Read(ref peerEvent);
+        return now - ev < now - old;
+    }
+}
