@@ -5,6 +5,7 @@
 // Destroy frees every file descriptor, mapping and thread.
 using System.Text;
 using ParaKit.Hypervisor.Consoles;
+using ParaKit.Hypervisor.Events;
 using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 using ParaKit.Hypervisor.Memory;
@@ -30,6 +31,8 @@ public sealed unsafe class Domain : IDisposable
     public MemoryLayout Layout { get; }
     public GuestMemory Memory { get; }
     public Vcpu Vcpu { get; }
+    /// <summary>This domain's event-channel ports (hypervisor/Events); domain 0's backends bind through it.</summary>
+    public EventChannels Events { get; }
     public IConsoleSink Console { get; }
     public DomainStats Stats { get; } = new();
     internal HypercallDispatcher Hypercalls { get; }
@@ -48,6 +51,8 @@ public sealed unsafe class Domain : IDisposable
         Console = console;
         Hypercalls = hypercalls;
         Vcpu = new Vcpu(this, vcpu);
+        Events = new EventChannels((ushort)id, (SharedInfo*)((byte*)memory.HostAddress + GuestLayout.SharedInfoAddress), Vcpu.Wake);
+        Vcpu.TimerFired = static d => d.Events.RaiseVirq(Virq.Timer);
     }
 
     public DomainState State
@@ -216,6 +221,8 @@ public sealed unsafe class Domain : IDisposable
                 return;
             _destroyed = true;
         }
+        // Peers must stop writing into our shared_info before the memory goes.
+        Events.Detach();
         RecordExit(DomainExit.Destroyed("destroyed"));
         Vcpu.RequestStop();
         while (!Vcpu.Join(TimeSpan.FromSeconds(1)))

@@ -4,6 +4,7 @@
 //   var d = hv.CreateDomain(new DomainConfig { Name = "a", Kernel = "out/guests/hello.elf" }, sink);
 //   d.Start(); d.WaitForExit(timeout); hv.DestroyDomain(d);
 using ParaKit.Hypervisor.Consoles;
+using ParaKit.Hypervisor.Events;
 using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 
@@ -17,6 +18,8 @@ public sealed class Hypervisor : IDisposable
 
     public KvmDevice Kvm { get; }
     public HypercallDispatcher Hypercalls { get; } = HypercallDispatcher.CreateCore();
+    /// <summary>Event-channel tables of the domains hosted here, by domain id.</summary>
+    public EventChannelDirectory Events { get; } = new();
 
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
@@ -40,6 +43,7 @@ public sealed class Hypervisor : IDisposable
         lock (_lock)
             id = _nextId++;
         var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
+        Events.Add(domain.Events);
         lock (_lock)
             _domains.Add(domain);
         return domain;
