@@ -1,0 +1,99 @@
+// The thread that serves guests' ring connections. A guest's event-channel send to the store
+// port (or a watch event queued for it by another client) kicks the thread; it services every
+// kicked connection until none makes progress, then sleeps. Sends arrive on vCPU threads inside
+// a hypercall, so the kick itself only sets a flag and releases a semaphore.
+namespace ParaKit.Hypervisor.Store;
+
+public sealed class StoreService : IDisposable
+{
+    private readonly XenStore _store;
+    private readonly Lock _lock = new();
+    private readonly HashSet<RingConnection> _kicked = [];
+    private readonly List<RingConnection> _rings = [];
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    public XenStore Store => _store;
+    public long Wakeups { get; private set; }
+
+    public StoreService(XenStore store)
+    {
+        _store = store;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "xenstored" };
+        _thread.Start();
+    }
+
+    /// <summary>Registers a ring connection with the store; watch events for it kick the thread.</summary>
+    public void Add(RingConnection c)
+    {
+        lock (_lock)
+            _rings.Add(c);
+        c.OutputQueued += _ => Kick(c);
+        _store.Attach(c);
+    }
+
+    public void Remove(RingConnection c)
+    {
+        lock (_lock)
+        {
+            _rings.Remove(c);
+            _kicked.Remove(c);
+        }
+        _store.Close(c);
+    }
+
+    /// <summary>The guest notified the store port (any thread, cheap).</summary>
+    public void Kick(RingConnection c)
+    {
+        lock (_lock)
+        {
+            if (!_rings.Contains(c) || !_kicked.Add(c))
+                return;
+        }
+        _wake.Release();
+    }
+
+    private void Loop()
+    {
+        while (!_stop)
+        {
+            // A periodic look at every ring covers a guest that freed rsp space without notifying.
+            _wake.Wait(100);
+            if (_stop)
+                break;
+            Wakeups++;
+            RingConnection[] work;
+            lock (_lock)
+            {
+                work = _kicked.Count > 0 ? [.. _kicked] : [.. _rings];
+                _kicked.Clear();
+            }
+            bool again = true;
+            for (int round = 0; again && round < 1000; round++)
+            {
+                again = false;
+                foreach (var c in work)
+                {
+                    try
+                    {
+                        again |= c.Service();
+                    }
+                    catch (Exception e)
+                    {
+                        // A store bug must not stop the service for every other domain.
+                        Console.Error.WriteLine($"parakit: xenstored: {c}: {e.Message}; connection closed");
+                        Remove(c);
+                    }
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _wake.Release();
+        _thread.Join(TimeSpan.FromSeconds(2));
+    }
+}
