@@ -6,6 +6,7 @@
 using System.Text;
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Events;
+using ParaKit.Hypervisor.Grants;
 using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 using ParaKit.Hypervisor.Memory;
@@ -33,6 +34,8 @@ public sealed unsafe class Domain : IDisposable
     public Vcpu Vcpu { get; }
     /// <summary>This domain's event-channel ports (hypervisor/Events); domain 0's backends bind through it.</summary>
     public EventChannels Events { get; }
+    /// <summary>This domain's grant table (hypervisor/Grants); backends copy from and to its grants through it.</summary>
+    public GrantTable Grants { get; }
     public IConsoleSink Console { get; }
     public DomainStats Stats { get; } = new();
     internal HypercallDispatcher Hypercalls { get; }
@@ -53,6 +56,7 @@ public sealed unsafe class Domain : IDisposable
         Vcpu = new Vcpu(this, vcpu);
         Events = new EventChannels((ushort)id, (SharedInfo*)((byte*)memory.HostAddress + GuestLayout.SharedInfoAddress), Vcpu.Wake);
         Vcpu.TimerFired = static d => d.Events.RaiseVirq(Virq.Timer);
+        Grants = new GrantTable((ushort)id, memory);
     }
 
     public DomainState State
@@ -223,6 +227,7 @@ public sealed unsafe class Domain : IDisposable
         }
         // Peers must stop writing into our shared_info before the memory goes.
         Events.Detach();
+        Grants.Detach();
         RecordExit(DomainExit.Destroyed("destroyed"));
         Vcpu.RequestStop();
         while (!Vcpu.Join(TimeSpan.FromSeconds(1)))

@@ -5,6 +5,7 @@
 //   d.Start(); d.WaitForExit(timeout); hv.DestroyDomain(d);
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Events;
+using ParaKit.Hypervisor.Grants;
 using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 
@@ -20,6 +21,8 @@ public sealed class Hypervisor : IDisposable
     public HypercallDispatcher Hypercalls { get; } = HypercallDispatcher.CreateCore();
     /// <summary>Event-channel tables of the domains hosted here, by domain id.</summary>
     public EventChannelDirectory Events { get; } = new();
+    /// <summary>Grant tables of the domains hosted here, by domain id.</summary>
+    public GrantTableDirectory Grants { get; } = new();
 
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
@@ -44,6 +47,7 @@ public sealed class Hypervisor : IDisposable
             id = _nextId++;
         var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
         Events.Add(domain.Events);
+        Grants.Add(domain.Grants);
         lock (_lock)
             _domains.Add(domain);
         return domain;

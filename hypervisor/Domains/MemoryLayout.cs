@@ -56,6 +56,8 @@ public sealed record MemoryLayout(ulong MemoryBytes, ulong ImageStart, ulong Ima
             GuestLayout.SharedInfoAddress => PageAccess.ReadWrite,
             GuestLayout.HypercallPageAddress => PageAccess.ReadExecute,
             GuestLayout.StoreRingAddress or GuestLayout.ConsoleRingAddress => PageAccess.ReadWrite,
+            // The grant table: the guest writes entries, the hypervisor flips reading/writing.
+            >= Grants.GrantTable.FrameAddress and < Grants.GrantTable.FrameAddress + Grants.GrantTable.FrameCount * Page => PageAccess.ReadWrite,
             < GuestLayout.PrivateStart => PageAccess.None,
             < GuestLayout.PrivateEnd => PageAccess.Read, // GDT and page tables: visible, never writable
             _ when page == GuardPage => PageAccess.None,
