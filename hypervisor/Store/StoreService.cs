@@ -8,6 +8,8 @@ public sealed class StoreService : IDisposable
 {
     private readonly XenStore _store;
     private readonly Lock _lock = new();
+    /// <summary>Held while rings are serviced, so Remove can promise that the page is no longer touched.</summary>
+    private readonly Lock _busy = new();
     private readonly HashSet<RingConnection> _kicked = [];
     private readonly List<RingConnection> _rings = [];
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
@@ -33,14 +35,19 @@ public sealed class StoreService : IDisposable
         _store.Attach(c);
     }
 
+    /// <summary>Stops serving <paramref name="c"/>; when this returns, the service thread no
+    /// longer touches its page (the domain's memory may be freed).</summary>
     public void Remove(RingConnection c)
     {
-        lock (_lock)
+        lock (_busy)
         {
-            _rings.Remove(c);
-            _kicked.Remove(c);
+            lock (_lock)
+            {
+                _rings.Remove(c);
+                _kicked.Remove(c);
+            }
+            _store.Close(c);
         }
-        _store.Close(c);
     }
 
     /// <summary>The guest notified the store port (any thread, cheap).</summary>
@@ -69,21 +76,26 @@ public sealed class StoreService : IDisposable
                 work = _kicked.Count > 0 ? [.. _kicked] : [.. _rings];
                 _kicked.Clear();
             }
-            bool again = true;
-            for (int round = 0; again && round < 1000; round++)
+            lock (_busy)
             {
-                again = false;
-                foreach (var c in work)
+                bool again = true;
+                for (int round = 0; again && round < 1000; round++)
                 {
-                    try
+                    again = false;
+                    foreach (var c in work)
                     {
-                        again |= c.Service();
-                    }
-                    catch (Exception e)
-                    {
-                        // A store bug must not stop the service for every other domain.
-                        Console.Error.WriteLine($"parakit: xenstored: {c}: {e.Message}; connection closed");
-                        Remove(c);
+                        if (c.IsClosed)
+                            continue;
+                        try
+                        {
+                            again |= c.Service();
+                        }
+                        catch (Exception e)
+                        {
+                            // A store bug must not stop the service for every other domain.
+                            Console.Error.WriteLine($"parakit: xenstored: {c}: {e.Message}; connection closed");
+                            Remove(c);
+                        }
                     }
                 }
             }
