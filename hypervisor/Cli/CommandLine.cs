@@ -33,6 +33,8 @@ public static class CommandLine
           run IMAGE [--memory MiB] [--timeout S] [--stats] [-- CMDLINE]
                               boot one domain with its console attached
           create FILE...      boot domains from xl.cfg-style files in one hypervisor
+          xenstore ls|read|write|mkdir|rm [PATH] [VALUE]
+                              read and change the store of a running `parakit create`
           demo ring [N]       run the shared-ring demo
           --version           print the version
 
@@ -56,6 +58,7 @@ public static class CommandLine
                 "run" => RunCommand.Execute(args[1..]),
                 "create" => CreateCommand.Execute(args[1..]),
                 "demo" => DemoCommand.Execute(args[1..]),
+                "xenstore" => XenstoreCommand.Execute(args[1..]),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try parakit --help)"),
             };
         }

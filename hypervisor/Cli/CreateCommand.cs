@@ -86,6 +86,10 @@ public static class CreateCommand
         }
 
         using var hv = Domains.Hypervisor.Open();
+        // Domain 0's store socket, so `parakit xenstore ...` in another shell reaches these domains.
+        using var storeSocket = Store.StoreSocketServer.TryStart(hv.Store.Store, Store.StoreSocketPath.Default(), out string? socketProblem);
+        if (socketProblem is not null)
+            System.Console.Error.WriteLine($"parakit: xenstore socket not available: {socketProblem}");
         var changed = new AutoResetEvent(false);
         int width = slots.Max(s => s.Config.Name.Length);
         var stdout = new FdConsoleSink(1);

@@ -40,6 +40,10 @@ public sealed unsafe class Domain : IDisposable
     public DomainStats Stats { get; } = new();
     internal HypercallDispatcher Hypercalls { get; }
 
+    /// <summary>Raised once by Destroy, before the memory goes: services that read the guest's
+    /// pages (the store's ring) let go of them here.</summary>
+    internal event Action<Domain>? Destroying;
+
     /// <summary>Raised once, on the vCPU thread, when the domain stops running for any reason.</summary>
     public event Action<Domain>? Stopped;
 
@@ -225,6 +229,7 @@ public sealed unsafe class Domain : IDisposable
                 return;
             _destroyed = true;
         }
+        Destroying?.Invoke(this);
         // Peers must stop writing into our shared_info before the memory goes.
         Events.Detach();
         Grants.Detach();

@@ -8,6 +8,7 @@ using ParaKit.Hypervisor.Events;
 using ParaKit.Hypervisor.Grants;
 using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
+using ParaKit.Hypervisor.Store;
 
 namespace ParaKit.Hypervisor.Domains;
 
@@ -23,6 +24,8 @@ public sealed class Hypervisor : IDisposable
     public EventChannelDirectory Events { get; } = new();
     /// <summary>Grant tables of the domains hosted here, by domain id.</summary>
     public GrantTableDirectory Grants { get; } = new();
+    /// <summary>The XenStore (hypervisor/Store): every domain gets a ring connection at creation.</summary>
+    public DomainStores Store { get; } = new();
 
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
@@ -48,6 +51,17 @@ public sealed class Hypervisor : IDisposable
         var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
         Events.Add(domain.Events);
         Grants.Add(domain.Grants);
+        // However the domain is destroyed, the store stops touching its ring page first.
+        domain.Destroying += Store.Disconnect;
+        try
+        {
+            Store.Connect(domain);
+        }
+        catch
+        {
+            domain.Destroy();
+            throw;
+        }
         lock (_lock)
             _domains.Add(domain);
         return domain;
@@ -64,6 +78,7 @@ public sealed class Hypervisor : IDisposable
     {
         foreach (var d in Domains)
             DestroyDomain(d);
+        Store.Dispose();
         Kvm.Dispose();
     }
 }

@@ -73,6 +73,22 @@ public sealed class StoreSocketServer : IDisposable
         return new StoreSocketServer(store, path, s);
     }
 
+    /// <summary>Like <see cref="Start"/>, but a failure is returned as a sentence: the domains
+    /// still run without the socket (another hypervisor may hold it).</summary>
+    public static StoreSocketServer? TryStart(XenStore store, string path, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            return Start(store, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = e.Message;
+            return null;
+        }
+    }
+
     private static bool IsLive(string path)
     {
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
