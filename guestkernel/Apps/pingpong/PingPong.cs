@@ -1,12 +1,13 @@
 // Two domains bounce events and grant copies between them (hypervisor/examples/pingpong-*.cfg).
 //
-// Rendezvous without XenStore, by a fixed agreement that holds because ids and ports are
-// deterministic: `parakit create` numbers domains 1, 2, ... in file order; a fresh domain's
-// first alloc_unbound returns port 1 and its first grant reference is 8 (the first one after
-// the reserved ones). So:
-//   ping (role=ping peer=P): grants pong a page (gref 8), alloc_unbound(P) -> port 1, waits for hello
-//   pong (role=pong peer=Q): grants ping a page (gref 8), bind_interdomain(Q, port 1), retrying
-//                            until ping has allocated it, then sends hello
+// Rendezvous without XenStore: `parakit create` numbers domains 1, 2, ... in file order, so
+// each side gets its peer's id on the command line; a fresh domain's first grant reference is
+// 8 (the first after the reserved ones), so each knows the reference of the page the other
+// grants. The port is found by probing: bind_interdomain succeeds only on a port the peer
+// reserved for us with alloc_unbound, so pong tries ports 1..MaxProbePort until one binds
+// (the store or the console may hold a low port already), retrying until ping has allocated:
+//   ping (role=ping peer=P): grants pong a page (gref 8), alloc_unbound(P), waits for hello
+//   pong (role=pong peer=Q): grants ping a page (gref 8), finds and binds ping's port, sends hello
 // Phase 1: N event round trips (ping sends, pong echoes). Phase 2: M rounds where each side
 // copies a 4 KiB page into the other's granted page (GNTTABOP_copy) and notifies; both check
 // every byte. Ping prints the round-trip times and the copy cost; both exit 0 on success.
@@ -15,7 +16,7 @@ using ParaKit.Protocols.Events;
 
 public static unsafe class PingPong
 {
-    private const uint AgreedPort = 1;
+    private const uint MaxProbePort = 16;
     private const uint AgreedGref = 8;
     private const ulong GiveUpNs = 20_000_000_000;   // a lost peer ends the run, not the test suite
 
@@ -58,8 +59,8 @@ public static unsafe class PingPong
         if (role == "ping")
         {
             long p = Events.AllocUnbound((ushort)peer);
-            if (p != AgreedPort)
-                return Fail("alloc_unbound gave " + p.ToString() + ", expected port 1");
+            if (p <= 0 || p > MaxProbePort)
+                return Fail("alloc_unbound gave " + p.ToString() + ", pong only probes ports 1.." + MaxProbePort.ToString());
             port = (uint)p;
             Events.Register(port, OnEvent);
             Console.WriteLine($"ping: domain {Kernel.DomId}, port {port} for domain {peer}, grant {gref}; waiting for pong");
@@ -68,19 +69,25 @@ public static unsafe class PingPong
         }
         else
         {
-            long p;
+            long p = -1;
+            uint remote = 0;
             int tries = 0;
-            while ((p = Events.BindInterdomain((ushort)peer, AgreedPort)) < 0)
+            while (p < 0)
             {
                 // -EINVAL until ping has allocated the port (-ESRCH before ping exists).
+                for (remote = 1; remote <= MaxProbePort && p < 0; remote++)
+                    p = Events.BindInterdomain((ushort)peer, remote);
+                if (p >= 0)
+                    break;
                 if (++tries > 20_000 || Clock.NowNs() > s_deadline)
-                    return Fail("cannot bind to domain " + peer.ToString() + " port 1: " + p.ToString());
+                    return Fail("no port of domain " + peer.ToString() + " is reserved for us: " + p.ToString());
                 Scheduler.Sleep(100_000);
             }
+            remote--;
             port = (uint)p;
             EventChannelBits.ClearPending(Kernel.SharedInfo, port);  // the bind's own event
             Events.Register(port, OnEvent);
-            Console.WriteLine($"pong: domain {Kernel.DomId}, bound port {port} to domain {peer} port {AgreedPort} after {tries} retries, grant {gref}");
+            Console.WriteLine($"pong: domain {Kernel.DomId}, bound port {port} to domain {peer} port {remote} after {tries} retries, grant {gref}");
             Events.Send(port);
         }
         s_received = 0;
