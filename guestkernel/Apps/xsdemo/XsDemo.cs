@@ -1,0 +1,124 @@
+// The XenStore from inside a unikernel: reads its own domain's nodes, writes and lists keys,
+// runs transactions (one commits, a conflicting one gets EAGAIN), sets a watch and sees it fire,
+// walks a xenbus state, and times a store round trip. With `wait` it then waits for domain 0
+// (`parakit xenstore write /local/domain/N/data/ping VALUE`) and answers in data/pong.
+using ParaKit.Kernel;
+using ParaKit.Protocols.Store;
+
+public static class XsDemo
+{
+    private static int s_failures;
+    private static int s_events;
+    private static string s_lastEvent = "";
+    private static string? s_ping;
+
+    private static void Check(bool ok, string what)
+    {
+        Console.WriteLine((ok ? "ok   " : "FAIL ") + what);
+        if (!ok)
+            s_failures++;
+    }
+
+    public static int Main(string[] args)
+    {
+        bool wait = args.Length > 0 && args[0] == "wait";
+        if (!Store.Initialize())
+        {
+            Console.WriteLine("xsdemo: this domain has no XenStore");
+            return 1;
+        }
+        string? home = Store.GetDomainPath(Kernel.DomId);
+        Console.WriteLine("xsdemo: domain " + Kernel.DomId.ToString() + " home " + (home ?? "?") + ", store port " + Store.Port.ToString());
+        Check(home == "/local/domain/" + Kernel.DomId.ToString(), "GET_DOMAIN_PATH");
+        string? name = Store.Read("name");
+        Check(name != null && name.Length > 0, "read name = " + (name ?? "null"));
+        Check(Store.Read("domid") == Kernel.DomId.ToString(), "read domid");
+        Check(Store.Read("memory/target") != null, "read memory/target = " + (Store.Read("memory/target") ?? "null"));
+        Check(Store.Write("name", "mine") == XsError.EACCES, "writing name is refused (EACCES)");
+        Check(Store.Read("/local/domain/0") == null && (Store.LastError == XsError.ENOENT || Store.LastError == XsError.EACCES), "domain 0's home is not ours");
+
+        // Keys under data/, which the domain owns.
+        Check(Store.Write("data/xsdemo/a", "1") == XsError.None, "write data/xsdemo/a");
+        Check(Store.Write("data/xsdemo/b", "two") == XsError.None, "write data/xsdemo/b");
+        Check(Store.Write("data/xsdemo/c/deep", "3") == XsError.None, "write data/xsdemo/c/deep (creates c)");
+        string[]? names = Store.Directory("data/xsdemo");
+        string list = names is null ? "null" : string.Join(",", names);
+        Check(list == "a,b,c", "directory data/xsdemo = " + list);
+        Check(Store.Read("data/xsdemo/b") == "two", "read back data/xsdemo/b");
+        Check(Store.Remove("data/xsdemo/c") == XsError.None && Store.Read("data/xsdemo/c/deep") == null && Store.LastError == XsError.ENOENT, "rm data/xsdemo/c (recursive)");
+
+        // Transactions: t1 and t2 both read a and write it; t1 commits first, so t2 must retry.
+        uint t1 = Store.TransactionStart();
+        uint t2 = Store.TransactionStart();
+        Check(t1 != 0 && t2 != 0 && t1 != t2, "two transactions " + t1.ToString() + " and " + t2.ToString());
+        string? a1 = Store.Read("data/xsdemo/a", t1);
+        Store.Write("data/xsdemo/a", a1 + "+t1", t1);
+        Store.Write("data/xsdemo/t1", "yes", t1);
+        string? a2 = Store.Read("data/xsdemo/a", t2);
+        Store.Write("data/xsdemo/a", a2 + "+t2", t2);
+        Check(Store.Read("data/xsdemo/a") == "1", "uncommitted writes are invisible");
+        Check(Store.TransactionEnd(t1, true) == XsError.None, "t1 commits");
+        Check(Store.TransactionEnd(t2, true) == XsError.EAGAIN, "t2 conflicts (EAGAIN)");
+        Check(Store.Read("data/xsdemo/a") == "1+t1" && Store.Read("data/xsdemo/t1") == "yes", "t1's writes are there, t2's are not");
+        uint t3 = Store.TransactionStart();
+        Store.Write("data/xsdemo/never", "x", t3);
+        Check(Store.TransactionEnd(t3, false) == XsError.None && Store.Read("data/xsdemo/never") == null, "an aborted transaction leaves nothing");
+
+        // A watch fires once when set, then on changes at or below its path.
+        Check(Store.Watch("data/xsdemo/w", "tok", OnWatch) == XsError.None, "watch data/xsdemo/w");
+        Store.WaitForWatch(Clock.NowNs() + 2_000_000_000);
+        Check(s_events == 1 && s_lastEvent == "data/xsdemo/w", "the watch fired once when set (" + s_lastEvent + ")");
+        Store.Write("data/xsdemo/w/x", "1");
+        Store.WaitForWatch(Clock.NowNs() + 2_000_000_000);
+        Check(s_events == 2 && s_lastEvent == "data/xsdemo/w/x", "the watch fired for data/xsdemo/w/x");
+        Store.Write("data/xsdemo/elsewhere", "1");
+        Check(!Store.WaitForWatch(Clock.NowNs() + 20_000_000) && s_events == 2, "no event for a path outside the watch");
+        Check(Store.Unwatch("data/xsdemo/w", "tok") == XsError.None, "unwatch");
+
+        // The xenbus state helper on a device directory of our own.
+        string dev = "device/demo/0";
+        Check(Xenbus.SwitchState(dev, XenbusState.Initialising) == XsError.None && Xenbus.ReadState(dev) == XenbusState.Initialising, "xenbus state Initialising");
+        Xenbus.SwitchState(dev, XenbusState.Connected);
+        Check(Xenbus.WaitForState(dev, XenbusState.Connected, Clock.NowNs() + 1_000_000_000) == XenbusState.Connected, "xenbus wait sees Connected");
+
+        // Round trip: one READ = one send hypercall + a wake of domain 0's store thread + its
+        // event back + a poll in the guest.
+        const int N = 200;
+        ulong notifiesBefore = Store.Notifies;
+        ulong start = Clock.NowNs();
+        for (int i = 0; i < N; i++)
+            Store.Read("domid");
+        ulong per = (Clock.NowNs() - start) / N;
+        Console.WriteLine("xsdemo: " + N.ToString() + " reads, " + (per / 1000).ToString() + "." + (per % 1000 / 100).ToString() + " us per round trip, "
+            + ((Store.Notifies - notifiesBefore) / N).ToString() + " notify per request");
+
+        if (wait)
+        {
+            Console.WriteLine("xsdemo: waiting for domain 0 to write " + home + "/data/ping");
+            Store.Watch("data/ping", "ping", OnPing);
+            ulong deadline = Clock.NowNs() + 30_000_000_000;
+            while (s_ping is null && Store.WaitForWatch(deadline))
+            {
+            }
+            Check(s_ping != null, "domain 0 wrote data/ping = " + (s_ping ?? "null"));
+            if (s_ping != null)
+                Store.Write("data/pong", s_ping);
+        }
+
+        Console.WriteLine(s_failures == 0 ? "xsdemo: all checks passed" : "xsdemo: " + s_failures.ToString() + " checks failed");
+        return s_failures == 0 ? 0 : 1;
+    }
+
+    private static void OnWatch(string path, string token)
+    {
+        s_events++;
+        s_lastEvent = path;
+    }
+
+    private static void OnPing(string path, string token)
+    {
+        string? v = Store.Read("data/ping");
+        if (v != null)
+            s_ping = v;
+    }
+}

@@ -1,0 +1,52 @@
+// The xenbus device handshake on top of the store (io/xenbus.h): each end publishes its
+// XenbusState in decimal under "<dir>/state" and watches the other end's. Drivers call
+// SwitchState for their own side and WaitForState for the peer's; the wait sets a watch on the
+// peer's state node and blocks until the value is what it needs (or a deadline passes).
+using ParaKit.Protocols.Store;
+
+namespace ParaKit.Kernel;
+
+public static class Xenbus
+{
+    private static uint s_tokens;
+
+    /// <summary>Writes <paramref name="state"/> to "<paramref name="dir"/>/state".</summary>
+    public static XsError SwitchState(string dir, XenbusState state, uint tx = 0)
+        => Store.Write(dir + "/state", ((uint)state).ToString(), tx);
+
+    /// <summary>The state published under <paramref name="dir"/>; Unknown if absent or garbled.</summary>
+    public static XenbusState ReadState(string dir, uint tx = 0)
+    {
+        string? v = Store.Read(dir + "/state", tx);
+        if (v is null || !Format.TryParseUInt64(v, out ulong n) || n > (ulong)XenbusState.Reconfigured)
+            return XenbusState.Unknown;
+        return (XenbusState)(uint)n;
+    }
+
+    /// <summary>Blocks until the state under <paramref name="dir"/> is <paramref name="wanted"/>
+    /// (or, with <paramref name="orLater"/>, any later state, as Linux's xenbus_wait_for_state
+    /// callers accept Connected when they waited for InitWait). Returns the state seen last;
+    /// it differs from what was wanted only when the absolute deadline passed.</summary>
+    public static XenbusState WaitForState(string dir, XenbusState wanted, ulong deadlineNs, bool orLater = false)
+    {
+        string token = "xenbus-wait-" + (++s_tokens).ToString();
+        XenbusState seen = ReadState(dir);
+        if (Matches(seen, wanted, orLater))
+            return seen;
+        if (Store.Watch(dir + "/state", token, static (path, tok) => { }) != XsError.None)
+            return seen;
+        while (true)
+        {
+            seen = ReadState(dir);
+            if (Matches(seen, wanted, orLater))
+                break;
+            if (!Store.WaitForWatch(deadlineNs))
+                break;
+        }
+        Store.Unwatch(dir + "/state", token);
+        return seen;
+    }
+
+    private static bool Matches(XenbusState seen, XenbusState wanted, bool orLater)
+        => seen == wanted || (orLater && seen > wanted && seen <= XenbusState.Connected);
+}
