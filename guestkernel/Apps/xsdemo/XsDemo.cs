@@ -2,6 +2,8 @@
 // runs transactions (one commits, a conflicting one gets EAGAIN), sets a watch and sees it fire,
 // walks a xenbus state, and times a store round trip. With `wait` it then waits for domain 0
 // (`parakit xenstore write /local/domain/N/data/ping VALUE`) and answers in data/pong.
+// With `front peer=N` / `back peer=N`, two domains run the xenbus handshake through the store
+// instead (backend InitWait -> frontend Connected -> backend Connected), as split drivers do.
 using ParaKit.Kernel;
 using ParaKit.Protocols.Store;
 
@@ -27,6 +29,8 @@ public static class XsDemo
             Console.WriteLine("xsdemo: this domain has no XenStore");
             return 1;
         }
+        if (args.Length == 2 && (args[0] == "front" || args[0] == "back") && args[1].StartsWith("peer="))
+            return Handshake(args[0] == "back", args[1].Substring(5));
         string? home = Store.GetDomainPath(Kernel.DomId);
         Console.WriteLine("xsdemo: domain " + Kernel.DomId.ToString() + " home " + (home ?? "?") + ", store port " + Store.Port.ToString());
         Check(home == "/local/domain/" + Kernel.DomId.ToString(), "GET_DOMAIN_PATH");
@@ -106,6 +110,38 @@ public static class XsDemo
         }
 
         Console.WriteLine(s_failures == 0 ? "xsdemo: all checks passed" : "xsdemo: " + s_failures.ToString() + " checks failed");
+        return s_failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Both ends publish data/vdev/state readable by the peer, then wait for each other.</summary>
+    private static int Handshake(bool backend, string peer)
+    {
+        string self = Kernel.DomId.ToString();
+        string mine = "data/vdev";
+        string theirs = "/local/domain/" + peer + "/data/vdev";
+        ulong deadline = Clock.NowNs() + 20_000_000_000;
+        string role = backend ? "back" : "front";
+        // The directory first, readable by the peer; the state node inherits its permissions.
+        Store.Mkdir(mine);
+        Check(Store.SetPermissions(mine, new[] { "n" + self, "r" + peer }) == XsError.None, role + ": " + mine + " readable by domain " + peer);
+        ulong start = Clock.NowNs();
+        if (backend)
+        {
+            Store.Write(mine + "/feature-demo", "1");
+            Xenbus.SwitchState(mine, XenbusState.InitWait);
+            Check(Xenbus.WaitForState(theirs, XenbusState.Connected, deadline) == XenbusState.Connected, "back: frontend Connected");
+            Xenbus.SwitchState(mine, XenbusState.Connected);
+        }
+        else
+        {
+            Xenbus.SwitchState(mine, XenbusState.Initialising);
+            Check(Xenbus.WaitForState(theirs, XenbusState.InitWait, deadline) == XenbusState.InitWait, "front: backend InitWait");
+            Check(Store.Read(theirs + "/feature-demo") == "1", "front: reads the backend's feature");
+            Xenbus.SwitchState(mine, XenbusState.Connected);
+            Check(Xenbus.WaitForState(theirs, XenbusState.Connected, deadline) == XenbusState.Connected, "front: backend Connected");
+        }
+        ulong us = (Clock.NowNs() - start) / 1000;
+        Console.WriteLine(s_failures == 0 ? "xenbus: " + role + " connected in " + us.ToString() + " us" : "xenbus: " + role + " failed");
         return s_failures == 0 ? 0 : 1;
     }
 

@@ -95,6 +95,15 @@ public static unsafe class Store
         return names.ToArray();
     }
 
+    /// <summary>SET_PERMS: entries such as "n3" (owner 3, nobody else) then "r5" (domain 5 may
+    /// read). Only the owner may change them, and only domain 0 may give a node away.</summary>
+    public static XsError SetPermissions(string path, string[] perms, uint tx = 0)
+    {
+        if (perms.Length == 0)
+            return LastError = XsError.EINVAL;
+        return Call(XsdSockMsgType.SetPerms, path, string.Join("\0", perms), tx, watch: true) is null ? LastError : XsError.None;
+    }
+
     /// <summary>GET_DOMAIN_PATH: "/local/domain/N".</summary>
     public static string? GetDomainPath(uint domid)
     {
@@ -221,6 +230,12 @@ public static unsafe class Store
         if (!Initialize())
         {
             LastError = XsError.ENOSYS;
+            return null;
+        }
+        if (s_page->Error != XenstoreRingConstants.ErrorNone)
+        {
+            // Domain 0 closed this ring (it found it corrupt): nothing will ever answer.
+            LastError = XsError.EIO;
             return null;
         }
         if (s_busy)

@@ -87,4 +87,36 @@ public class XenStoreBootTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void Two_domains_run_the_xenbus_handshake_through_the_store()
+    {
+        TestHost.RequireKvm();
+        TestHost.RequireParakit();
+        string image = GuestToolchain.Build("xsdemo");
+        string dir = Path.Combine(Path.GetTempPath(), "parakit-xb-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // Ids follow file order: back is domain 1, front domain 2.
+            string back = Path.Combine(dir, "back.cfg"), front = Path.Combine(dir, "front.cfg");
+            File.WriteAllText(back, $"name = \"back\"\nkernel = \"{image}\"\nmemory = 16\nextra = \"back peer=2\"\n");
+            File.WriteAllText(front, $"name = \"front\"\nkernel = \"{image}\"\nmemory = 16\nextra = \"front peer=1\"\n");
+            var env = new Dictionary<string, string> { ["PARAKIT_XENSTORE_SOCKET"] = Path.Combine(dir, "xs.sock") };
+            var r = TestHost.Run(TestHost.Parakit, ["create", "--timeout", "30", back, front], TimeSpan.FromSeconds(60), env);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.Stdout, Does.Contain("front: backend InitWait"), r.Output);
+                Assert.That(r.Stdout, Does.Contain("front: reads the backend's feature"));
+                Assert.That(r.Stdout, Does.Contain("xenbus: back connected"));
+                Assert.That(r.Stdout, Does.Contain("xenbus: front connected"));
+                Assert.That(r.Stdout, Does.Not.Contain("FAIL"));
+                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
