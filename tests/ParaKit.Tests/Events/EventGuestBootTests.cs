@@ -45,6 +45,7 @@ public class EventGuestBootTests
                 Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
                 Assert.That(r.Stdout, Does.Match(@"ping \| ping: event round trip over 300: min [0-9.]+ us, median [0-9.]+ us"), r.Output);
                 Assert.That(r.Stdout, Does.Match(@"ping \| ping: 4 KiB copy\+event round trip over 50: "), r.Output);
+                Assert.That(r.Stdout, Does.Match(@"ping: GNTTABOP_copy of 4 KiB: [0-9.]+ us a hypercall with 1 copy, [0-9.]+ us with 64 \(\d+ ns per extra copy\)"), r.Output);
                 Assert.That(r.Stdout, Does.Contain("ping | ping: 300 events and 50 page copies each way, 0 bad bytes, 0 stray events"), r.Output);
                 Assert.That(r.Stdout, Does.Contain("pong | pong: echoed 300 events and 50 pages, 0 bad bytes"), r.Output);
                 Assert.That(r.Stdout, Does.Match(@"ping\s+1\s+16\s+poweroff\(0\)"), r.Output);
