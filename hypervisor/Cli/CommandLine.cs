@@ -33,7 +33,7 @@ public static class CommandLine
           run IMAGE [--memory MiB] [--timeout S] [--stats] [-- CMDLINE]
                               boot one domain with its console attached
           create FILE...      boot domains from xl.cfg-style files in one hypervisor
-          xenstore ls|read|write|mkdir|rm [PATH] [VALUE]
+          xenstore ls|read|write|mkdir|rm|perms|watch [PATH] [VALUE]
                               read and change the store of a running `parakit create`
           demo ring [N]       run the shared-ring demo
           --version           print the version

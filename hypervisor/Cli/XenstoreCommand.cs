@@ -1,6 +1,6 @@
-// `parakit xenstore ls|read|write|rm|mkdir [PATH] [VALUE]`: talks to the store of a running
+// `parakit xenstore ls|read|write|rm|mkdir|perms|watch [PATH] [VALUE]`: talks to the store of a running
 // `parakit create` through its Unix socket, with domain 0's rights, like Xen's xenstore-ls,
-// xenstore-read, xenstore-write and xenstore-rm.
+// xenstore-read, xenstore-write, xenstore-rm, xenstore-chmod (read side) and xenstore-watch.
 using System.Text;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
@@ -18,6 +18,9 @@ public static class XenstoreCommand
           write PATH VALUE...   write one or more PATH VALUE pairs
           mkdir PATH            create an empty node
           rm PATH...            remove nodes and everything below them
+          perms PATH...         print each node's permissions (owner and default first)
+          watch [-n N] PATH     print the path of every change at or below PATH (it fires
+                                once at once); stop after N events
 
         The socket is $PARAKIT_XENSTORE_SOCKET, else $XDG_RUNTIME_DIR/parakit/xenstored.sock,
         else /run/parakit/xenstored.sock. Exit status 1 when a node is missing or access fails,
@@ -44,16 +47,23 @@ public static class XenstoreCommand
             i++;
         }
         if (i >= args.Length)
-            throw new UsageException("xenstore: a command is needed: ls, read, write, mkdir or rm (try parakit xenstore --help)");
+            throw new UsageException("xenstore: a command is needed: ls, read, write, mkdir, rm, perms or watch (try parakit xenstore --help)");
         string verb = args[i];
         string[] rest = args[(i + 1)..];
+        int? count = null;
+        if (verb == "watch" && rest.Length >= 2 && rest[0] == "-n")
+        {
+            count = CommandLine.PositiveInt("-n", rest[1], 1_000_000);
+            rest = rest[2..];
+        }
         switch (verb)
         {
             case "ls" when rest.Length <= 1:
-            case "read" or "rm" or "mkdir" when rest.Length >= 1:
+            case "read" or "rm" or "mkdir" or "perms" when rest.Length >= 1:
+            case "watch" when rest.Length == 1:
             case "write" when rest.Length >= 2 && rest.Length % 2 == 0:
                 break;
-            case "ls" or "read" or "rm" or "mkdir" or "write":
+            case "ls" or "read" or "rm" or "mkdir" or "write" or "perms" or "watch":
                 throw new UsageException($"xenstore {verb}: wrong arguments (try parakit xenstore --help)");
             default:
                 throw new UsageException($"xenstore: unknown command '{verb}' (try parakit xenstore --help)");
@@ -99,6 +109,17 @@ public static class XenstoreCommand
                         return Fail(verb, rest[k], ErrorName(v));
                 }
                 return ExitCodes.Ok;
+            case "perms":
+                foreach (string p in rest)
+                {
+                    var (t, v) = client.Request(XsdSockMsgType.GetPerms, Path(p));
+                    if (t == XsdSockMsgType.Error)
+                        return Fail(verb, p, ErrorName(v));
+                    Console.WriteLine(string.Join(' ', Encoding.ASCII.GetString(v).Split('\0', StringSplitOptions.RemoveEmptyEntries)));
+                }
+                return ExitCodes.Ok;
+            case "watch":
+                return Watch(client, rest[0], count);
             default: // rm, mkdir
                 foreach (string p in rest)
                 {
@@ -108,6 +129,26 @@ public static class XenstoreCommand
                 }
                 return ExitCodes.Ok;
         }
+    }
+
+    private static int Watch(StoreSocketClient client, string path, int? count)
+    {
+        const string token = "parakit-xenstore-watch";
+        var (t, v) = client.Request(XsdSockMsgType.Watch, [.. Encoding.ASCII.GetBytes(path), 0, .. Encoding.ASCII.GetBytes(token), 0]);
+        if (t == XsdSockMsgType.Error)
+            return Fail("watch", path, ErrorName(v));
+        // Request skips events that arrive before its reply; the first one (the watch firing as
+        // it is set) comes after the reply, so nothing is lost.
+        for (int seen = 0; count is null || seen < count;)
+        {
+            var (h, body) = client.ReadMessage();
+            if (h.Type != (uint)XsdSockMsgType.WatchEvent || XsCodec.TryParseWatch(body, out var p, out _) != XsDecodeStatus.Ok)
+                continue;
+            Console.WriteLine(Encoding.ASCII.GetString(p));
+            Console.Out.Flush();
+            seen++;
+        }
+        return ExitCodes.Ok;
     }
 
     private static byte[] Path(string p) => [.. Encoding.ASCII.GetBytes(p), 0];

@@ -238,6 +238,18 @@ public sealed class StoreSocketClient : IDisposable
         return new StoreSocketClient(s);
     }
 
+    /// <summary>The next message from the store, whatever it is (a reply or a WATCH_EVENT).</summary>
+    public (XsdSockMsg Header, byte[] Payload) ReadMessage()
+    {
+        var header = new byte[XsdSockMsg.Size];
+        if (!StoreSocketServer.ReadExactly(_socket, header) || XsCodec.TryReadHeader(header, out var h) != XsDecodeStatus.Ok)
+            throw new IOException("the hypervisor closed the store connection");
+        var body = new byte[h.Len];
+        if (!StoreSocketServer.ReadExactly(_socket, body))
+            throw new IOException("the hypervisor closed the store connection");
+        return (h, body);
+    }
+
     /// <summary>Sends one request and returns its reply (watch events in between are skipped).</summary>
     public (XsdSockMsgType Type, byte[] Payload) Request(XsdSockMsgType type, ReadOnlySpan<byte> payload, uint tx = 0)
     {
@@ -246,14 +258,9 @@ public sealed class StoreSocketClient : IDisposable
         if (!XsCodec.TryEncode(msg, type, id, tx, payload, out _))
             throw new ArgumentException($"request payload of {payload.Length} bytes exceeds {XsLimits.PayloadMax}");
         _socket.Send(msg);
-        var header = new byte[XsdSockMsg.Size];
         while (true)
         {
-            if (!StoreSocketServer.ReadExactly(_socket, header) || XsCodec.TryReadHeader(header, out var h) != XsDecodeStatus.Ok)
-                throw new IOException("the hypervisor closed the store connection");
-            var body = new byte[h.Len];
-            if (!StoreSocketServer.ReadExactly(_socket, body))
-                throw new IOException("the hypervisor closed the store connection");
+            var (h, body) = ReadMessage();
             if (h.Type == (uint)XsdSockMsgType.WatchEvent || h.ReqId != id)
                 continue;
             return ((XsdSockMsgType)h.Type, body);

@@ -50,7 +50,8 @@ public class XenStoreBootTests
             Assert.That(none.ExitCode, Is.EqualTo(1), none.Output);
             Assert.That(none.Stderr, Does.Contain("no running hypervisor"));
 
-            ProcessResult? ls = null, read = null, write = null, missing = null;
+            ProcessResult? ls = null, read = null, write = null, missing = null, perms = null;
+            Task<ProcessResult>? watch = null;
             var create = TestHost.Run(TestHost.Parakit, ["create", "--timeout", "60", cfg], TimeSpan.FromSeconds(90), env, p =>
             {
                 var clock = Stopwatch.StartNew();
@@ -65,6 +66,9 @@ public class XenStoreBootTests
                 ls = Cli("ls", "/local/domain/1");
                 read = Cli("read", "/local/domain/1/name", "/local/domain/1/memory/target");
                 missing = Cli("read", "/local/domain/1/nope");
+                perms = Cli("perms", "/local/domain/1", "/local/domain/1/data");
+                // A watcher in another process: it fires once when set, then for the guest's answer.
+                watch = Task.Run(() => TestHost.Run(TestHost.Parakit, ["xenstore", "watch", "-n", "2", "/local/domain/1/data/pong"], TimeSpan.FromSeconds(30), env));
                 Thread.Sleep(300); // xsdemo runs its checks before it waits
                 write = Cli("write", "/local/domain/1/data/ping", "hello-from-dom0");
             });
@@ -79,7 +83,10 @@ public class XenStoreBootTests
                 Assert.That(write!.ExitCode, Is.EqualTo(0), write.Output);
                 Assert.That(create.Stdout, Does.Contain("domain 0 wrote data/ping = hello-from-dom0"), create.Output);
                 Assert.That(create.ExitCode, Is.EqualTo(0), create.Output);
+                Assert.That(perms!.Stdout, Is.EqualTo("n0 r1\nn1\n"), perms.Output);
             });
+            var w = watch!.Result;
+            Assert.That((w.ExitCode, w.Stdout), Is.EqualTo((0, "/local/domain/1/data/pong\n/local/domain/1/data/pong\n")), w.Output);
             Assert.That(File.Exists(socket), Is.False, "the socket file is removed at exit");
         }
         finally
