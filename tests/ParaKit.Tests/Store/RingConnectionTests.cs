@@ -189,4 +189,21 @@ public unsafe class RingConnectionTests
             Assert.That(Encoding.ASCII.GetString(buf, 16, 1), Is.EqualTo("1"));
         }
     }
+
+    [FsCheck.NUnit.Property(MaxTest = 500)]
+    public Property Garbage_in_the_ring_never_throws_and_only_that_ring_can_close(byte[] junk, uint start, uint prodSkew)
+    {
+        using var page = new Page();
+        var (store, conn, _) = Connect(page, start);
+        XenstoreRing.WriteRequest(page.Intf, junk, out _);
+        // Sometimes the guest also lies about its producer counter.
+        if (prodSkew % 4 == 0)
+            page.Intf->ReqProd += prodSkew;
+        for (int i = 0; i < 10 && conn.Service(); i++)
+        {
+        }
+        // Whatever happened, the store still answers a healthy client.
+        var healthy = new StoreClient(store, 0);
+        return (healthy.Read("/local/domain/1/name") == "guest" && (!conn.IsClosed || page.Intf->Error != 0)).ToProperty();
+    }
 }

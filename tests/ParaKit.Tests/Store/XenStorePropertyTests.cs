@@ -219,4 +219,33 @@ public class XenStorePropertyTests
         // The store still answers afterwards.
         return (wellFormed && c.Read("/local/domain/1/name") == (privileged ? "g" : "g")).ToProperty();
     }
+
+    [FsCheck.NUnit.Property(MaxTest = 500)]
+    public Property Permissions_decide_every_domain_access() =>
+        Prop.ForAll(
+            (from dflt in Gen.Elements(XsAccess.None, XsAccess.Read, XsAccess.Write, XsAccess.Both)
+             from extra in Gen.ListOf(Gen.Zip(Gen.Choose(2, 5), Gen.Elements(XsAccess.None, XsAccess.Read, XsAccess.Write, XsAccess.Both)))
+             from who in Gen.Choose(0, 5)
+             select (dflt, extra: extra.ToArray(), who)).ToArbitrary(),
+            c =>
+            {
+                // Domain 1 owns data/p; the list is "<dflt>1" then the extra entries in order.
+                var store = new XenStore();
+                for (uint d = 1; d <= 5; d++)
+                    store.IntroduceDomain(d, "d" + d, 1024);
+                var owner = new StoreClient(store, 1);
+                owner.Write("data/p", "v");
+                string[] perms = [XsPermEntry.Letter(c.dflt) + "1", .. c.extra.Select(e => XsPermEntry.Letter(e.Item2) + e.Item1)];
+                if (owner.SetPerms("data/p", perms) != "OK\0")
+                    return false.Label("set perms failed");
+                // The model: domain 0 and the owner may do anything; else the first entry naming the
+                // domain (after the owner's), else the default.
+                XsAccess expected = c.who is 0 or 1 ? XsAccess.Both
+                    : c.extra.Where(e => e.Item1 == c.who).Select(e => (XsAccess?)e.Item2).FirstOrDefault() ?? c.dflt;
+                var client = new StoreClient(store, (uint)c.who);
+                bool canRead = client.Read("/local/domain/1/data/p") == "v";
+                bool canWrite = client.Write("/local/domain/1/data/p", "v") == "OK\0";
+                return (canRead == expected.HasFlag(XsAccess.Read) && canWrite == expected.HasFlag(XsAccess.Write))
+                    .Label($"domain {c.who}: read {canRead} write {canWrite}, model {expected}");
+            });
 }
