@@ -3,7 +3,8 @@
 // walks a xenbus state, and times a store round trip. With `wait` it then waits for domain 0
 // (`parakit xenstore write /local/domain/N/data/ping VALUE`) and answers in data/pong.
 // With `front peer=N` / `back peer=N`, two domains run the xenbus handshake through the store
-// instead (backend InitWait -> frontend Connected -> backend Connected), as split drivers do.
+// instead (backend InitWait -> frontend Connected -> backend Connected -> frontend Closing), as
+// split drivers do.
 using ParaKit.Kernel;
 using ParaKit.Protocols.Store;
 
@@ -131,6 +132,9 @@ public static class XsDemo
             Xenbus.SwitchState(mine, XenbusState.InitWait);
             Check(Xenbus.WaitForState(theirs, XenbusState.Connected, deadline) == XenbusState.Connected, "back: frontend Connected");
             Xenbus.SwitchState(mine, XenbusState.Connected);
+            // Stay until the frontend has seen Connected: it says so by closing (or by going away).
+            XenbusState last = Xenbus.WaitForState(theirs, XenbusState.Closing, deadline, orLater: true);
+            Check(last >= XenbusState.Closing, "back: frontend closing");
         }
         else
         {
@@ -139,6 +143,7 @@ public static class XsDemo
             Check(Store.Read(theirs + "/feature-demo") == "1", "front: reads the backend's feature");
             Xenbus.SwitchState(mine, XenbusState.Connected);
             Check(Xenbus.WaitForState(theirs, XenbusState.Connected, deadline) == XenbusState.Connected, "front: backend Connected");
+            Xenbus.SwitchState(mine, XenbusState.Closing);
         }
         ulong us = (Clock.NowNs() - start) / 1000;
         Console.WriteLine(s_failures == 0 ? "xenbus: " + role + " connected in " + us.ToString() + " us" : "xenbus: " + role + " failed");

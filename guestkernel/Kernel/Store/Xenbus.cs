@@ -24,21 +24,24 @@ public static class Xenbus
     }
 
     /// <summary>Blocks until the state under <paramref name="dir"/> is <paramref name="wanted"/>
-    /// (or, with <paramref name="orLater"/>, any later state, as Linux's xenbus_wait_for_state
-    /// callers accept Connected when they waited for InitWait). Returns the state seen last;
-    /// it differs from what was wanted only when the absolute deadline passed.</summary>
+    /// (or, with <paramref name="orLater"/>, any later state: a backend that waited for
+    /// Initialised also accepts Connected). A state node that existed and then vanished (the
+    /// peer's domain is gone) counts as Closed, as Linux's xenbus treats a vanished other end.
+    /// Returns the state seen last; it differs from what was wanted only when the absolute
+    /// deadline passed.</summary>
     public static XenbusState WaitForState(string dir, XenbusState wanted, ulong deadlineNs, bool orLater = false)
     {
         string token = "xenbus-wait-" + (++s_tokens).ToString();
-        XenbusState seen = ReadState(dir);
+        bool existed = false;
+        XenbusState seen = ReadOrGone(dir, ref existed);
         if (Matches(seen, wanted, orLater))
             return seen;
         if (Store.Watch(dir + "/state", token, static (path, tok) => { }) != XsError.None)
             return seen;
         while (true)
         {
-            seen = ReadState(dir);
-            if (Matches(seen, wanted, orLater))
+            seen = ReadOrGone(dir, ref existed);
+            if (Matches(seen, wanted, orLater) || (existed && seen == XenbusState.Closed))
                 break;
             if (!Store.WaitForWatch(deadlineNs))
                 break;
@@ -48,5 +51,15 @@ public static class Xenbus
     }
 
     private static bool Matches(XenbusState seen, XenbusState wanted, bool orLater)
-        => seen == wanted || (orLater && seen > wanted && seen <= XenbusState.Connected);
+        => seen == wanted || (orLater && seen > wanted);
+
+    /// <summary>The state, or Closed once a node that was there has been removed.</summary>
+    private static XenbusState ReadOrGone(string dir, ref bool existed)
+    {
+        string? v = Store.Read(dir + "/state");
+        if (v is null)
+            return existed && Store.LastError == XsError.ENOENT ? XenbusState.Closed : XenbusState.Unknown;
+        existed = true;
+        return Format.TryParseUInt64(v, out ulong n) && n <= (ulong)XenbusState.Reconfigured ? (XenbusState)(uint)n : XenbusState.Unknown;
+    }
 }

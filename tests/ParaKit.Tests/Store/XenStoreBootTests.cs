@@ -118,6 +118,7 @@ public class XenStoreBootTests
                 Assert.That(r.Stdout, Does.Contain("xenbus: back connected"));
                 Assert.That(r.Stdout, Does.Contain("xenbus: front connected"));
                 Assert.That(r.Stdout, Does.Not.Contain("FAIL"));
+                Assert.That(Regex.Matches(r.Stdout, @"poweroff\(0\)").Count, Is.EqualTo(2), "both domains exit 0");
                 Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
             });
         }
