@@ -61,6 +61,8 @@ public sealed unsafe class Domain : IDisposable
         Events = new EventChannels((ushort)id, (SharedInfo*)((byte*)memory.HostAddress + GuestLayout.SharedInfoAddress), Vcpu.Wake);
         Vcpu.TimerFired = static d => d.Events.RaiseVirq(Virq.Timer);
         Grants = new GrantTable((ushort)id, memory);
+        Stats.Events = Events;
+        Stats.Grants = Grants;
     }
 
     public DomainState State

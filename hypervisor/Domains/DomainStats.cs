@@ -26,6 +26,10 @@ public sealed class DomainStats
     /// <summary>Stopwatch ticks from the first KVM_RUN to the end.</summary>
     public long StartTimestamp, EndTimestamp;
 
+    /// <summary>Set by Domain: the event-channel and grant-table counters shown by Format.</summary>
+    internal Events.EventChannels? Events;
+    internal Grants.GrantTable? Grants;
+
     public long TotalExits => ExitsByReason.Sum();
     public long TotalHypercalls => HypercallsByNumber.Sum();
 
@@ -105,6 +109,11 @@ public sealed class DomainStats
             sb.Append($" unknown={UnknownHypercalls}");
         sb.AppendLine();
         sb.Append(indent).Append($"blocks={Blocks} timer_fires={TimerFires} console_bytes={ConsoleBytes}");
+        if (Events is { } e && Grants is { } g)
+        {
+            sb.AppendLine().Append(indent).Append($"events: sent={e.Sends} delivered={e.Deliveries} to_domain0={e.Domain0Calls}");
+            sb.Append($"; grant copies: {g.Copies} ({g.CopyBytes} bytes, {g.CopyErrors} failed), by domain 0 from/to its grants: {g.Domain0Copies} ({g.Domain0CopyBytes} bytes)");
+        }
         return sb.ToString();
     }
 

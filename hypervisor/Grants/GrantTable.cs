@@ -40,6 +40,8 @@ public sealed unsafe class GrantTable
 
     /// <summary>Counters: copies this domain asked for, bytes they moved, ops that failed.</summary>
     public long Copies, CopyBytes, CopyErrors;
+    /// <summary>Counters: successful domain-0 copies from and to this domain's grants (backend threads: updated atomically).</summary>
+    public long Domain0Copies, Domain0CopyBytes;
 
     public GrantTable(ushort domId, GuestMemory memory)
     {
@@ -151,6 +153,8 @@ public sealed unsafe class GrantTable
                 return st;
             page.Slice(offset, destination.Length).CopyTo(destination);
             Release(gref, write: false);
+            Interlocked.Increment(ref Domain0Copies);
+            Interlocked.Add(ref Domain0CopyBytes, destination.Length);
             return GrantStatus.Okay;
         }
         finally
@@ -173,6 +177,8 @@ public sealed unsafe class GrantTable
                 return st;
             source.CopyTo(page.Slice(offset, source.Length));
             Release(gref, write: true);
+            Interlocked.Increment(ref Domain0Copies);
+            Interlocked.Add(ref Domain0CopyBytes, source.Length);
             return GrantStatus.Okay;
         }
         finally
