@@ -2,6 +2,9 @@
 // ports, domains, grant references, frames and pointers and checks Xen's errnos and statuses,
 // then checks the good paths inside one domain (loopback channel, masking, VIRQ_TIMER through
 // the demultiplexer, self-grants and copies). Exit status = number of failed checks.
+// With `rogue A B` it instead attacks two other running domains (e.g. the pingpong pair): for a
+// while it tries to bind their ports, copy from and into their grants and act in their names,
+// and checks that nothing ever succeeds.
 using ParaKit.Kernel;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Grants;
@@ -28,13 +31,59 @@ public static unsafe class EvtCheck
 
     private static long RawEvtchn(int cmd, void* arg) => Hypervisor.Call(Hypercall.EventChannelOp, (ulong)cmd, (ulong)arg);
 
-    public static int Main()
+    public static int Main(string[] args)
     {
+        if (args.Length == 3 && args[0] == "rogue")
+            return Rogue(args);
         HostileEvents();
         GoodEvents();
         HostileGrants();
         GoodGrants();
         Console.WriteLine($"evtcheck: {s_checks} checks, {s_failed} failed");
+        return s_failed;
+    }
+
+    private static int Rogue(string[] args)
+    {
+        Format.TryParseUInt64(args[1], out ulong a);
+        Format.TryParseUInt64(args[2], out ulong b);
+        Grants.Initialize();
+        byte* page = Grants.AllocatePage();
+        for (int i = 0; i < 4096; i++)
+            page[i] = 0xEE;
+        ulong end = Clock.NowNs() + 300_000_000;
+        int probes = 0, denied = 0;
+        while (Clock.NowNs() < end)
+        {
+            foreach (ulong victim in new[] { a, b })
+            {
+                for (uint p = 1; p <= 16; p++)
+                {
+                    long rc = Events.BindInterdomain((ushort)victim, p);
+                    Check(rc < 0, "bound to domain " + victim.ToString() + " port " + p.ToString());
+                    if (rc >= 0)
+                        Events.Close((uint)rc);
+                    probes++;
+                }
+                for (uint g = 0; g < 16; g++)
+                {
+                    long from = Grants.CopyFrom((ushort)victim, g, 0, page, 64);
+                    long to = Grants.CopyTo((ushort)victim, g, 0, page, 64);
+                    Check(from != 0 && to != 0, "copied through domain " + victim.ToString() + " grant " + g.ToString());
+                    if (from == GrantStatus.PermissionDenied || to == GrantStatus.PermissionDenied)
+                        denied++;
+                    probes += 2;
+                }
+                EvtchnAllocUnbound au;
+                au.Dom = (ushort)victim;
+                au.RemoteDom = (ushort)Kernel.DomId;
+                au.Port = 0;
+                Expect(RawEvtchn(EvtchnOp.AllocUnbound, &au), EPERM, "alloc_unbound in the victim's name");
+                probes++;
+            }
+            Scheduler.Sleep(1_000_000);
+        }
+        Console.WriteLine($"evtcheck: rogue made {probes} probes at domains {a} and {b} ({denied} grant copies refused with permission_denied), {s_failed} succeeded");
         return s_failed;
     }
 

@@ -62,6 +62,34 @@ public class EventGuestBootTests
     }
 
     [Test]
+    public void A_rogue_third_domain_cannot_bind_copy_or_act_for_the_pingpong_pair()
+    {
+        HypervisorHarness.RequireKvm();
+        string image = GuestToolchain.Build("pingpong");
+        string rogue = GuestToolchain.Build("evtcheck");
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            string a = Config(dir, "ping", image, "role=ping peer=2 events=300 copies=50");
+            string b = Config(dir, "pong", image, "role=pong peer=1 events=300 copies=50");
+            string c = Config(dir, "rogue", rogue, "rogue 1 2");
+            var r = HypervisorHarness.RunParakit(["create", "--timeout", "30", a, b, c]);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+                Assert.That(r.Stdout, Does.Not.Contain("FAIL"), r.Output);
+                Assert.That(r.Stdout, Does.Match(@"rogue \| evtcheck: rogue made \d+ probes at domains 1 and 2 \(\d+ grant copies refused with permission_denied\), 0 succeeded"), r.Output);
+                Assert.That(r.Stdout, Does.Contain("ping  | ping: 300 events and 50 page copies each way, 0 bad bytes, 0 stray events"), r.Output);
+                Assert.That(r.Stdout, Does.Contain("pong  | pong: echoed 300 events and 50 pages, 0 bad bytes"), r.Output);
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
     public void Pingpong_alone_gives_up_with_status_1_when_its_peer_never_comes()
     {
         HypervisorHarness.RequireKvm();
