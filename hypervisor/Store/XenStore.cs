@@ -41,6 +41,9 @@ public sealed class XenStore
         Quotas = quotas ?? new StoreQuotas();
         foreach (string p in new[] { "/local/domain", "/tool" })
             _live.Write(0, p, null, Quotas, ++_gen, null, []);
+        // Domain 0's own home, as xl writes it.
+        _live.Write(0, "/local/domain/0/name", "Domain-0"u8.ToArray(), Quotas, ++_gen, null, []);
+        _live.Write(0, "/local/domain/0/domid", "0"u8.ToArray(), Quotas, ++_gen, null, []);
     }
 
     public static string DomainPath(uint domid) => "/local/domain/" + domid.ToString(CultureInfo.InvariantCulture);

@@ -32,6 +32,8 @@ public static class XsDemo
         }
         if (args.Length == 2 && (args[0] == "front" || args[0] == "back") && args[1].StartsWith("peer="))
             return Handshake(args[0] == "back", args[1].Substring(5));
+        if (args.Length == 1 && args[0] == "hostile")
+            return Hostile();
         string? home = Store.GetDomainPath(Kernel.DomId);
         Console.WriteLine("xsdemo: domain " + Kernel.DomId.ToString() + " home " + (home ?? "?") + ", store port " + Store.Port.ToString());
         Check(home == "/local/domain/" + Kernel.DomId.ToString(), "GET_DOMAIN_PATH");
@@ -147,6 +149,23 @@ public static class XsDemo
         }
         ulong us = (Clock.NowNs() - start) / 1000;
         Console.WriteLine(s_failures == 0 ? "xenbus: " + role + " connected in " + us.ToString() + " us" : "xenbus: " + role + " failed");
+        return s_failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Corrupts our own ring (a producer counter more than a ring ahead) and checks that
+    /// domain 0 gives up on it: the page's error field is set and requests fail with EIO.</summary>
+    private static unsafe int Hostile()
+    {
+        Check(Store.Read("domid") == Kernel.DomId.ToString(), "hostile: the store works before");
+        var page = (XenstoreDomainInterface*)Kernel.StartInfo->StoreRingAddress;
+        page->ReqProd += 5000;
+        Events.Send(Store.Port);
+        ulong deadline = Clock.NowNs() + 2_000_000_000;
+        while (page->Error == XenstoreRingConstants.ErrorNone && Clock.NowNs() < deadline)
+            Scheduler.Sleep(1_000_000);
+        Check(page->Error == XenstoreRingConstants.ErrorRingIdx, "hostile: domain 0 marked the ring corrupt (error " + page->Error.ToString() + ")");
+        Check(Store.Read("domid") == null && Store.LastError == XsError.EIO, "hostile: requests now fail with EIO");
+        Console.WriteLine(s_failures == 0 ? "xsdemo: hostile checks passed" : "xsdemo: hostile checks failed");
         return s_failures == 0 ? 0 : 1;
     }
 

@@ -127,4 +127,34 @@ public class XenStoreBootTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void A_guest_that_corrupts_its_ring_is_cut_off_while_another_is_still_served()
+    {
+        TestHost.RequireKvm();
+        TestHost.RequireParakit();
+        string image = GuestToolchain.Build("xsdemo");
+        string dir = Path.Combine(Path.GetTempPath(), "parakit-xh-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string bad = Path.Combine(dir, "bad.cfg"), good = Path.Combine(dir, "good.cfg");
+            File.WriteAllText(bad, $"name = \"bad\"\nkernel = \"{image}\"\nmemory = 16\nextra = \"hostile\"\n");
+            File.WriteAllText(good, $"name = \"good\"\nkernel = \"{image}\"\nmemory = 16\n");
+            var env = new Dictionary<string, string> { ["PARAKIT_XENSTORE_SOCKET"] = Path.Combine(dir, "xs.sock") };
+            var r = TestHost.Run(TestHost.Parakit, ["create", "--timeout", "30", bad, good], TimeSpan.FromSeconds(60), env);
+            Assert.Multiple(() =>
+            {
+                Assert.That(r.Stdout, Does.Match(@"bad +\| xsdemo: hostile checks passed"), r.Output);
+                Assert.That(r.Stdout, Does.Match(@"good +\| xsdemo: all checks passed"), r.Output);
+                Assert.That(r.Stdout, Does.Not.Contain("FAIL"));
+                Assert.That(Regex.Matches(r.Stdout, @"poweroff\(0\)").Count, Is.EqualTo(2), "both domains exit 0");
+                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

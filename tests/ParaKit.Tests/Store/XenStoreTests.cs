@@ -85,6 +85,8 @@ public class XenStoreTests
         Assert.That(g2.Write("/local/domain/1/data/x", "v"), Is.EqualTo("EACCES"));
         Assert.That(g1.Read("/"), Is.EqualTo("EACCES"));
         Assert.That(d0.Read("/local/domain/1/name"), Is.EqualTo("one"), "domain 0 sees everything");
+        Assert.That(d0.Read("/local/domain/0/name"), Is.EqualTo("Domain-0"));
+        Assert.That(g1.Read("/local/domain/0/name"), Is.EqualTo("EACCES"));
 
         Assert.That(g1.Write("data/shared", "42"), Is.EqualTo("OK\0"));
         Assert.That(g1.GetPerms("data/shared"), Is.EqualTo("n1\0"), "a guest's new node is its own");
