@@ -316,6 +316,8 @@ public sealed unsafe class EventChannels
     /// <summary>EVTCHNOP_bind_vcpu: only vCPU 0 exists, so the only valid target is where the port already is.</summary>
     public long BindVcpu(uint port, uint vcpu)
     {
+        if (vcpu != 0)
+            return Errno.ENOENT; // Xen looks the vCPU up first
         if (!ValidPort(port))
             return Errno.EINVAL;
         lock (StateLock)
@@ -325,8 +327,8 @@ public sealed unsafe class EventChannels
                 return Errno.EINVAL;
             if (state is EvtchnState.Virq && At(port).Virq == Virq.Timer)
                 return Errno.EINVAL; // per-vCPU VIRQs cannot move (Xen)
+            return 0;
         }
-        return vcpu == 0 ? 0 : Errno.ENOENT;
     }
 
     /// <summary>Raises a VIRQ if the guest bound it; false if not bound.</summary>

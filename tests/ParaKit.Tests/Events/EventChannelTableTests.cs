@@ -160,6 +160,7 @@ public unsafe class EventChannelTableTests
                 Assert.That(a.Events.BindVirq(Virq.Count, 0, out _), Is.EqualTo(Errno.EINVAL));
                 Assert.That(a.Events.BindVirq(Virq.Timer, 1, out _), Is.EqualTo(Errno.ENOENT), "only vCPU 0");
                 Assert.That(a.Events.BindVcpu(1, 0), Is.EqualTo(Errno.EINVAL), "free port");
+                Assert.That(a.Events.BindVcpu(1, 3), Is.EqualTo(Errno.ENOENT), "no vCPU 3");
             });
             Assert.That(new ReadOnlySpan<byte>(b.Page.Pointer, TestPage.Size).ToArray(), Is.All.EqualTo(0), "nothing touched the other domain");
         }
