@@ -82,6 +82,14 @@ public static class XsDemo
         Check(!Store.WaitForWatch(Clock.NowNs() + 20_000_000) && s_events == 2, "no event for a path outside the watch");
         Check(Store.Unwatch("data/xsdemo/w", "tok") == XsError.None, "unwatch");
 
+        // The same watch from an event loop: the store port's handler dispatches it.
+        s_events = 0;
+        Check(Store.Watch("data/xsdemo/loop", "loop", OnWatch) == XsError.None, "watch data/xsdemo/loop");
+        Check(RunLoopUntil(1), "Events.WaitAndDispatch runs the watch handler (fired when set)");
+        Store.Write("data/xsdemo/loop/x", "1");
+        Check(RunLoopUntil(2) && s_lastEvent == "data/xsdemo/loop/x", "Events.WaitAndDispatch runs it for a write");
+        Store.Unwatch("data/xsdemo/loop", "loop");
+
         // The xenbus state helper on a device directory of our own.
         string dev = "device/demo/0";
         Check(Xenbus.SwitchState(dev, XenbusState.Initialising) == XsError.None && Xenbus.ReadState(dev) == XenbusState.Initialising, "xenbus state Initialising");
@@ -167,6 +175,18 @@ public static class XsDemo
         Check(Store.Read("domid") == null && Store.LastError == XsError.EIO, "hostile: requests now fail with EIO");
         Console.WriteLine(s_failures == 0 ? "xsdemo: hostile checks passed" : "xsdemo: hostile checks failed");
         return s_failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Runs the event loop until <paramref name="events"/> watch events were handled (1 s at most).</summary>
+    private static bool RunLoopUntil(int events)
+    {
+        ulong deadline = Clock.NowNs() + 1_000_000_000;
+        while (s_events < events && Clock.NowNs() < deadline)
+        {
+            Scheduler.SetTimer(deadline); // Block returns by then even if nothing comes
+            Events.WaitAndDispatch();
+        }
+        return s_events >= events;
     }
 
     private static void OnWatch(string path, string token)

@@ -262,6 +262,11 @@ public static unsafe class Store
         s_busy = true;
         byte[]? reply = SendAndWait(msg, at, reqId);
         s_busy = false;
+        // Watch events that came with (or before) the reply are queued or still in the ring, and
+        // their notification was consumed while we waited: mark the port pending again so an
+        // Events loop runs our handler instead of sleeping on them.
+        if (QueuedEvents > 0 || (XenstoreRing.ResponseAvailable(s_page, out int left) == Protocols.Rings.ByteRingStatus.Ok && left > 0))
+            Protocols.Events.EventChannelBits.SetPending(Kernel.SharedInfo, s_port);
         return reply;
     }
 
