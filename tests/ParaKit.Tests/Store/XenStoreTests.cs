@@ -262,4 +262,44 @@ public class XenStoreTests
         Assert.That(d0.Call((XsdSockMsgType)99, ""), Is.EqualTo("EINVAL"));
         Assert.That(d0.Call(XsdSockMsgType.GetDomainPath, "x\0"), Is.EqualTo("EINVAL"));
     }
+
+    [Test]
+    public void A_client_that_never_reads_loses_watch_events_not_the_store()
+    {
+        var (s, d0, g1, _) = Setup(new StoreQuotas { MaxQueuedMessages = 50 });
+        var lazy = new StoreConnection(1, "lazy");
+        s.Attach(lazy);
+        s.Process(lazy, new XsdSockMsg { Type = (uint)XsdSockMsgType.Watch, ReqId = 1, Len = 9 }, "data\0tok\0"u8);
+        for (int i = 0; i < 200; i++)
+            Assert.That(d0.Write("/local/domain/1/data/x", i.ToString()), Is.EqualTo("OK\0"));
+        Assert.That(lazy.PendingOutput, Is.EqualTo(50));
+        Assert.That(lazy.DroppedEvents, Is.EqualTo(200 + 2 - 50));
+        Assert.That(g1.Read("data/x"), Is.EqualTo("199"));
+    }
+
+    [Test]
+    public void A_header_whose_length_disagrees_with_the_payload_is_einval()
+    {
+        var s = new XenStore();
+        var c = new StoreConnection(0, "c");
+        s.Attach(c);
+        s.Process(c, new XsdSockMsg { Type = (uint)XsdSockMsgType.Read, ReqId = 5, Len = 99 }, "/tool\0"u8);
+        Assert.That(XsCodec.TryDecode(c.TakeOutput(), out var h, out var p, out _), Is.EqualTo(XsDecodeStatus.Ok));
+        Assert.That((h.Type, h.ReqId, System.Text.Encoding.ASCII.GetString(p)), Is.EqualTo(((uint)XsdSockMsgType.Error, 5u, "EINVAL\0")));
+    }
+
+    [Test]
+    public void Releasing_a_domain_closes_its_connections_and_fires_release_for_domain_0()
+    {
+        var (s, d0, g1, _) = Setup();
+        g1.Watch("data", "t");
+        d0.Watch("@releaseDomain", "r");
+        d0.Events.Clear();
+        s.ReleaseDomain(1);
+        d0.Drain();
+        Assert.That(g1.Conn.IsClosed, Is.True);
+        Assert.That(d0.Events, Is.EqualTo(new[] { ("@releaseDomain", "r") }));
+        Assert.That(d0.Dir("/local/domain"), Is.EqualTo("0\02\0"));
+        Assert.That(s.NodesOwnedBy(1), Is.EqualTo(0), "the released domain owns nothing any more");
+    }
 }
