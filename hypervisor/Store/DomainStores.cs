@@ -25,6 +25,9 @@ public sealed unsafe class DomainStores : IDisposable
         }
     }
 
+    /// <summary>A client for domain 0's own code (a backend, the toolstack side of a device).</summary>
+    public LocalStoreClient OpenClient(string name = "domain0") => new(Store, 0, name);
+
     public RingConnection? ConnectionOf(uint domid)
     {
         lock (_lock)
