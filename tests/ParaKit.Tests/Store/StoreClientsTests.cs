@@ -117,4 +117,37 @@ public class StoreClientsTests
         using (var client = StoreSocketClient.Connect(path))
             Assert.That(Encoding.ASCII.GetString(client.Request(XsdSockMsgType.Read, "/tool/a\0"u8).Payload), Is.EqualTo("b"));
     }
+
+    [Test]
+    public void A_toolstack_device_gives_each_side_its_directory_readable_by_the_peer_only()
+    {
+        var store = new XenStore();
+        store.IntroduceDomain(1, "guest", 1024);
+        store.IntroduceDomain(2, "other", 1024);
+        using var xs = new LocalStoreClient(store);
+        Assert.That(XenbusDevices.Add(xs, 1, 0, "vif", 0, backendEntries: new Dictionary<string, string> { ["mac"] = "00:16:3e:00:00:01" }), Is.EqualTo(XsError.None));
+        var p = XenbusDevices.PathsOf(1, 0, "vif", 0);
+        Assert.That(p, Is.EqualTo(new XenbusDevicePaths("/local/domain/1/device/vif/0", "/local/domain/0/backend/vif/1/0")));
+
+        var front = new StoreClient(store, 1);
+        var other = new StoreClient(store, 2);
+        Assert.That(front.Read("device/vif/0/backend"), Is.EqualTo(p.Backend));
+        Assert.That(front.Read("device/vif/0/backend-id"), Is.EqualTo("0"));
+        Assert.That(front.Read(p.Backend + "/mac"), Is.EqualTo("00:16:3e:00:00:01"));
+        Assert.That(front.Read(p.Backend + "/state"), Is.EqualTo("1"));
+        Assert.That(front.Write(p.Backend + "/state", "4"), Is.EqualTo("EACCES"), "the frontend cannot move the backend's state");
+        Assert.That(other.Read(p.Backend + "/mac"), Is.EqualTo("EACCES"));
+        Assert.That(other.Read(p.Frontend + "/state"), Is.EqualTo("EACCES"));
+
+        // The backend watches the frontend's state; the frontend moves it.
+        var seen = new List<string>();
+        xs.Watch(p.Frontend + "/state", "fe", (path, _) => seen.Add(xs.Read(path) ?? "gone"));
+        Assert.That(front.Write("device/vif/0/state", "4"), Is.EqualTo("OK\0"));
+        Assert.That(seen, Is.EqualTo(new[] { "1", "4" }));
+        Assert.That(xs.GetPerms(p.Frontend + "/state")!.ToString(), Is.EqualTo("n1 r0"));
+
+        XenbusDevices.Remove(xs, 1, 0, "vif", 0);
+        Assert.That(seen[^1], Is.EqualTo("gone"));
+        Assert.That(xs.Read(p.Backend + "/mac"), Is.Null);
+    }
 }
