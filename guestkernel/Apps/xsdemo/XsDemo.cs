@@ -116,6 +116,9 @@ public static class XsDemo
             {
             }
             Check(s_ping != null, "domain 0 wrote data/ping = " + (s_ping ?? "null"));
+            // A device directory domain 0 may have written for us meanwhile.
+            if (Xenbus.ReadOtherEnd("device/demo/0", true, out string backendPath, out uint backendId))
+                Console.WriteLine("xsdemo: device/demo/0 has its backend at " + backendPath + " in domain " + backendId.ToString());
             if (s_ping != null)
                 Store.Write("data/pong", s_ping);
         }

@@ -23,6 +23,22 @@ public static class Xenbus
         return (XenbusState)(uint)n;
     }
 
+    /// <summary>The other end of a device: a frontend reads "backend" and "backend-id" from its
+    /// device directory (the toolstack wrote them), a backend "frontend" and "frontend-id".</summary>
+    public static bool ReadOtherEnd(string dir, bool fromFrontend, out string path, out uint domid)
+    {
+        path = "";
+        domid = 0;
+        string key = fromFrontend ? "backend" : "frontend";
+        string? p = Store.Read(dir + "/" + key);
+        string? id = Store.Read(dir + "/" + key + "-id");
+        if (p is null || id is null || !Format.TryParseUInt64(id, out ulong d) || d > 0x7FF0)
+            return false;
+        path = p;
+        domid = (uint)d;
+        return true;
+    }
+
     /// <summary>Blocks until the state under <paramref name="dir"/> is <paramref name="wanted"/>
     /// (or, with <paramref name="orLater"/>, any later state: a backend that waited for
     /// Initialised also accepts Connected). A state node that existed and then vanished (the

@@ -70,6 +70,7 @@ public class XenStoreBootTests
                 // A watcher in another process: it fires once when set, then for the guest's answer.
                 watch = Task.Run(() => TestHost.Run(TestHost.Parakit, ["xenstore", "watch", "-n", "2", "/local/domain/1/data/pong"], TimeSpan.FromSeconds(30), env));
                 Thread.Sleep(300); // xsdemo runs its checks before it waits
+                Cli("write", "/local/domain/1/device/demo/0/backend", "/local/domain/0/backend/demo/1/0", "/local/domain/1/device/demo/0/backend-id", "0");
                 write = Cli("write", "/local/domain/1/data/ping", "hello-from-dom0");
             });
             Assert.Multiple(() =>
@@ -82,6 +83,7 @@ public class XenStoreBootTests
                 Assert.That(missing.Stderr, Does.Contain("ENOENT"));
                 Assert.That(write!.ExitCode, Is.EqualTo(0), write.Output);
                 Assert.That(create.Stdout, Does.Contain("domain 0 wrote data/ping = hello-from-dom0"), create.Output);
+                Assert.That(create.Stdout, Does.Contain("device/demo/0 has its backend at /local/domain/0/backend/demo/1/0 in domain 0"));
                 Assert.That(create.ExitCode, Is.EqualTo(0), create.Output);
                 Assert.That(perms!.Stdout, Is.EqualTo("n0 r1\nn1\n"), perms.Output);
             });
