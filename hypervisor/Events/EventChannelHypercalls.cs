@@ -50,6 +50,16 @@ public static class EventChannelHypercalls
                 op.Port = port;
                 return WriteBack(memory, arg, op, events, port);
             }
+            case EvtchnOp.BindIpi:
+            {
+                if (!memory.TryRead(arg, out EvtchnBindIpi op))
+                    return Errno.EFAULT;
+                long rc = events.BindIpi(op.Vcpu, out uint port);
+                if (rc != 0)
+                    return rc;
+                op.Port = port;
+                return WriteBack(memory, arg, op, events, port);
+            }
             case EvtchnOp.Close:
                 return memory.TryRead(arg, out EvtchnClose close) ? events.Close(close.Port) : Errno.EFAULT;
             case EvtchnOp.Send:

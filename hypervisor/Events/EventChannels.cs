@@ -181,6 +181,27 @@ public sealed unsafe class EventChannels
         }
     }
 
+    /// <summary>EVTCHNOP_bind_ipi: a port a domain sends to itself (vCPU 0 only).</summary>
+    public long BindIpi(uint vcpu, out uint port)
+    {
+        port = 0;
+        if (vcpu != 0)
+            return Errno.ENOENT;
+        lock (StateLock)
+        {
+            if (_shared == null)
+                return Errno.ESRCH;
+            uint p = AllocatePort();
+            if (p == 0)
+                return Errno.ENOSPC;
+            ref Channel c = ref At(p);
+            c = default;
+            c.State = EvtchnState.Ipi;
+            port = p;
+            return 0;
+        }
+    }
+
     /// <summary>EVTCHNOP_close: frees the port and clears its pending bit; an interdomain peer's
     /// port becomes unbound (reserved for us again), as in Xen.</summary>
     public long Close(uint port)

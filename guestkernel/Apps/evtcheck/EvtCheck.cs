@@ -159,6 +159,14 @@ public static unsafe class EvtCheck
         Expect(Events.Dispatch(), 0, "nothing delivered");
         Expect(Events.Close(pb), 0, "close the survivor");
 
+        long ipi = Events.BindIpi();
+        Check(ipi > 0, "bind_ipi");
+        Events.Register((uint)ipi, OnHit);
+        s_hits = 0;
+        Expect(Events.Send((uint)ipi), 0, "send to ourselves");
+        Expect(Events.Dispatch(), 1, "the IPI came back");
+        Expect(Events.Close((uint)ipi), 0, "close the IPI port");
+
         long t = Events.BindVirq(Virq.Timer);
         Check(t > 0, "bind VIRQ_TIMER");
         Expect(Events.BindVirq(Virq.Timer), EEXIST, "bind VIRQ_TIMER twice");

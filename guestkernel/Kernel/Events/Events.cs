@@ -55,6 +55,16 @@ public static unsafe class Events
         return rc < 0 ? rc : op.Port;
     }
 
+    /// <summary>EVTCHNOP_bind_ipi on vCPU 0: a port whose sends come back to us. Returns the port or a negative errno.</summary>
+    public static long BindIpi()
+    {
+        EvtchnBindIpi op;
+        op.Vcpu = 0;
+        op.Port = 0;
+        long rc = Op(EvtchnOp.BindIpi, &op);
+        return rc < 0 ? rc : op.Port;
+    }
+
     /// <summary>EVTCHNOP_send: raise the event at the other end (one hypercall, one exit).</summary>
     public static long Send(uint port)
     {

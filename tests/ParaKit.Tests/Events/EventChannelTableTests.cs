@@ -183,6 +183,19 @@ public unsafe class EventChannelTableTests
     }
 
     [Test]
+    public void Ipi_ports_deliver_to_the_sender_itself()
+    {
+        using var a = new FakeEventDomain(1);
+        Assert.That(a.Events.BindIpi(1, out _), Is.EqualTo(Errno.ENOENT));
+        Assert.That(a.Events.BindIpi(0, out uint p), Is.EqualTo(0));
+        Assert.That(a.Events.StateOfPort(p), Is.EqualTo(EvtchnState.Ipi));
+        Assert.That(a.Events.Send(p), Is.EqualTo(0));
+        Assert.That((a.Pending(p), a.Wakes), Is.EqualTo((true, 1)));
+        Assert.That(a.Events.Close(p), Is.EqualTo(0));
+        Assert.That(a.Events.Send(p), Is.EqualTo(Errno.EINVAL));
+    }
+
+    [Test]
     public void Domain0_backend_api_binds_notifies_and_hears_sends()
     {
         using var g = new FakeEventDomain(1);
