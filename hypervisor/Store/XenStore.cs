@@ -282,10 +282,10 @@ public sealed class XenStore
                     return XsError.EACCES;
                 if (!TryUIntArg(payload, out d) || d == 0)
                     return XsError.EINVAL;
-                if (!_introduced.Contains(d))
+                if (!_introduced.Remove(d))
                     return XsError.ENOENT;
-                // Release is reported after the reply, like an introduction.
-                afterReply = () => ReleaseLocked(d);
+                // Changes fire after the reply is queued, so the caller sees OK before the event.
+                changes.Add(new StoreChange(ReleaseDomainWatch, false, null));
                 return XsError.None;
             case XsdSockMsgType.ResetWatches:
                 c.Watches.Clear();
@@ -506,13 +506,6 @@ public sealed class XenStore
         if (_introduced.Add(d))
             changes.Add(new StoreChange(IntroduceDomainWatch, false, null));
         return XsError.None;
-    }
-
-    private void ReleaseLocked(uint domid)
-    {
-        _introduced.Remove(domid);
-        foreach (var t in Fire([new StoreChange(ReleaseDomainWatch, false, null)]))
-            t.SignalOutput();
     }
 
     // ---- watches ------------------------------------------------------------------------------
