@@ -204,6 +204,7 @@ public unsafe class RingConnectionTests
         }
         // Whatever happened, the store still answers a healthy client.
         var healthy = new StoreClient(store, 0);
-        return (healthy.Read("/local/domain/1/name") == "guest" && (!conn.IsClosed || page.Intf->Error != 0)).ToProperty();
+        return (healthy.Read("/local/domain/1/name") == "guest" && (!conn.IsClosed || page.Intf->Error != 0)
+            && store.Stats.InternalErrors == 0).ToProperty();
     }
 }
