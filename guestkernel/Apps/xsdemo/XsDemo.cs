@@ -104,8 +104,21 @@ public static class XsDemo
         for (int i = 0; i < N; i++)
             Store.Read("domid");
         ulong per = (Clock.NowNs() - start) / N;
-        Console.WriteLine("xsdemo: " + N.ToString() + " reads, " + (per / 1000).ToString() + "." + (per % 1000 / 100).ToString() + " us per round trip, "
+        Console.WriteLine("xsdemo: " + N.ToString() + " reads, " + Micros(per) + " us per round trip, "
             + ((Store.Notifies - notifiesBefore) / N).ToString() + " notify per request");
+        start = Clock.NowNs();
+        for (int i = 0; i < N; i++)
+            Store.Write("data/xsdemo/bench", "x");
+        Console.WriteLine("xsdemo: " + N.ToString() + " writes, " + Micros((Clock.NowNs() - start) / N) + " us per round trip");
+        start = Clock.NowNs();
+        for (int i = 0; i < N / 4; i++)
+        {
+            uint t = Store.TransactionStart();
+            Store.Read("data/xsdemo/bench", t);
+            Store.Write("data/xsdemo/bench", "y", t);
+            Store.TransactionEnd(t, true);
+        }
+        Console.WriteLine("xsdemo: " + (N / 4).ToString() + " transactions (start, read, write, commit), " + Micros((Clock.NowNs() - start) / (N / 4)) + " us each");
 
         if (wait)
         {
@@ -191,6 +204,8 @@ public static class XsDemo
         }
         return s_events >= events;
     }
+
+    private static string Micros(ulong ns) => (ns / 1000).ToString() + "." + (ns % 1000 / 100).ToString();
 
     private static void OnWatch(string path, string token)
     {
