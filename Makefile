@@ -32,9 +32,10 @@ guests:
 test: build
 	$(DOTNET) test tests/ParaKit.Tests/ParaKit.Tests.csproj -c $(CONFIG) -nologo
 
-# The main demo: one unikernel with its console attached, then four domains under one hypervisor
-# (hypervisor/examples/*.cfg). One of them crashes on purpose: `parakit create` then exits 70,
-# which is the expected outcome here, so only other statuses fail the target.
+# The main demo: one unikernel with its console attached; four domains under one hypervisor
+# (hypervisor/examples/*.cfg), one of which crashes on purpose (`parakit create` then exits 70,
+# the expected outcome here, so only other statuses fail the target); two domains talking
+# through event channels and grant copies; the shared-ring demo.
 run: build
 	out/bin/parakit run out/guests/hello.elf -- hello from make run
 	@echo
@@ -42,6 +43,9 @@ run: build
 	out/bin/parakit create hypervisor/examples/hello.cfg hypervisor/examples/timer.cfg \
 	    hypervisor/examples/protocheck.cfg hypervisor/examples/crash.cfg; \
 	    status=$$?; [ $$status -eq 70 ] || { echo "make run: expected status 70 (one crashed domain), got $$status" >&2; exit 1; }
+	@echo
+	@echo "== two unikernels bounce events over an interdomain channel and copy pages through grants =="
+	out/bin/parakit create hypervisor/examples/pingpong-a.cfg hypervisor/examples/pingpong-b.cfg
 	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
