@@ -159,7 +159,7 @@ public static class XsDemo
             Check(Xenbus.WaitForState(theirs, XenbusState.Connected, deadline) == XenbusState.Connected, "back: frontend Connected");
             Xenbus.SwitchState(mine, XenbusState.Connected);
             // Stay until the frontend has seen Connected: it says so by closing (or by going away).
-            XenbusState last = Xenbus.WaitForState(theirs, XenbusState.Closing, deadline, orLater: true);
+            XenbusState last = Xenbus.WaitForState(theirs, XenbusState.Closing, deadline, orLater: true, goneMeansClosed: true);
             Check(last >= XenbusState.Closing, "back: frontend closing");
         }
         else

@@ -42,13 +42,15 @@ public static class Xenbus
     /// <summary>Blocks until the state under <paramref name="dir"/> is <paramref name="wanted"/>
     /// (or, with <paramref name="orLater"/>, any later state: a backend that waited for
     /// Initialised also accepts Connected). A state node that existed and then vanished (the
-    /// peer's domain is gone) counts as Closed, as Linux's xenbus treats a vanished other end.
+    /// peer's domain is gone) counts as Closed, as Linux's xenbus treats a vanished other end;
+    /// with <paramref name="goneMeansClosed"/> an absent node counts as Closed from the start (the
+    /// caller saw the peer before, and it may have gone before this call looked).
     /// Returns the state seen last; it differs from what was wanted only when the absolute
     /// deadline passed.</summary>
-    public static XenbusState WaitForState(string dir, XenbusState wanted, ulong deadlineNs, bool orLater = false)
+    public static XenbusState WaitForState(string dir, XenbusState wanted, ulong deadlineNs, bool orLater = false, bool goneMeansClosed = false)
     {
         string token = "xenbus-wait-" + (++s_tokens).ToString();
-        bool existed = false;
+        bool existed = goneMeansClosed;
         XenbusState seen = ReadOrGone(dir, ref existed);
         if (Matches(seen, wanted, orLater))
             return seen;

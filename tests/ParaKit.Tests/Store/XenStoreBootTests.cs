@@ -51,7 +51,8 @@ public class XenStoreBootTests
             Assert.That(none.Stderr, Does.Contain("no running hypervisor"));
 
             ProcessResult? ls = null, read = null, write = null, missing = null, perms = null;
-            Task<ProcessResult>? watch = null;
+            Process? watch = null;
+            string? firstEvent = null;
             var create = TestHost.Run(TestHost.Parakit, ["create", "--timeout", "60", cfg], TimeSpan.FromSeconds(90), env, p =>
             {
                 var clock = Stopwatch.StartNew();
@@ -67,9 +68,16 @@ public class XenStoreBootTests
                 read = Cli("read", "/local/domain/1/name", "/local/domain/1/memory/target");
                 missing = Cli("read", "/local/domain/1/nope");
                 perms = Cli("perms", "/local/domain/1", "/local/domain/1/data");
-                // A watcher in another process: it fires once when set, then for the guest's answer.
-                watch = Task.Run(() => TestHost.Run(TestHost.Parakit, ["xenstore", "watch", "-n", "2", "/local/domain/1/data/pong"], TimeSpan.FromSeconds(30), env));
-                Thread.Sleep(300); // xsdemo runs its checks before it waits
+                // A watcher in another process: it fires once when set (wait for that, so the watch
+                // is in place before the guest can answer), then for the guest's answer.
+                var psi = new ProcessStartInfo(TestHost.Parakit) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (string a in new[] { "xenstore", "watch", "-n", "2", "/local/domain/1/data/pong" })
+                    psi.ArgumentList.Add(a);
+                psi.Environment["PARAKIT_XENSTORE_SOCKET"] = socket;
+                watch = Process.Start(psi)!;
+                var first = watch.StandardOutput.ReadLineAsync();
+                if (first.Wait(TimeSpan.FromSeconds(20)))
+                    firstEvent = first.Result;
                 Cli("write", "/local/domain/1/device/demo/0/backend", "/local/domain/0/backend/demo/1/0", "/local/domain/1/device/demo/0/backend-id", "0");
                 write = Cli("write", "/local/domain/1/data/ping", "hello-from-dom0");
             });
@@ -87,8 +95,13 @@ public class XenStoreBootTests
                 Assert.That(create.ExitCode, Is.EqualTo(0), create.Output);
                 Assert.That(perms!.Stdout, Is.EqualTo("n0 r1\nn1\n"), perms.Output);
             });
-            var w = watch!.Result;
-            Assert.That((w.ExitCode, w.Stdout), Is.EqualTo((0, "/local/domain/1/data/pong\n/local/domain/1/data/pong\n")), w.Output);
+            using (watch)
+            {
+                Assert.That(firstEvent, Is.EqualTo("/local/domain/1/data/pong"), "the watch fires once when set");
+                string rest = watch!.StandardOutput.ReadToEnd();
+                Assert.That(watch.WaitForExit(TimeSpan.FromSeconds(20)), Is.True, "watch -n 2 ends after the second event");
+                Assert.That((watch.ExitCode, rest), Is.EqualTo((0, "/local/domain/1/data/pong\n")), watch.StandardError.ReadToEnd());
+            }
             Assert.That(File.Exists(socket), Is.False, "the socket file is removed at exit");
         }
         finally
