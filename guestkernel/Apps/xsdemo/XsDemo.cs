@@ -34,6 +34,8 @@ public static class XsDemo
             return Handshake(args[0] == "back", args[1].Substring(5));
         if (args.Length == 1 && args[0] == "hostile")
             return Hostile();
+        if (args.Length == 1 && args[0] == "serve")
+            return Serve();
         string? home = Store.GetDomainPath(Kernel.DomId);
         Console.WriteLine("xsdemo: domain " + Kernel.DomId.ToString() + " home " + (home ?? "?") + ", store port " + Store.Port.ToString());
         Check(home == "/local/domain/" + Kernel.DomId.ToString(), "GET_DOMAIN_PATH");
@@ -203,6 +205,23 @@ public static class XsDemo
             Events.WaitAndDispatch();
         }
         return s_events >= events;
+    }
+
+    private static string? s_shutdown;
+
+    /// <summary>Runs an event loop until domain 0 writes control/shutdown (xl shutdown's way).</summary>
+    private static int Serve()
+    {
+        Check(Control.OnShutdownRequest(static request => s_shutdown = request) == XsError.None, "serve: watching control/shutdown");
+        ulong deadline = Clock.NowNs() + 60_000_000_000;
+        while (s_shutdown is null && Clock.NowNs() < deadline)
+        {
+            Scheduler.SetTimer(deadline);
+            Events.WaitAndDispatch();
+        }
+        Console.WriteLine("xsdemo: shutdown requested: " + (s_shutdown ?? "none (gave up)"));
+        Check(Store.Read("control/shutdown") == "", "serve: the request was acknowledged (node cleared)");
+        return s_shutdown == "poweroff" && s_failures == 0 ? 0 : 1;
     }
 
     private static string Micros(ulong ns) => (ns / 1000).ToString() + "." + (ns % 1000 / 100).ToString();

@@ -172,4 +172,43 @@ public class XenStoreBootTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public void A_guest_in_its_event_loop_shuts_down_when_domain_0_writes_control_shutdown()
+    {
+        TestHost.RequireKvm();
+        TestHost.RequireParakit();
+        string image = GuestToolchain.Build("xsdemo");
+        string dir = Path.Combine(Path.GetTempPath(), "parakit-xc-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string cfg = Path.Combine(dir, "srv.cfg");
+            File.WriteAllText(cfg, $"name = \"srv\"\nkernel = \"{image}\"\nmemory = 16\nextra = \"serve\"\n");
+            var env = new Dictionary<string, string> { ["PARAKIT_XENSTORE_SOCKET"] = Path.Combine(dir, "xs.sock") };
+            ProcessResult? write = null;
+            var r = TestHost.Run(TestHost.Parakit, ["create", "--timeout", "60", cfg], TimeSpan.FromSeconds(90), env, _ =>
+            {
+                // The guest advertises the feature once its watch is set.
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed < TimeSpan.FromSeconds(30)
+                       && TestHost.Run(TestHost.Parakit, ["xenstore", "read", "/local/domain/1/control/feature-poweroff"], TimeSpan.FromSeconds(10), env).ExitCode != 0)
+                    Thread.Sleep(50);
+                // Even a write before the watch is set is seen: a new watch fires once at once.
+                write = TestHost.Run(TestHost.Parakit, ["xenstore", "write", "/local/domain/1/control/shutdown", "poweroff"], TimeSpan.FromSeconds(10), env);
+            });
+            Assert.Multiple(() =>
+            {
+                Assert.That(write!.ExitCode, Is.EqualTo(0), write.Output);
+                Assert.That(r.Stdout, Does.Contain("xsdemo: shutdown requested: poweroff"), r.Output);
+                Assert.That(r.Stdout, Does.Contain("ok   serve: the request was acknowledged"));
+                Assert.That(r.Stdout, Does.Match(@"srv +1 +16 +poweroff\(0\)"));
+                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
