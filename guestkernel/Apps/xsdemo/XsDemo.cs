@@ -56,6 +56,13 @@ public static class XsDemo
         Check(Store.Read("data/xsdemo/b") == "two", "read back data/xsdemo/b");
         Check(Store.Remove("data/xsdemo/c") == XsError.None && Store.Read("data/xsdemo/c/deep") == null && Store.LastError == XsError.ENOENT, "rm data/xsdemo/c (recursive)");
 
+        // A directory whose listing exceeds one 4 KiB reply comes back in pieces (DIRECTORY_PART).
+        for (int i = 0; i < 300; i++)
+            Store.Write("data/xsdemo/many/entry-with-a-longish-name-" + i.ToString(), "");
+        string[]? many = Store.Directory("data/xsdemo/many");
+        Check(many != null && many.Length == 300 && many[0] == "entry-with-a-longish-name-0", "a 300-entry directory (" + (many == null ? "null" : many.Length.ToString()) + " names)");
+        Store.Remove("data/xsdemo/many");
+
         // Transactions: t1 and t2 both read a and write it; t1 commits first, so t2 must retry.
         uint t1 = Store.TransactionStart();
         uint t2 = Store.TransactionStart();

@@ -76,23 +76,68 @@ public static unsafe class Store
     public static XsError Remove(string path, uint tx = 0)
         => Call(XsdSockMsgType.Rm, path, null, tx) is null ? LastError : XsError.None;
 
-    /// <summary>DIRECTORY: the children's names, or null.</summary>
+    /// <summary>DIRECTORY: the children's names, or null. A list too long for one reply (E2BIG)
+    /// is fetched in pieces with DIRECTORY_PART, starting over if the directory changes meanwhile.</summary>
     public static string[]? Directory(string path, uint tx = 0)
     {
         byte[]? r = Call(XsdSockMsgType.Directory, path, null, tx);
         if (r is null)
-            return null;
+            return LastError == XsError.E2BIG ? DirectoryInParts(path, tx) : null;
         var names = new List<string>();
-        int start = 0;
-        for (int i = 0; i < r.Length; i++)
+        AddNames(names, r, 0, r.Length);
+        return names.ToArray();
+    }
+
+    private static string[]? DirectoryInParts(string path, uint tx)
+    {
+        for (int restart = 0; restart < 8; restart++)
+        {
+            var names = new List<string>();
+            string? generation = null;
+            uint offset = 0;
+            while (true)
+            {
+                // Reply: "<generation>\0" then whole names from the offset, and one more nul at the end.
+                byte[]? r = Call(XsdSockMsgType.DirectoryPart, path, offset.ToString(), tx, watch: true);
+                if (r is null)
+                    return null;
+                int genEnd = 0;
+                while (genEnd < r.Length && r[genEnd] != 0)
+                    genEnd++;
+                string gen = Ascii(r, 0, genEnd);
+                if (generation != null && gen != generation)
+                    break; // the directory changed between pieces: start over
+                generation = gen;
+                bool complete = r.Length >= 2 && r[r.Length - 1] == 0 && r[r.Length - 2] == 0;
+                int end = complete ? r.Length - 1 : r.Length;
+                int before = names.Count;
+                offset += (uint)(end - (genEnd + 1));
+                AddNames(names, r, genEnd + 1, end);
+                if (complete)
+                    return names.ToArray();
+                if (names.Count == before)
+                {
+                    LastError = XsError.EIO; // no progress: a broken reply
+                    return null;
+                }
+            }
+        }
+        LastError = XsError.EAGAIN;
+        return null;
+    }
+
+    /// <summary>Adds the nul-terminated names in r[start..end).</summary>
+    private static void AddNames(List<string> names, byte[] r, int start, int end)
+    {
+        int from = start;
+        for (int i = start; i < end; i++)
         {
             if (r[i] == 0)
             {
-                names.Add(Ascii(r, start, i - start));
-                start = i + 1;
+                names.Add(Ascii(r, from, i - from));
+                from = i + 1;
             }
         }
-        return names.ToArray();
     }
 
     /// <summary>SET_PERMS: entries such as "n3" (owner 3, nobody else) then "r5" (domain 5 may
