@@ -173,6 +173,8 @@ public static class XenstoreCommand
     {
         failure = null;
         var (t, dir) = client.Request(XsdSockMsgType.Directory, Path(path));
+        if (t == XsdSockMsgType.Error && ErrorName(dir) == "E2BIG")
+            (t, dir) = DirectoryInParts(client, path);
         if (t == XsdSockMsgType.Error)
         {
             failure = ErrorName(dir);
@@ -188,6 +190,38 @@ public static class XenstoreCommand
                 continue;
         }
         return true;
+    }
+
+    /// <summary>A listing over one reply's 4 KiB, in DIRECTORY_PART pieces ("gen\0names...\0" and an
+    /// extra nul at the end); starts over if the generation changes between pieces.</summary>
+    private static (XsdSockMsgType, byte[]) DirectoryInParts(StoreSocketClient client, string path)
+    {
+        for (int restart = 0; restart < 8; restart++)
+        {
+            var all = new List<byte>();
+            string? generation = null;
+            while (true)
+            {
+                var (t, part) = client.Request(XsdSockMsgType.DirectoryPart, [.. Encoding.ASCII.GetBytes(path), 0, .. Encoding.ASCII.GetBytes(all.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), 0]);
+                if (t == XsdSockMsgType.Error)
+                    return (t, part);
+                int genEnd = Array.IndexOf(part, (byte)0);
+                if (genEnd < 0)
+                    return (XsdSockMsgType.Error, "EIO\0"u8.ToArray());
+                string gen = Encoding.ASCII.GetString(part, 0, genEnd);
+                if (generation is not null && gen != generation)
+                    break;
+                generation = gen;
+                bool complete = part.Length >= 2 && part[^1] == 0 && part[^2] == 0;
+                var names = part.AsSpan(genEnd + 1, part.Length - genEnd - 1 - (complete ? 1 : 0));
+                all.AddRange(names.ToArray());
+                if (complete)
+                    return (XsdSockMsgType.Directory, [.. all]);
+                if (names.Length == 0)
+                    return (XsdSockMsgType.Error, "EIO\0"u8.ToArray());
+            }
+        }
+        return (XsdSockMsgType.Error, "EAGAIN\0"u8.ToArray());
     }
 
     private static string Escape(byte[] value)

@@ -150,4 +150,30 @@ public class StoreClientsTests
         Assert.That(seen[^1], Is.EqualTo("gone"));
         Assert.That(xs.Read(p.Backend + "/mac"), Is.Null);
     }
+
+    [Test]
+    public void Xenstore_command_lists_a_directory_larger_than_one_reply()
+    {
+        var store = new XenStore();
+        using var xs = new LocalStoreClient(store);
+        var names = Enumerable.Range(0, 400).Select(i => $"child-with-a-long-name-{i:D4}").ToArray();
+        foreach (var n in names)
+            xs.Write("/big/" + n, n.Length.ToString());
+        string path = TempSocket();
+        using var server = StoreSocketServer.Start(store, path);
+        var saved = Console.Out;
+        var output = new StringWriter();
+        Console.SetOut(output);
+        int status;
+        try
+        {
+            status = ParaKit.Hypervisor.Cli.XenstoreCommand.Execute(["--socket", path, "ls", "/big"]);
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        Assert.That(status, Is.EqualTo(0));
+        Assert.That(output.ToString(), Is.EqualTo(string.Concat(names.Select(n => $"{n} = \"27\"\n"))));
+    }
 }
