@@ -35,7 +35,8 @@ test: build
 # The main demo: one unikernel with its console attached; four domains under one hypervisor
 # (hypervisor/examples/*.cfg), one of which crashes on purpose (`parakit create` then exits 70,
 # the expected outcome here, so only other statuses fail the target); two domains talking
-# through event channels and grant copies; the shared-ring demo.
+# through event channels and grant copies; a xenbus handshake through the XenStore; the
+# shared-ring demo.
 run: build
 	out/bin/parakit run out/guests/hello.elf -- hello from make run
 	@echo
@@ -46,6 +47,9 @@ run: build
 	@echo
 	@echo "== two unikernels bounce events over an interdomain channel and copy pages through grants =="
 	out/bin/parakit create hypervisor/examples/pingpong-a.cfg hypervisor/examples/pingpong-b.cfg
+	@echo
+	@echo "== a backend and a frontend domain run the xenbus handshake through the XenStore =="
+	out/bin/parakit create hypervisor/examples/xenbus-back.cfg hypervisor/examples/xenbus-front.cfg
 	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
