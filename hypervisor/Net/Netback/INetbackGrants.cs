@@ -1,0 +1,24 @@
+// What netback needs from the guest's grant table: domain 0's copy API, behind an interface so
+// the state machine runs in tests against a fake table (STYLE.md: memory access is passed in).
+using ParaKit.Hypervisor.Grants;
+
+namespace ParaKit.Hypervisor.Net.Netback;
+
+/// <summary>Grant copies between domain 0 and one frontend domain. Both return a GrantStatus
+/// (0 = okay) and never throw on a bad ref.</summary>
+public interface INetbackGrants
+{
+    /// <summary>Copies <c>destination.Length</c> bytes from the granted page at <paramref name="offset"/>.</summary>
+    short TryCopyFromGuest(uint gref, int offset, Span<byte> destination);
+
+    /// <summary>Copies <paramref name="source"/> into the granted page at <paramref name="offset"/>.</summary>
+    short TryCopyToGuest(uint gref, int offset, ReadOnlySpan<byte> source);
+}
+
+/// <summary>The real thing: a domain's <see cref="GrantTable"/> (grantee = domain 0).</summary>
+public sealed class GrantTableAccess(GrantTable table) : INetbackGrants
+{
+    public short TryCopyFromGuest(uint gref, int offset, Span<byte> destination) => table.TryCopyFromGuest(gref, offset, destination);
+
+    public short TryCopyToGuest(uint gref, int offset, ReadOnlySpan<byte> source) => table.TryCopyToGuest(gref, offset, source);
+}

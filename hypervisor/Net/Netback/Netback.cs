@@ -1,0 +1,237 @@
+// The backend half of one vif (Linux's xen-netback, copy mode): it consumes the guest's TX ring,
+// gathers each packet by grant copy and hands it to a sink, and delivers frames to the guest by
+// grant-copying them into the buffers posted on the RX ring. Pure: shared pages, grant copies and
+// the event-channel send are passed in, so the whole state machine runs in tests without KVM.
+// The frontend is not trusted: every request is copied out once, checked, then acted on; a
+// frontend that breaks the ring or netif rules loses its vif, domain 0 never throws.
+using ParaKit.Protocols.Grants;
+using ParaKit.Protocols.Net;
+using ParaKit.Protocols.Rings;
+
+namespace ParaKit.Hypervisor.Net.Netback;
+
+/// <summary>One vif's backend. Not thread-safe: one thread (the vif's worker) drives it.</summary>
+public sealed unsafe class Netback
+{
+    private const int PageSize = 4096;
+    /// <summary>Ethernet header (14) plus one 802.1Q tag (4) on top of the MTU.</summary>
+    public const int FrameOverhead = 18;
+
+    private BackRing<NetifTxRequest, NetifTxResponse> _tx;
+    private BackRing<NetifRxRequest, NetifRxResponse> _rx;
+    private readonly INetbackGrants _grants;
+    private readonly IFrameSink _sink;
+    private readonly Action _notify;
+    private readonly int _maxDataSlots;
+    // TX slots copied out of the ring but not yet a whole packet (copy-once: never re-read).
+    private readonly NetifTxRequest[] _txStage = new NetifTxRequest[NetifLimits.TxRingSize];
+    private int _staged;
+    // One packet's bytes, gathered before the sink sees them; sized for the largest TX packet.
+    private readonly byte[] _frame = new byte[NetifLimits.MaxTxSize];
+
+    /// <summary>Largest frame accepted either way (MTU + <see cref="FrameOverhead"/>).</summary>
+    public int MaxFrame { get; }
+
+    public NetbackCounters Counters { get; } = new();
+
+    /// <summary>None while connected; otherwise why the vif stopped.</summary>
+    public NetbackDisconnect Disconnected { get; private set; }
+
+    public bool IsConnected => Disconnected == NetbackDisconnect.None;
+
+    /// <param name="txPage">The TX shared ring page (initialised by the frontend).</param>
+    /// <param name="rxPage">The RX shared ring page.</param>
+    /// <param name="grants">Copies to and from the frontend's granted pages.</param>
+    /// <param name="sink">Receives the guest's TX frames.</param>
+    /// <param name="notify">Sends on the vif's event channel.</param>
+    /// <param name="mtu">The MTU written in the backend directory.</param>
+    /// <param name="maxDataSlots">Data slots accepted per TX packet (at least 18, as netif requires).</param>
+    public Netback(void* txPage, void* rxPage, INetbackGrants grants, IFrameSink sink, Action notify,
+        int mtu = NetifLimits.DefaultMtu, int maxDataSlots = NetifLimits.SlotsMin)
+    {
+        _tx = BackRing<NetifTxRequest, NetifTxResponse>.Attach(txPage);
+        _rx = BackRing<NetifRxRequest, NetifRxResponse>.Attach(rxPage);
+        _grants = grants;
+        _sink = sink;
+        _notify = notify;
+        _maxDataSlots = Math.Max(maxDataSlots, NetifLimits.SlotsMin);
+        MaxFrame = Math.Clamp(mtu + FrameOverhead, 64, NetifLimits.MaxTxSize);
+    }
+
+    /// <summary>Stops the vif (toolstack close). Later calls do nothing; RX frames are counted as not connected.</summary>
+    public void Close() => Disconnect(NetbackDisconnect.Closed);
+
+    private void Disconnect(NetbackDisconnect why)
+    {
+        if (Disconnected == NetbackDisconnect.None)
+            Disconnected = why;
+    }
+
+    /// <summary>Consumes every TX packet the frontend has published, answers them, notifies if asked,
+    /// and arms req_event before returning (the final check), so the next publish notifies us.
+    /// Returns the number of packets handed to the sink.</summary>
+    public int ProcessTx()
+    {
+        int sent = 0;
+        do
+        {
+            if (!IsConnected)
+                return sent;
+            if (_tx.RequestsOverflowed())
+            {
+                Disconnect(NetbackDisconnect.TxRingOverflow);
+                return sent;
+            }
+            _staged += _tx.TakeRequests(_txStage.AsSpan(_staged));
+            while (_staged > 0 && IsConnected)
+            {
+                NetifTxCheck check = NetifTxPacket.Check(_txStage.AsSpan(0, _staged), _maxDataSlots,
+                    out int slotsUsed, out int dataSlots, out int firstSize, out _);
+                if (check == NetifTxCheck.Incomplete)
+                {
+                    // Wait for the rest, unless the ring cannot hold more of this packet anyway.
+                    if (_staged == _txStage.Length)
+                    {
+                        Counters.TxMalformed++;
+                        Disconnect(NetbackDisconnect.MalformedTx);
+                    }
+                    break;
+                }
+                if (check != NetifTxCheck.Ok)
+                {
+                    // Like Linux's xenvif_fatal_tx_err: slots we cannot delimit mean we cannot
+                    // answer them safely, so the packet is counted and the vif goes.
+                    Counters.TxMalformed++;
+                    Disconnect(NetbackDisconnect.MalformedTx);
+                    break;
+                }
+                if (TransmitOne(slotsUsed, dataSlots, firstSize))
+                    sent++;
+                _txStage.AsSpan(slotsUsed, _staged - slotsUsed).CopyTo(_txStage);
+                _staged -= slotsUsed;
+            }
+            if (_tx.PushResponsesAndCheckNotify())
+                Notify();
+        }
+        while (IsConnected && _tx.FinalCheckForRequests());
+        return sent;
+    }
+
+    /// <summary>Gathers, delivers and answers the packet in the first <paramref name="slotsUsed"/> staged slots.</summary>
+    private bool TransmitOne(int slotsUsed, int dataSlots, int firstSize)
+    {
+        NetifTxRequest first = _txStage[0];
+        int extras = slotsUsed - dataSlots;
+        short status = NetifStatus.Okay;
+        int size = first.Size;
+        if (size > MaxFrame)
+        {
+            Counters.TxOversize++;
+            status = NetifStatus.Error;
+        }
+        else
+        {
+            int at = 0;
+            short st = _grants.TryCopyFromGuest(first.Gref, first.Offset, _frame.AsSpan(0, firstSize));
+            at += firstSize;
+            for (int i = 1 + extras; i < slotsUsed && st == GrantStatus.Okay; i++)
+            {
+                NetifTxRequest frag = _txStage[i];
+                st = _grants.TryCopyFromGuest(frag.Gref, frag.Offset, _frame.AsSpan(at, frag.Size));
+                at += frag.Size;
+            }
+            if (st != GrantStatus.Okay)
+            {
+                Counters.TxBadGrant++;
+                status = NetifStatus.Error;
+            }
+        }
+        // Every slot gets its answer: data slots the packet's status, extra_info slots NULL.
+        for (int i = 0; i < slotsUsed; i++)
+        {
+            bool isExtra = i >= 1 && i <= extras;
+            _tx.TryPushResponse(new NetifTxResponse { Id = isExtra ? (ushort)0 : _txStage[i].Id, Status = isExtra ? NetifStatus.Null : status });
+        }
+        if (status != NetifStatus.Okay)
+            return false;
+        Counters.TxFrames++;
+        Counters.TxBytes += size;
+        _sink.Deliver(_frame.AsSpan(0, size));
+        return true;
+    }
+
+    /// <summary>Copies one frame into the guest's posted RX buffers (one page per slot, offset 0)
+    /// and writes the responses; call <see cref="FlushRx"/> after a batch to publish and notify.
+    /// Returns false, with the reason counted, if the frame was dropped.</summary>
+    public bool DeliverToGuest(ReadOnlySpan<byte> frame)
+    {
+        if (!IsConnected)
+        {
+            Counters.RxNotConnected++;
+            return false;
+        }
+        if (_rx.RequestsOverflowed())
+        {
+            Counters.RxNotConnected++;
+            Disconnect(NetbackDisconnect.RxRingOverflow);
+            return false;
+        }
+        if (frame.Length == 0 || frame.Length > MaxFrame)
+        {
+            Counters.RxOversize++;
+            return false;
+        }
+        uint needed = (uint)((frame.Length + PageSize - 1) / PageSize);
+        if (_rx.UnconsumedRequests < needed)
+        {
+            Counters.RxNoBuffer++;
+            return false;
+        }
+        // All buffers first (each copied out once), then the copies, so a bad grant in any of them
+        // fails the frame as a whole and every consumed buffer is still answered.
+        Span<NetifRxRequest> bufs = stackalloc NetifRxRequest[(int)needed];
+        _rx.TakeRequests(bufs);
+        short st = GrantStatus.Okay;
+        for (int i = 0; i < bufs.Length && st == GrantStatus.Okay; i++)
+        {
+            int off = i * PageSize;
+            st = _grants.TryCopyToGuest(bufs[i].Gref, 0, frame.Slice(off, Math.Min(PageSize, frame.Length - off)));
+        }
+        for (int i = 0; i < bufs.Length; i++)
+        {
+            int off = i * PageSize;
+            short len = (short)Math.Min(PageSize, frame.Length - off);
+            _rx.TryPushResponse(new NetifRxResponse
+            {
+                Id = bufs[i].Id,
+                Offset = 0,
+                Flags = i + 1 < bufs.Length ? NetRxFlags.MoreData : (ushort)0,
+                Status = st == GrantStatus.Okay ? len : NetifStatus.Error,
+            });
+        }
+        if (st != GrantStatus.Okay)
+        {
+            Counters.RxBadGrant++;
+            return false;
+        }
+        Counters.RxFrames++;
+        Counters.RxBytes += frame.Length;
+        return true;
+    }
+
+    /// <summary>Publishes the RX responses written since the last flush and notifies the guest if it asked.</summary>
+    public void FlushRx()
+    {
+        if (_rx.PushResponsesAndCheckNotify())
+            Notify();
+    }
+
+    /// <summary>RX buffers the guest has posted and netback has not used yet (0 if the ring is broken).</summary>
+    public uint PostedRxBuffers => _rx.UnconsumedRequests;
+
+    private void Notify()
+    {
+        Counters.Notifications++;
+        _notify();
+    }
+}

@@ -1,0 +1,46 @@
+// One vif's counters (Firecracker's metrics.rs): every frame netback sees ends up in exactly one
+// of "passed" or a drop reason, so frames in = frames out + drops can be checked, never guessed.
+namespace ParaKit.Hypervisor.Net.Netback;
+
+/// <summary>Why a vif was disconnected (the frontend misbehaved; domain 0 carries on).</summary>
+public enum NetbackDisconnect
+{
+    None = 0,
+    /// <summary>TX req_prod outside [req_cons, rsp_prod_pvt + size].</summary>
+    TxRingOverflow = 1,
+    /// <summary>RX req_prod outside [req_cons, rsp_prod_pvt + size].</summary>
+    RxRingOverflow = 2,
+    /// <summary>A TX packet whose slots break netif's rules (see <see cref="TxMalformed"/>).</summary>
+    MalformedTx = 3,
+    /// <summary>The toolstack closed the vif.</summary>
+    Closed = 4,
+}
+
+/// <summary>Plain counters, written by the one thread that drives the vif.</summary>
+public sealed class NetbackCounters
+{
+    /// <summary>Guest to domain 0: packets handed to the sink and their bytes.</summary>
+    public long TxFrames, TxBytes;
+    /// <summary>Domain 0 to guest: frames copied into posted RX buffers and their bytes.</summary>
+    public long RxFrames, RxBytes;
+    /// <summary>TX packets dropped: slots that break netif's rules (the vif is then disconnected).</summary>
+    public long TxMalformed;
+    /// <summary>TX packets dropped because a grant copy from the guest failed (answered ERROR).</summary>
+    public long TxBadGrant;
+    /// <summary>TX packets larger than the vif's largest frame (answered ERROR).</summary>
+    public long TxOversize;
+    /// <summary>RX frames dropped: the guest had not posted enough buffers.</summary>
+    public long RxNoBuffer;
+    /// <summary>RX frames dropped because a grant copy into a posted buffer failed (answered ERROR).</summary>
+    public long RxBadGrant;
+    /// <summary>RX frames larger than the vif's largest frame, or empty.</summary>
+    public long RxOversize;
+    /// <summary>RX frames offered while the vif was not connected.</summary>
+    public long RxNotConnected;
+    /// <summary>Event-channel notifications sent to the frontend.</summary>
+    public long Notifications;
+
+    public long TxDrops => TxMalformed + TxBadGrant + TxOversize;
+
+    public long RxDrops => RxNoBuffer + RxBadGrant + RxOversize + RxNotConnected;
+}
