@@ -1,0 +1,55 @@
+// One port of the virtual switch: frames come in through Deliver (so a netback can use the port
+// as its sink directly) and leave through the port's output sink; its counters say what happened.
+namespace ParaKit.Hypervisor.Net.Switch;
+
+/// <summary>Per-port counters. "In" is from the port's device into the switch, "out" the reverse.</summary>
+public sealed class SwitchPortCounters
+{
+    public long InFrames, InBytes, OutFrames, OutBytes;
+    /// <summary>Frames this port sent that were flooded (broadcast, multicast or unknown destination).</summary>
+    public long Flooded;
+    /// <summary>Dropped: shorter than an Ethernet header.</summary>
+    public long DropRunt;
+    /// <summary>Dropped: a multicast/broadcast source address (never a real station).</summary>
+    public long DropBadSource;
+    /// <summary>Dropped: the destination was learned on the same port (it already saw the frame).</summary>
+    public long DropSamePort;
+    /// <summary>Dropped: the switch has no other port to send to.</summary>
+    public long DropNoPeer;
+    /// <summary>Source addresses not learned because the table was full (the frame still went out).</summary>
+    public long LearnTableFull;
+
+    public long Drops => DropRunt + DropBadSource + DropSamePort + DropNoPeer;
+}
+
+/// <summary>A switch port. Hand it to a netback as its <see cref="IFrameSink"/>.</summary>
+public sealed class SwitchPort : IFrameSink
+{
+    private readonly VirtualSwitch _switch;
+    internal readonly IFrameSink Output;
+    internal bool Attached = true;
+
+    internal SwitchPort(VirtualSwitch sw, int number, string name, IFrameSink output)
+    {
+        _switch = sw;
+        Number = number;
+        Name = name;
+        Output = output;
+    }
+
+    public int Number { get; }
+
+    public string Name { get; }
+
+    public SwitchPortCounters Counters { get; } = new();
+
+    /// <summary>A frame from this port's device into the switch.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame) => _switch.Forward(this, frame);
+
+    internal void Send(ReadOnlySpan<byte> frame)
+    {
+        Counters.OutFrames++;
+        Counters.OutBytes += frame.Length;
+        Output.Deliver(frame);
+    }
+}

@@ -1,0 +1,121 @@
+// A learning Ethernet switch (like a Linux bridge or Open vSwitch in "normal" mode) that joins the
+// vifs of domain 0: it learns which port each source MAC lives behind, sends a unicast frame to
+// that port only, and floods broadcast, multicast and unknown destinations to every other port.
+// Every frame is either forwarded or counted as a drop on its ingress port, never lost silently.
+namespace ParaKit.Hypervisor.Net.Switch;
+
+/// <summary>The switch. Driven by one thread (domain 0's network worker): it takes no locks.</summary>
+public sealed class VirtualSwitch
+{
+    private const int EthHeader = 14;
+    private readonly List<SwitchPort> _ports = new();
+    // MAC (48 bits in a ulong) -> port. Capacity is fixed so learning never grows it on the hot path.
+    private readonly Dictionary<ulong, SwitchPort> _table;
+    private int _nextPort;
+
+    public VirtualSwitch(int maxAddresses = 1024)
+    {
+        MaxAddresses = Math.Max(1, maxAddresses);
+        _table = new Dictionary<ulong, SwitchPort>(MaxAddresses);
+    }
+
+    /// <summary>How many MAC addresses the switch remembers.</summary>
+    public int MaxAddresses { get; }
+
+    public int LearnedAddresses => _table.Count;
+
+    public IReadOnlyList<SwitchPort> Ports => _ports;
+
+    /// <summary>Adds a port whose frames leave through <paramref name="output"/>.</summary>
+    public SwitchPort AddPort(string name, IFrameSink output)
+    {
+        var port = new SwitchPort(this, _nextPort++, name, output);
+        _ports.Add(port);
+        return port;
+    }
+
+    /// <summary>Removes a port and forgets every address learned on it; later frames from it are ignored.</summary>
+    public void RemovePort(SwitchPort port)
+    {
+        if (!_ports.Remove(port))
+            return;
+        port.Attached = false;
+        List<ulong>? stale = null;
+        foreach (var (mac, p) in _table)
+        {
+            if (p == port)
+                (stale ??= new()).Add(mac);
+        }
+        if (stale is not null)
+        {
+            foreach (var mac in stale)
+                _table.Remove(mac);
+        }
+    }
+
+    /// <summary>The port a MAC address was learned on, if any.</summary>
+    public SwitchPort? Lookup(ReadOnlySpan<byte> mac) => mac.Length == 6 && _table.TryGetValue(Key(mac), out var p) ? p : null;
+
+    private static ulong Key(ReadOnlySpan<byte> mac) =>
+        (ulong)mac[0] << 40 | (ulong)mac[1] << 32 | (ulong)mac[2] << 24 | (ulong)mac[3] << 16 | (ulong)mac[4] << 8 | mac[5];
+
+    internal void Forward(SwitchPort from, ReadOnlySpan<byte> frame)
+    {
+        if (!from.Attached)
+            return;   // a removed port's device may still be draining; its counters stay with it
+        var c = from.Counters;
+        c.InFrames++;
+        c.InBytes += frame.Length;
+        if (frame.Length < EthHeader)
+        {
+            c.DropRunt++;
+            return;
+        }
+        ReadOnlySpan<byte> dst = frame[..6], src = frame.Slice(6, 6);
+        if ((src[0] & 1) != 0)
+        {
+            c.DropBadSource++;
+            return;
+        }
+        Learn(from, Key(src));
+        if ((dst[0] & 1) == 0 && _table.TryGetValue(Key(dst), out var to))
+        {
+            if (to == from)
+                c.DropSamePort++;
+            else
+                to.Send(frame);
+            return;
+        }
+        // Broadcast, multicast or an address not learned yet: every other port gets a copy.
+        int sent = 0;
+        foreach (var p in _ports)
+        {
+            if (p != from)
+            {
+                p.Send(frame);
+                sent++;
+            }
+        }
+        if (sent == 0)
+            c.DropNoPeer++;
+        else
+            c.Flooded++;
+    }
+
+    private void Learn(SwitchPort port, ulong mac)
+    {
+        // A station that moved (a migrated guest) is re-learned on its new port.
+        ref SwitchPort slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_table, mac);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
+        {
+            slot = port;
+            return;
+        }
+        if (_table.Count >= MaxAddresses)
+        {
+            port.Counters.LearnTableFull++;
+            return;
+        }
+        _table[mac] = port;
+    }
+}
