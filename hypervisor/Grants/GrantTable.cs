@@ -187,6 +187,39 @@ public sealed unsafe class GrantTable
         }
     }
 
+    /// <summary>Domain 0: claims the page granted as <paramref name="gref"/> (writable) for as long
+    /// as a backend uses it in place, as a shared ring page (Xen's map_grant_ref; domain 0 already
+    /// maps all guest RAM, so the claim validates the entry and pins it instead of adding a mapping).
+    /// While pinned the guest cannot revoke the entry. On success <paramref name="page"/> points at
+    /// the page and <paramref name="frame"/> is its guest frame. The pointer is valid until
+    /// <see cref="ReleaseFromBackend"/>; the backend must release it before the domain is destroyed.</summary>
+    public short TryClaimForBackend(uint gref, out ulong frame, out byte* page)
+    {
+        frame = 0;
+        page = null;
+        LifetimeLock.EnterReadLock();
+        try
+        {
+            short st = Acquire(gref, GrantCopier.Domain0, write: true, out var span);
+            if (st != GrantStatus.Okay)
+                return st;
+            frame = _activeFrame[gref];
+            page = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
+            return GrantStatus.Okay;
+        }
+        finally
+        {
+            LifetimeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Ends a claim made by <see cref="TryClaimForBackend"/> (the guest may revoke again).</summary>
+    public void ReleaseFromBackend(uint gref)
+    {
+        if (gref < EntryCount)
+            Release(gref, write: true);
+    }
+
     /// <summary>The domain is going away: wait for copies in flight, then forget its memory.</summary>
     public void Detach()
     {
