@@ -1,0 +1,95 @@
+// Domain 0's side of the vif xenbus handshake (io/netif.h, as Linux netback does it): advertise
+// features and go InitWait, then, once the frontend is Connected, read and check the keys it
+// wrote (ring refs, event channel, request-rx-copy). Frontend keys are guest data: a missing or
+// malformed one is a status, never an exception.
+using System.Globalization;
+using ParaKit.Hypervisor.Store;
+using ParaKit.Protocols.Store;
+
+namespace ParaKit.Hypervisor.Net.Netback;
+
+/// <summary>What netfront wrote under its device directory.</summary>
+public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel);
+
+/// <summary>Verdict on the frontend's keys.</summary>
+public enum VifFrontendCheck
+{
+    Ok = 0,
+    /// <summary>tx-ring-ref, rx-ring-ref or event-channel is absent (or unreadable).</summary>
+    MissingKey = 1,
+    /// <summary>A key is not a decimal number in range.</summary>
+    BadNumber = 2,
+    /// <summary>The frontend did not ask for copy mode (request-rx-copy=1); flipping is not offered.</summary>
+    NoRxCopy = 3,
+}
+
+public static class VifXenbus
+{
+    /// <summary>Writes the backend's features (copy mode only: no scatter-gather, GSO or flip)
+    /// and moves the backend to InitWait, in one transaction (retried on EAGAIN).</summary>
+    public static XsError AdvertiseFeatures(LocalStoreClient xs, string backendDir)
+    {
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            var (e, tx) = xs.TransactionStart();
+            if (e != XsError.None)
+                return e;
+            foreach (var (k, v) in Features)
+            {
+                e = xs.Write(backendDir + "/" + k, v, tx);
+                if (e != XsError.None)
+                    break;
+            }
+            if (e == XsError.None)
+                e = xs.Write(backendDir + "/state", StateText(XenbusState.InitWait), tx);
+            if (e != XsError.None)
+            {
+                xs.TransactionEnd(tx, commit: false);
+                return e;
+            }
+            e = xs.TransactionEnd(tx, commit: true);
+            if (e != XsError.EAGAIN)
+                return e;
+        }
+        return XsError.EAGAIN;
+    }
+
+    private static readonly (string Key, string Value)[] Features =
+    [
+        ("feature-rx-copy", "1"),
+        ("feature-rx-flip", "0"),
+        ("feature-sg", "0"),
+        ("feature-gso-tcpv4", "0"),
+        ("feature-split-event-channels", "0"),
+    ];
+
+    /// <summary>Moves one side's state node.</summary>
+    public static XsError SetState(LocalStoreClient xs, string dir, XenbusState state) => xs.Write(dir + "/state", StateText(state));
+
+    /// <summary>The state a directory's state node holds; Unknown if absent or not a number.</summary>
+    public static XenbusState ReadState(LocalStoreClient xs, string dir) =>
+        uint.TryParse(xs.Read(dir + "/state"), NumberStyles.None, CultureInfo.InvariantCulture, out uint s) && s <= (uint)XenbusState.Reconfigured
+            ? (XenbusState)s : XenbusState.Unknown;
+
+    /// <summary>Reads and checks the frontend's keys (call when it is Connected or Initialised).</summary>
+    public static VifFrontendCheck ReadFrontend(LocalStoreClient xs, string frontendDir, out VifFrontendKeys keys)
+    {
+        keys = default;
+        string? tx = xs.Read(frontendDir + "/tx-ring-ref");
+        string? rx = xs.Read(frontendDir + "/rx-ring-ref");
+        string? ev = xs.Read(frontendDir + "/event-channel");
+        if (tx is null || rx is null || ev is null)
+            return VifFrontendCheck.MissingKey;
+        if (!Number(tx, out uint txRef) || !Number(rx, out uint rxRef) || !Number(ev, out uint port))
+            return VifFrontendCheck.BadNumber;
+        if (xs.Read(frontendDir + "/request-rx-copy") != "1")
+            return VifFrontendCheck.NoRxCopy;
+        keys = new VifFrontendKeys(txRef, rxRef, port);
+        return VifFrontendCheck.Ok;
+    }
+
+    private static bool Number(string s, out uint value) =>
+        uint.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    private static string StateText(XenbusState s) => ((uint)s).ToString(CultureInfo.InvariantCulture);
+}
