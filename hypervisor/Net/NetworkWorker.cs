@@ -1,0 +1,145 @@
+// Domain 0's network worker: the one thread that owns the virtual switch and every vif's netback
+// (both single-threaded by design). Guests' event-channel sends only mark their vif and wake the
+// worker; the worker drains marked vifs' TX rings through the switch into the other vifs' RX
+// rings, then publishes each touched RX ring once (one notification per batch, not per frame).
+using ParaKit.Hypervisor.Net.Switch;
+
+namespace ParaKit.Hypervisor.Net;
+
+/// <summary>A vif as the worker sees it: its switch port and, once connected, its netback.</summary>
+public sealed class WorkerVif : IFrameSink
+{
+    internal int Kicked;
+    internal bool RxTouched;
+
+    internal WorkerVif(NetworkWorker worker) => Worker = worker;
+
+    internal NetworkWorker Worker { get; }
+
+    /// <summary>The switch port: give it to the netback as its sink.</summary>
+    public SwitchPort Port { get; internal set; } = null!;
+
+    /// <summary>Set by <see cref="NetworkWorker.Bind"/>; until then frames for the vif are counted in <see cref="DroppedUnbound"/>.</summary>
+    public Netback.Netback? Netback { get; internal set; }
+
+    /// <summary>Frames the switch sent to this vif before a netback was bound (counted, not kept).</summary>
+    public long DroppedUnbound;
+
+    /// <summary>The switch's output towards the guest.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame)
+    {
+        var nb = Netback;
+        if (nb is null)
+        {
+            DroppedUnbound++;
+            return;
+        }
+        nb.DeliverToGuest(frame);   // a drop is counted by the netback
+        RxTouched = true;
+    }
+}
+
+public sealed class NetworkWorker : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly List<WorkerVif> _vifs = new();
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private Thread? _thread;
+    private volatile bool _stop;
+
+    public VirtualSwitch Switch { get; } = new();
+
+    /// <summary>Batches run (for tests and stats).</summary>
+    public long Batches;
+
+    /// <summary>Adds a vif's switch port; connect its netback with <see cref="Bind"/>.</summary>
+    public WorkerVif AddVif(string name)
+    {
+        lock (_lock)
+        {
+            var v = new WorkerVif(this);
+            v.Port = Switch.AddPort(name, v);
+            _vifs.Add(v);
+            return v;
+        }
+    }
+
+    /// <summary>Attaches the vif's netback (built with <c>vif.Port</c> as its sink).</summary>
+    public void Bind(WorkerVif vif, Netback.Netback netback)
+    {
+        lock (_lock)
+            vif.Netback = netback;
+    }
+
+    /// <summary>Removes a vif (its netback is closed by its owner).</summary>
+    public void RemoveVif(WorkerVif vif)
+    {
+        lock (_lock)
+        {
+            _vifs.Remove(vif);
+            Switch.RemovePort(vif.Port);
+            vif.Netback = null;
+        }
+    }
+
+    /// <summary>The guest sent on the vif's channel: safe from any thread (the vCPU thread's
+    /// handler), does no ring work itself.</summary>
+    public void Kick(WorkerVif vif)
+    {
+        if (Interlocked.Exchange(ref vif.Kicked, 1) == 0)
+            _wake.Release();
+    }
+
+    /// <summary>One batch: TX of every kicked vif through the switch, then one RX flush per touched vif.
+    /// Returns the number of TX frames moved. The thread calls it; tests may call it directly.</summary>
+    public int RunOnce()
+    {
+        int moved = 0;
+        lock (_lock)
+        {
+            Batches++;
+            foreach (var v in _vifs)
+            {
+                if (Interlocked.Exchange(ref v.Kicked, 0) != 0 && v.Netback is { } nb)
+                    moved += nb.ProcessTx();
+            }
+            foreach (var v in _vifs)
+            {
+                if (v.RxTouched)
+                {
+                    v.RxTouched = false;
+                    v.Netback?.FlushRx();
+                }
+            }
+        }
+        return moved;
+    }
+
+    /// <summary>Starts the worker thread.</summary>
+    public void Start()
+    {
+        _thread = new Thread(Loop) { IsBackground = true, Name = "parakit-net" };
+        _thread.Start();
+    }
+
+    private void Loop()
+    {
+        while (!_stop)
+        {
+            _wake.Wait();
+            if (!_stop)
+                RunOnce();
+        }
+    }
+
+    /// <summary>Stops and joins the worker thread; a second call does nothing.</summary>
+    public void Dispose()
+    {
+        if (_stop)
+            return;
+        _stop = true;
+        _wake.Release();
+        _thread?.Join();
+        _wake.Dispose();
+    }
+}
