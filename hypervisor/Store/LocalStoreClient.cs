@@ -141,6 +141,29 @@ public sealed class LocalStoreClient : IDisposable
     public XsError TransactionEnd(uint tx, bool commit) =>
         ErrorOf(Request(XsdSockMsgType.TransactionEnd, commit ? "T\0"u8 : "F\0"u8, tx));
 
+    /// <summary>Runs <paramref name="body"/> inside a transaction and commits it, starting
+    /// again on EAGAIN (a conflicting write) up to <paramref name="attempts"/> times; an error
+    /// from the body aborts the transaction and is returned.</summary>
+    public XsError InTransaction(Func<uint, XsError> body, int attempts = 16)
+    {
+        for (int attempt = 0; attempt < attempts; attempt++)
+        {
+            var (e, tx) = TransactionStart();
+            if (e != XsError.None)
+                return e;
+            e = body(tx);
+            if (e != XsError.None)
+            {
+                TransactionEnd(tx, commit: false);
+                return e;
+            }
+            e = TransactionEnd(tx, commit: true);
+            if (e != XsError.EAGAIN)
+                return e;
+        }
+        return XsError.EAGAIN;
+    }
+
     private static XsError ErrorOf((XsdSockMsgType T, byte[] P) r) => ErrorOf(r.T, r.P);
 
     public void Dispose() => _store.Close(_conn);

@@ -31,37 +31,24 @@ public static class XenbusDevices
         // Each side owns its directory and the other may read it (libxl's frontend/backend perms).
         var frontPerms = new NodePerms([new XsPermEntry(frontDomid, XsAccess.None), new XsPermEntry(backDomid, XsAccess.Read)]);
         var backPerms = new NodePerms([new XsPermEntry(backDomid, XsAccess.None), new XsPermEntry(frontDomid, XsAccess.Read)]);
-        for (int attempt = 0; attempt < 16; attempt++)
+        return xs.InTransaction(tx =>
         {
-            var (e, tx) = xs.TransactionStart();
-            if (e != XsError.None)
-                return e;
-            e = Write(xs, tx, p.Frontend, frontPerms, new Dictionary<string, string>
+            XsError e = Write(xs, tx, p.Frontend, frontPerms, new Dictionary<string, string>
             {
                 ["backend"] = p.Backend,
                 ["backend-id"] = backDomid.ToString(CultureInfo.InvariantCulture),
                 ["state"] = init,
             }, frontendEntries);
-            if (e == XsError.None)
-            {
-                e = Write(xs, tx, p.Backend, backPerms, new Dictionary<string, string>
-                {
-                    ["frontend"] = p.Frontend,
-                    ["frontend-id"] = frontDomid.ToString(CultureInfo.InvariantCulture),
-                    ["online"] = "1",
-                    ["state"] = init,
-                }, backendEntries);
-            }
             if (e != XsError.None)
+                return e;
+            return Write(xs, tx, p.Backend, backPerms, new Dictionary<string, string>
             {
-                xs.TransactionEnd(tx, commit: false);
-                return e;
-            }
-            e = xs.TransactionEnd(tx, commit: true);
-            if (e != XsError.EAGAIN)
-                return e;
-        }
-        return XsError.EAGAIN;
+                ["frontend"] = p.Frontend,
+                ["frontend-id"] = frontDomid.ToString(CultureInfo.InvariantCulture),
+                ["online"] = "1",
+                ["state"] = init,
+            }, backendEntries);
+        });
     }
 
     /// <summary>Removes both directories (the device is gone; watchers see the removal).</summary>

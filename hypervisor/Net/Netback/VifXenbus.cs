@@ -29,29 +29,16 @@ public static class VifXenbus
     /// and moves the backend to InitWait, in one transaction (retried on EAGAIN).</summary>
     public static XsError AdvertiseFeatures(LocalStoreClient xs, string backendDir)
     {
-        for (int attempt = 0; attempt < 16; attempt++)
+        return xs.InTransaction(tx =>
         {
-            var (e, tx) = xs.TransactionStart();
-            if (e != XsError.None)
-                return e;
             foreach (var (k, v) in Features)
             {
-                e = xs.Write(backendDir + "/" + k, v, tx);
+                XsError e = xs.Write(backendDir + "/" + k, v, tx);
                 if (e != XsError.None)
-                    break;
+                    return e;
             }
-            if (e == XsError.None)
-                e = xs.Write(backendDir + "/state", StateText(XenbusState.InitWait), tx);
-            if (e != XsError.None)
-            {
-                xs.TransactionEnd(tx, commit: false);
-                return e;
-            }
-            e = xs.TransactionEnd(tx, commit: true);
-            if (e != XsError.EAGAIN)
-                return e;
-        }
-        return XsError.EAGAIN;
+            return xs.Write(backendDir + "/state", StateText(XenbusState.InitWait), tx);
+        });
     }
 
     private static readonly (string Key, string Value)[] Features =
