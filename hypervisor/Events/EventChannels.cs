@@ -82,13 +82,19 @@ public sealed unsafe class EventChannels
 
     private ushort Resolve(ushort dom) => dom == DomIds.Self ? DomId : dom;
 
-    /// <summary>Lowest free port (never 0, as in Xen), or 0 when the table is full.</summary>
-    private uint AllocatePort()
+    /// <summary>Takes the lowest free port (never 0, as in Xen) as a fresh channel in
+    /// <paramref name="state"/>; 0 when the table is full.</summary>
+    private uint AllocatePort(EvtchnState state)
     {
         for (uint p = 1; p < PortCount; p++)
         {
             if (StateOf(p) == EvtchnState.Closed)
+            {
+                ref Channel c = ref At(p);
+                c = default;
+                c.State = state;
                 return p;
+            }
         }
         return 0;
     }
@@ -104,12 +110,10 @@ public sealed unsafe class EventChannels
         {
             if (_shared == null)
                 return Errno.ESRCH;
-            uint p = AllocatePort();
+            uint p = AllocatePort(EvtchnState.Unbound);
             if (p == 0)
                 return Errno.ENOSPC;
             ref Channel c = ref At(p);
-            c = default;
-            c.State = EvtchnState.Unbound;
             c.RemoteDom = Resolve(remoteDom);
             port = p;
             return 0;
@@ -137,12 +141,10 @@ public sealed unsafe class EventChannels
             ref Channel rc = ref remote.At(remotePort);
             if (rc.RemoteDom != DomId)
                 return Errno.EINVAL;
-            uint p = AllocatePort();
+            uint p = AllocatePort(EvtchnState.Interdomain);
             if (p == 0)
                 return Errno.ENOSPC;
             ref Channel lc = ref At(p);
-            lc = default;
-            lc.State = EvtchnState.Interdomain;
             lc.RemoteDom = rdom;
             lc.RemotePort = remotePort;
             rc.State = EvtchnState.Interdomain;
@@ -168,12 +170,10 @@ public sealed unsafe class EventChannels
                 return Errno.ESRCH;
             if (_virqPorts[virq] != 0)
                 return Errno.EEXIST;
-            uint p = AllocatePort();
+            uint p = AllocatePort(EvtchnState.Virq);
             if (p == 0)
                 return Errno.ENOSPC;
             ref Channel c = ref At(p);
-            c = default;
-            c.State = EvtchnState.Virq;
             c.Virq = virq;
             _virqPorts[virq] = p;
             port = p;
@@ -191,12 +191,9 @@ public sealed unsafe class EventChannels
         {
             if (_shared == null)
                 return Errno.ESRCH;
-            uint p = AllocatePort();
+            uint p = AllocatePort(EvtchnState.Ipi);
             if (p == 0)
                 return Errno.ENOSPC;
-            ref Channel c = ref At(p);
-            c = default;
-            c.State = EvtchnState.Ipi;
             port = p;
             return 0;
         }
@@ -380,12 +377,10 @@ public sealed unsafe class EventChannels
         {
             if (_shared == null)
                 return 0;
-            uint p = AllocatePort();
+            uint p = AllocatePort(EvtchnState.Interdomain);
             if (p == 0)
                 return 0;
             ref Channel c = ref At(p);
-            c = default;
-            c.State = EvtchnState.Interdomain;
             c.RemoteDom = Domain0;
             _domain0Handlers[p] = onGuestSend;
             return p;
