@@ -67,40 +67,37 @@ internal sealed class StoreState
 
     public XsError Read(uint dom, string path, IAccessLog? log, out byte[] value)
     {
-        value = [];
-        log?.Touch(path);
-        var n = StoreTree.Get(Root, path);
-        if (n is null)
-            return XsError.ENOENT;
-        if (!n.Perms.Allows(dom, XsAccess.Read))
-            return XsError.EACCES;
-        value = n.Value;
-        return XsError.None;
+        XsError e = Readable(dom, path, log, out StoreNode? n);
+        value = n?.Value ?? [];
+        return e;
     }
 
     public XsError Directory(uint dom, string path, IAccessLog? log, out string[] children)
     {
-        children = [];
-        log?.Touch(path);
-        var n = StoreTree.Get(Root, path);
-        if (n is null)
-            return XsError.ENOENT;
-        if (!n.Perms.Allows(dom, XsAccess.Read))
-            return XsError.EACCES;
-        children = [.. n.Children.Keys];
-        return XsError.None;
+        XsError e = Readable(dom, path, log, out StoreNode? n);
+        children = n is null ? [] : [.. n.Children.Keys];
+        return e;
     }
 
     public XsError GetPerms(uint dom, string path, IAccessLog? log, out NodePerms? perms)
     {
-        perms = null;
+        XsError e = Readable(dom, path, log, out StoreNode? n);
+        perms = n?.Perms;
+        return e;
+    }
+
+    /// <summary>The node at <paramref name="path"/> if <paramref name="dom"/> may read it (null
+    /// with ENOENT or EACCES otherwise); the read is logged for transaction conflicts either way.</summary>
+    private XsError Readable(uint dom, string path, IAccessLog? log, out StoreNode? node)
+    {
+        node = null;
         log?.Touch(path);
         var n = StoreTree.Get(Root, path);
         if (n is null)
             return XsError.ENOENT;
         if (!n.Perms.Allows(dom, XsAccess.Read))
             return XsError.EACCES;
-        perms = n.Perms;
+        node = n;
         return XsError.None;
     }
 
