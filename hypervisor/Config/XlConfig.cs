@@ -4,14 +4,16 @@
 // allowed, because a silently ignored typo (`memroy = 512`) is worse than a refusal.
 using System.Globalization;
 using System.Text;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Domains;
 
 namespace ParaKit.Hypervisor.Config;
 
 public static class XlConfig
 {
-    public static readonly string[] AllowedKeys = ["name", "kernel", "memory", "extra", "on_crash", "vcpus"];
+    public static readonly string[] AllowedKeys = ["name", "kernel", "memory", "extra", "on_crash", "vcpus", "vif"];
     public static readonly string[] CrashActions = ["destroy", "preserve", "restart"];
+    public const int MaxVifs = 8;
 
     public static DomainConfig Load(string path)
     {
@@ -50,13 +52,20 @@ public static class XlConfig
                 throw new ConfigException($"{path}:{lineNo}: expected 'key = value', got '{line}'");
             string key = line[..eq].Trim();
             string raw = line[(eq + 1)..].Trim();
+            // A list may span lines, as xl users write vif = [ '...',\n '...' ].
+            int startLine = lineNo;
+            while (raw.StartsWith('[') && !raw.Contains(']') && n + 1 < lines.Length)
+            {
+                n++;
+                raw += " " + StripComment(lines[n], path, n + 1).Trim();
+            }
             if (key.Length == 0 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
                 throw new ConfigException($"{path}:{lineNo}: malformed key '{key}'");
             if (!AllowedKeys.Contains(key))
                 throw new ConfigException($"{path}:{lineNo}: unknown key '{key}' (allowed: {string.Join(", ", AllowedKeys)})");
             if (values.ContainsKey(key))
                 throw new ConfigException($"{path}:{lineNo}: key '{key}' is set twice (first on line {values[key].Line})");
-            values[key] = (ParseValue(raw, path, lineNo, key), lineNo);
+            values[key] = (ParseValue(raw, path, startLine, key), startLine);
         }
 
         string Str(string key, string fallback)
@@ -103,7 +112,18 @@ public static class XlConfig
         if (Encoding.UTF8.GetByteCount(extra) >= ParaKit.Protocols.Boot.StartInfo.CmdLineCapacity)
             throw new ConfigException($"{path}:{values["extra"].Line}: extra is longer than {ParaKit.Protocols.Boot.StartInfo.CmdLineCapacity - 1} bytes");
 
-        return new DomainConfig { Name = name, Kernel = kernel, MemoryMiB = memory, CommandLine = extra, OnCrash = action };
+        var vifs = new List<VifConfig>();
+        if (values.TryGetValue("vif", out var vifValue))
+        {
+            if (vifValue.Value is not string[] specs)
+                throw new ConfigException($"{path}:{vifValue.Line}: vif must be a list of quoted strings, e.g. vif = [ 'mac=00:16:3e:00:00:01,bridge=sw0' ]");
+            for (int i = 0; i < specs.Length; i++)
+                vifs.Add(VifConfig.Parse(specs[i], i, $"{path}:{vifValue.Line}"));
+            if (vifs.Count > MaxVifs)
+                throw new ConfigException($"{path}:{vifValue.Line}: at most {MaxVifs} vifs per domain, got {vifs.Count}");
+        }
+
+        return new DomainConfig { Name = name, Kernel = kernel, MemoryMiB = memory, CommandLine = extra, OnCrash = action, Vifs = vifs };
     }
 
     /// <summary>Removes a trailing # comment, ignoring # inside quotes.</summary>
@@ -130,6 +150,32 @@ public static class XlConfig
         return line.TrimEnd('\r');
     }
 
+    /// <summary>[ 'a', "b", ] -> the strings (a trailing comma is allowed, as in xl).</summary>
+    private static string[] ParseList(string raw, string path, int lineNo, string key)
+    {
+        int close = raw.LastIndexOf(']');
+        if (close < 0)
+            throw new ConfigException($"{path}:{lineNo}: {key}: the list is not closed with ']'");
+        if (close != raw.Length - 1)
+            throw new ConfigException($"{path}:{lineNo}: unexpected text after the list for {key}: '{raw[(close + 1)..]}'");
+        var items = new List<string>();
+        string rest = raw[1..close].Trim();
+        while (rest.Length > 0)
+        {
+            if (rest[0] is not ('"' or '\''))
+                throw new ConfigException($"{path}:{lineNo}: {key}: list items must be quoted strings, got '{rest}'");
+            int end = rest.IndexOf(rest[0], 1);
+            if (end < 0)
+                throw new ConfigException($"{path}:{lineNo}: unterminated string in the list for {key}");
+            items.Add(rest[1..end]);
+            rest = rest[(end + 1)..].TrimStart();
+            if (rest.Length > 0 && rest[0] != ',')
+                throw new ConfigException($"{path}:{lineNo}: {key}: expected ',' between list items, got '{rest}'");
+            rest = rest.Length > 0 ? rest[1..].TrimStart() : rest;
+        }
+        return [.. items];
+    }
+
     /// <summary>A quoted string (returned as string) or a whole number (returned as long).</summary>
     private static object ParseValue(string raw, string path, int lineNo, string key)
     {
@@ -137,6 +183,12 @@ public static class XlConfig
             raw = raw[..^1].TrimEnd();
         if (raw.Length == 0)
             throw new ConfigException($"{path}:{lineNo}: {key} has no value");
+        if (raw[0] == '[')
+        {
+            if (key != "vif")
+                throw new ConfigException($"{path}:{lineNo}: {key} does not take a list");
+            return ParseList(raw, path, lineNo, key);
+        }
         char q = raw[0];
         if (q is '"' or '\'')
         {
@@ -160,8 +212,6 @@ public static class XlConfig
         }
         if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
             return v;
-        if (raw.StartsWith('['))
-            throw new ConfigException($"{path}:{lineNo}: {key} does not take a list");
         throw new ConfigException($"{path}:{lineNo}: {key}: expected a quoted string or a whole number, got '{raw}'");
     }
 }

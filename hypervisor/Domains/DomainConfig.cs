@@ -23,4 +23,6 @@ public sealed record DomainConfig
     /// <summary>Guest command line (start_info.cmd_line).</summary>
     public string CommandLine { get; init; } = "";
     public CrashAction OnCrash { get; init; } = CrashAction.Destroy;
+    /// <summary>Network devices (xl.cfg's vif list), in device-id order.</summary>
+    public IReadOnlyList<Devices.Vif.VifConfig> Vifs { get; init; } = [];
 }

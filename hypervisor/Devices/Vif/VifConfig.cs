@@ -1,0 +1,71 @@
+// One `vif = [ '...' ]` entry of an xl.cfg file (xl-network-configuration(5)): comma-separated
+// key=value pairs. ParaKit understands mac, bridge, ip, mtu and vifname; backend and type are
+// accepted only with the one value ParaKit supports. A key it does not know is an error, not a
+// silent no-op, as for the file's own keys.
+using System.Globalization;
+
+namespace ParaKit.Hypervisor.Devices.Vif;
+
+public sealed record VifConfig
+{
+    /// <summary>The in-process switch a vif joins when the entry names none (xl's default is xenbr0).</summary>
+    public const string DefaultBridge = "sw0";
+
+    public static readonly string[] AllowedKeys = ["mac", "bridge", "ip", "mtu", "vifname", "backend", "type"];
+
+    /// <summary>Position in the domain's vif list: the device id (device/vif/N).</summary>
+    public int Index { get; init; }
+    /// <summary>The guest's MAC; null means derived from the domain id and index at attach.</summary>
+    public MacAddress? Mac { get; init; }
+    public string Bridge { get; init; } = DefaultBridge;
+    /// <summary>Informational (written to the backend directory, as xl does); the guest configures its own stack.</summary>
+    public string? Ip { get; init; }
+    public int Mtu { get; init; } = 1500;
+    /// <summary>Name of the backend port (default vif&lt;domid&gt;.&lt;index&gt;).</summary>
+    public string? VifName { get; init; }
+
+    /// <summary>Parses one entry. <paramref name="where"/> prefixes errors ("file.cfg:3").</summary>
+    public static VifConfig Parse(string spec, int index, string where)
+    {
+        var cfg = new VifConfig { Index = index };
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string raw in spec.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (raw.Length == 0)
+                continue;
+            int eq = raw.IndexOf('=');
+            string key = eq < 0 ? raw : raw[..eq].Trim();
+            string value = eq < 0 ? "" : raw[(eq + 1)..].Trim();
+            string what = $"{where}: vif {index} ('{spec}')";
+            if (!AllowedKeys.Contains(key))
+                throw new Config.ConfigException($"{what}: unknown vif key '{key}' (allowed: {string.Join(", ", AllowedKeys)})");
+            if (eq < 0 || value.Length == 0)
+                throw new Config.ConfigException($"{what}: {key} needs a value ({key}=...)");
+            if (!seen.Add(key))
+                throw new Config.ConfigException($"{what}: {key} is given twice");
+            cfg = key switch
+            {
+                "mac" => cfg with { Mac = MacAddress.TryParse(value, out var mac) && !mac.IsMulticast ? mac : throw new Config.ConfigException($"{what}: mac must be a unicast address like 00:16:3e:01:02:03, got '{value}'") },
+                "bridge" => cfg with { Bridge = ValidName(value) ? value : throw new Config.ConfigException($"{what}: bridge must be 1-15 characters of letters, digits, '-', '_' or '.', got '{value}'") },
+                "ip" => cfg with { Ip = value },
+                "mtu" => cfg with { Mtu = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int mtu) && mtu is >= 68 and <= 65517 - 18 ? mtu : throw new Config.ConfigException($"{what}: mtu must be a whole number from 68 to 65499, got '{value}'") },
+                "vifname" => cfg with { VifName = ValidName(value) ? value : throw new Config.ConfigException($"{what}: vifname must be 1-15 characters of letters, digits, '-', '_' or '.', got '{value}'") },
+                "backend" => value is "0" or "Domain-0" ? cfg : throw new Config.ConfigException($"{what}: backend must be 0 (domain 0 runs every backend), got '{value}'"),
+                "type" => value is "vif" ? cfg : throw new Config.ConfigException($"{what}: type must be 'vif' (the emulated NIC is configured elsewhere), got '{value}'"),
+                _ => cfg,
+            };
+        }
+        return cfg;
+    }
+
+    /// <summary>Like a Linux interface name (IFNAMSIZ 16 with the nul), so a bridge can later be a real one.</summary>
+    private static bool ValidName(string s) =>
+        s.Length is >= 1 and <= 15 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>The MAC this vif has in domain <paramref name="domid"/>: the configured one, else
+    /// 00:16:3e (Xen's OUI) followed by the domain id and the vif index.</summary>
+    public MacAddress MacFor(uint domid) => Mac ?? new MacAddress(0x00, 0x16, 0x3e, (byte)(domid >> 8), (byte)domid, (byte)Index);
+
+    /// <summary>The backend port name: vifname, else vif&lt;domid&gt;.&lt;index&gt; (as xl names it).</summary>
+    public string NameFor(uint domid) => VifName ?? $"vif{domid.ToString(CultureInfo.InvariantCulture)}.{Index.ToString(CultureInfo.InvariantCulture)}";
+}
