@@ -25,6 +25,11 @@ public sealed class WorkerVif : IFrameSink
     /// <summary>Frames the switch sent to this vif before a netback was bound (counted, not kept).</summary>
     public long DroppedUnbound;
 
+    /// <summary>Runs on the worker thread, once per binding, when the bound netback disconnected
+    /// its frontend (broken ring or netif rules): the owner posts its reaction, it must not block.</summary>
+    public Action? Lost { get; set; }
+    internal bool LostReported;
+
     /// <summary>The switch's output towards the guest.</summary>
     public void Deliver(ReadOnlySpan<byte> frame)
     {
@@ -47,6 +52,11 @@ public sealed class NetworkWorker : IDisposable
     private Thread? _thread;
     private volatile bool _stop;
 
+    public NetworkWorker(string name = "sw0") => Name = name;
+
+    /// <summary>The switch's name (xl.cfg's bridge=).</summary>
+    public string Name { get; }
+
     public VirtualSwitch Switch { get; } = new();
 
     /// <summary>Batches run (for tests and stats).</summary>
@@ -68,7 +78,18 @@ public sealed class NetworkWorker : IDisposable
     public void Bind(WorkerVif vif, Netback.Netback netback)
     {
         lock (_lock)
+        {
             vif.Netback = netback;
+            vif.LostReported = false;
+        }
+    }
+
+    /// <summary>Detaches the vif's netback: once this returns, the worker no longer touches its
+    /// rings, so they can be released. Frames for the vif are counted in DroppedUnbound.</summary>
+    public void Unbind(WorkerVif vif)
+    {
+        lock (_lock)
+            vif.Netback = null;
     }
 
     /// <summary>Removes a vif (its netback is closed by its owner).</summary>
@@ -101,7 +122,12 @@ public sealed class NetworkWorker : IDisposable
             foreach (var v in _vifs)
             {
                 if (Interlocked.Exchange(ref v.Kicked, 0) != 0 && v.Netback is { } nb)
+                {
+                    // One channel for both directions: the kick may mean new RX buffers too.
+                    if (nb.RxQueued > 0 && nb.DrainRx() > 0)
+                        v.RxTouched = true;
                     moved += nb.ProcessTx();
+                }
             }
             foreach (var v in _vifs)
             {
@@ -109,6 +135,11 @@ public sealed class NetworkWorker : IDisposable
                 {
                     v.RxTouched = false;
                     v.Netback?.FlushRx();
+                }
+                if (v.Netback is { IsConnected: false, Disconnected: not Netback.NetbackDisconnect.Closed } && !v.LostReported)
+                {
+                    v.LostReported = true;
+                    v.Lost?.Invoke();
                 }
             }
         }
@@ -118,7 +149,7 @@ public sealed class NetworkWorker : IDisposable
     /// <summary>Starts the worker thread.</summary>
     public void Start()
     {
-        _thread = new Thread(Loop) { IsBackground = true, Name = "parakit-net" };
+        _thread = new Thread(Loop) { IsBackground = true, Name = "parakit-net-" + Name };
         _thread.Start();
     }
 

@@ -28,6 +28,14 @@ public sealed unsafe class Netback
     private int _staged;
     // One packet's bytes, gathered before the sink sees them; sized for the largest TX packet.
     private readonly byte[] _frame = new byte[NetifLimits.MaxTxSize];
+    // feature-rx-notify: frames waiting for RX buffers, a ring of MaxFrame-sized slots (empty
+    // when the frontend did not ask for it: then a frame without buffers is dropped at once).
+    private readonly byte[] _rxQueue;
+    private readonly int[] _rxQueueLength;
+    private int _rxQueueHead, _rxQueued;
+
+    /// <summary>Bytes of waiting frames one vif may hold (feature-rx-notify).</summary>
+    public const int RxQueueBytes = 1 << 20;
 
     /// <summary>Largest frame accepted either way (MTU + <see cref="FrameOverhead"/>).</summary>
     public int MaxFrame { get; }
@@ -46,8 +54,10 @@ public sealed unsafe class Netback
     /// <param name="notify">Sends on the vif's event channel.</param>
     /// <param name="mtu">The MTU written in the backend directory.</param>
     /// <param name="maxDataSlots">Data slots accepted per TX packet (at least 18, as netif requires).</param>
+    /// <param name="rxNotify">The frontend wrote feature-rx-notify=1: it notifies when it posts RX
+    /// buffers, so frames may wait for them (up to <see cref="RxQueueBytes"/>).</param>
     public Netback(void* txPage, void* rxPage, INetbackGrants grants, IFrameSink sink, Action notify,
-        int mtu = NetifLimits.DefaultMtu, int maxDataSlots = NetifLimits.SlotsMin)
+        int mtu = NetifLimits.DefaultMtu, int maxDataSlots = NetifLimits.SlotsMin, bool rxNotify = false)
     {
         _tx = BackRing<NetifTxRequest, NetifTxResponse>.Attach(txPage);
         _rx = BackRing<NetifRxRequest, NetifRxResponse>.Attach(rxPage);
@@ -56,6 +66,9 @@ public sealed unsafe class Netback
         _notify = notify;
         _maxDataSlots = Math.Max(maxDataSlots, NetifLimits.SlotsMin);
         MaxFrame = Math.Clamp(mtu + FrameOverhead, 64, NetifLimits.MaxTxSize);
+        int queued = rxNotify ? Math.Min((int)NetifLimits.RxRingSize, RxQueueBytes / MaxFrame) : 0;
+        _rxQueue = new byte[queued * MaxFrame];
+        _rxQueueLength = new int[queued];
     }
 
     /// <summary>Stops the vif (toolstack close). Later calls do nothing; RX frames are counted as not connected.</summary>
@@ -63,8 +76,12 @@ public sealed unsafe class Netback
 
     private void Disconnect(NetbackDisconnect why)
     {
-        if (Disconnected == NetbackDisconnect.None)
-            Disconnected = why;
+        if (Disconnected != NetbackDisconnect.None)
+            return;
+        Disconnected = why;
+        // Frames still waiting for buffers will never get them: count them, do not lose them.
+        Counters.RxNotConnected += _rxQueued;
+        _rxQueued = 0;
     }
 
     /// <summary>Consumes every TX packet the frontend has published, answers them, notifies if asked,
@@ -160,8 +177,10 @@ public sealed unsafe class Netback
         return true;
     }
 
-    /// <summary>Copies one frame into the guest's posted RX buffers (one page per slot, offset 0)
-    /// and writes the responses; call <see cref="FlushRx"/> after a batch to publish and notify.
+    /// <summary>Offers one frame to the guest: it is copied into posted RX buffers (one page per
+    /// slot, offset 0) and answered; call <see cref="FlushRx"/> after a batch to publish and notify.
+    /// With feature-rx-notify a frame that finds too few buffers waits in a bounded queue, in
+    /// order, until the guest posts more (it notifies us, the worker calls <see cref="DrainRx"/>).
     /// Returns false, with the reason counted, if the frame was dropped.</summary>
     public bool DeliverToGuest(ReadOnlySpan<byte> frame)
     {
@@ -181,12 +200,71 @@ public sealed unsafe class Netback
             Counters.RxOversize++;
             return false;
         }
-        uint needed = (uint)((frame.Length + PageSize - 1) / PageSize);
-        if (_rx.UnconsumedRequests < needed)
+        if (_rxQueued > 0)
+            DrainRx();
+        if (_rxQueued == 0)
+        {
+            var placed = TryPlace(frame);
+            if (placed != RxPlacement.NoBuffer)
+                return placed == RxPlacement.Placed;
+        }
+        if (_rxQueueLength.Length == 0 || _rxQueued == _rxQueueLength.Length)
         {
             Counters.RxNoBuffer++;
             return false;
         }
+        int slot = (_rxQueueHead + _rxQueued) % _rxQueueLength.Length;
+        frame.CopyTo(_rxQueue.AsSpan(slot * MaxFrame, MaxFrame));
+        _rxQueueLength[slot] = frame.Length;
+        _rxQueued++;
+        Counters.RxDeferred++;
+        if (_rxQueued == 1 && ArmRx(frame.Length))
+            DrainRx();
+        return true;
+    }
+
+    /// <summary>Frames waiting for RX buffers (feature-rx-notify).</summary>
+    public int RxQueued => _rxQueued;
+
+    /// <summary>Places waiting frames, oldest first, while the guest has buffers for them; arms
+    /// req_event for the next one otherwise. Returns how many left the queue.</summary>
+    public int DrainRx()
+    {
+        int moved = 0;
+        while (_rxQueued > 0 && IsConnected)
+        {
+            int len = _rxQueueLength[_rxQueueHead];
+            var placed = TryPlace(_rxQueue.AsSpan(_rxQueueHead * MaxFrame, len));
+            if (placed == RxPlacement.NoBuffer)
+            {
+                if (ArmRx(len))
+                    continue;
+                break;
+            }
+            _rxQueueHead = (_rxQueueHead + 1) % _rxQueueLength.Length;
+            _rxQueued--;
+            moved++;
+        }
+        return moved;
+    }
+
+    /// <summary>Asks the frontend to notify once enough buffers for a frame of <paramref name="length"/>
+    /// bytes are posted; true if they already are (look again).</summary>
+    private bool ArmRx(int length)
+    {
+        uint needed = (uint)((length + PageSize - 1) / PageSize);
+        Volatile.Write(ref _rx.Shared->ReqEvent, _rx.ReqCons + needed);
+        Interlocked.MemoryBarrier();
+        return _rx.UnconsumedRequests >= needed;
+    }
+
+    private enum RxPlacement { Placed, NoBuffer, Dropped }
+
+    private RxPlacement TryPlace(ReadOnlySpan<byte> frame)
+    {
+        uint needed = (uint)((frame.Length + PageSize - 1) / PageSize);
+        if (_rx.UnconsumedRequests < needed)
+            return RxPlacement.NoBuffer;
         // All buffers first (each copied out once), then the copies, so a bad grant in any of them
         // fails the frame as a whole and every consumed buffer is still answered.
         Span<NetifRxRequest> bufs = stackalloc NetifRxRequest[(int)needed];
@@ -212,11 +290,11 @@ public sealed unsafe class Netback
         if (st != GrantStatus.Okay)
         {
             Counters.RxBadGrant++;
-            return false;
+            return RxPlacement.Dropped;
         }
         Counters.RxFrames++;
         Counters.RxBytes += frame.Length;
-        return true;
+        return RxPlacement.Placed;
     }
 
     /// <summary>Publishes the RX responses written since the last flush and notifies the guest if it asked.</summary>
@@ -225,6 +303,13 @@ public sealed unsafe class Netback
         if (_rx.PushResponsesAndCheckNotify())
             Notify();
     }
+
+    /// <summary>Both rings' indices (shared and private), what Linux netback's debugfs io_ring_q0 shows.</summary>
+    public NetbackRingState RingState => new(Indices(_tx.Shared, _tx.ReqCons, _tx.RspProdPvt), Indices(_rx.Shared, _rx.ReqCons, _rx.RspProdPvt));
+
+    private static RingIndices Indices(SharedRingHeader* s, uint reqCons, uint rspProdPvt) => new(
+        Volatile.Read(ref s->ReqProd), reqCons, Volatile.Read(ref s->ReqEvent),
+        Volatile.Read(ref s->RspProd), rspProdPvt, Volatile.Read(ref s->RspEvent));
 
     /// <summary>RX buffers the guest has posted and netback has not used yet (0 if the ring is broken).</summary>
     public uint PostedRxBuffers => _rx.UnconsumedRequests;

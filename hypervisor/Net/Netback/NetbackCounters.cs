@@ -39,8 +39,30 @@ public sealed class NetbackCounters
     public long RxNotConnected;
     /// <summary>Event-channel notifications sent to the frontend.</summary>
     public long Notifications;
+    /// <summary>RX frames that had to wait for buffers (feature-rx-notify); each later ends in
+    /// RxFrames or a drop reason, so this is not a final state.</summary>
+    public long RxDeferred;
 
     public long TxDrops => TxMalformed + TxBadGrant + TxOversize;
 
+    /// <summary>Adds another connection's counters (a vif's totals over reconnects).</summary>
+    public void Add(NetbackCounters o)
+    {
+        TxFrames += o.TxFrames; TxBytes += o.TxBytes; RxFrames += o.RxFrames; RxBytes += o.RxBytes;
+        TxMalformed += o.TxMalformed; TxBadGrant += o.TxBadGrant; TxOversize += o.TxOversize;
+        RxNoBuffer += o.RxNoBuffer; RxBadGrant += o.RxBadGrant; RxOversize += o.RxOversize; RxNotConnected += o.RxNotConnected;
+        Notifications += o.Notifications; RxDeferred += o.RxDeferred;
+    }
+
     public long RxDrops => RxNoBuffer + RxBadGrant + RxOversize + RxNotConnected;
 }
+
+/// <summary>One ring's indices: the shared ones the frontend can see and netback's private ones.</summary>
+public readonly record struct RingIndices(uint ReqProd, uint ReqCons, uint ReqEvent, uint RspProd, uint RspProdPvt, uint RspEvent)
+{
+    public override string ToString() =>
+        $"req_prod={ReqProd} req_cons={ReqCons} (unconsumed {ReqProd - ReqCons}) req_event={ReqEvent} rsp_prod={RspProd} rsp_prod_pvt={RspProdPvt} rsp_event={RspEvent}";
+}
+
+/// <summary>A connected vif's TX and RX ring indices.</summary>
+public readonly record struct NetbackRingState(RingIndices Tx, RingIndices Rx);

@@ -9,7 +9,7 @@ using ParaKit.Protocols.Store;
 namespace ParaKit.Hypervisor.Net.Netback;
 
 /// <summary>What netfront wrote under its device directory.</summary>
-public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel);
+public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel, bool RxNotify = false);
 
 /// <summary>Verdict on the frontend's keys.</summary>
 public enum VifFrontendCheck
@@ -71,7 +71,7 @@ public static class VifXenbus
             return VifFrontendCheck.BadNumber;
         if (xs.Read(frontendDir + "/request-rx-copy") != "1")
             return VifFrontendCheck.NoRxCopy;
-        keys = new VifFrontendKeys(txRef, rxRef, port);
+        keys = new VifFrontendKeys(txRef, rxRef, port, xs.Read(frontendDir + "/feature-rx-notify") == "1");
         return VifFrontendCheck.Ok;
     }
 
