@@ -19,12 +19,19 @@ public sealed class VirtualSwitch
         _table = new Dictionary<ulong, SwitchPort>(MaxAddresses);
     }
 
+    /// <summary>When set, every frame entering the switch is written here first (tcpdump on a bridge).</summary>
+    public IFrameSink? Capture { get; set; }
+
     /// <summary>How many MAC addresses the switch remembers.</summary>
     public int MaxAddresses { get; }
 
     public int LearnedAddresses => _table.Count;
 
     public IReadOnlyList<SwitchPort> Ports => _ports;
+
+    /// <summary>Ports removed so far, kept with their counters for the final report.</summary>
+    public IReadOnlyList<SwitchPort> RemovedPorts => _removed;
+    private readonly List<SwitchPort> _removed = new();
 
     /// <summary>Adds a port whose frames leave through <paramref name="output"/>.</summary>
     public SwitchPort AddPort(string name, IFrameSink output)
@@ -40,6 +47,7 @@ public sealed class VirtualSwitch
         if (!_ports.Remove(port))
             return;
         port.Attached = false;
+        _removed.Add(port);
         List<ulong>? stale = null;
         foreach (var (mac, p) in _table)
         {
@@ -66,6 +74,7 @@ public sealed class VirtualSwitch
         var c = from.Counters;
         c.InFrames++;
         c.InBytes += frame.Length;
+        Capture?.Deliver(frame);
         if (frame.Length < EthHeader)
         {
             c.DropRunt++;
