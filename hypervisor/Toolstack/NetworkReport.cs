@@ -1,0 +1,62 @@
+// The data plane's part of the final table: each vif (state, frames and bytes both ways, every
+// drop by reason, connections) and each switch (ports, learned addresses, per-port in/out and
+// drops, the capture file). Netback counts what crossed each ring, the switch what crossed it:
+// a reader can check that every frame was delivered or counted as dropped.
+using System.Text;
+using ParaKit.Hypervisor.Devices.Vif;
+using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Pcap;
+
+namespace ParaKit.Hypervisor.Toolstack;
+
+public static class NetworkReport
+{
+    public static string Format(IReadOnlyList<VifDevice> vifs, IReadOnlyList<NetworkWorker> switches, IReadOnlyList<PcapWriter> captures)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine();
+        int w = Math.Max(6, vifs.Max(v => v.Name.Length));
+        sb.AppendLine($"{"Vif".PadRight(w)}  {"MAC",-17}  {"Switch",-8}  {"State",-12}  {"TX frames",10}  {"TX bytes",12}  {"RX frames",10}  {"RX bytes",12}  Drops / connections");
+        foreach (var v in vifs)
+        {
+            var c = v.Counters;
+            var drops = new List<string>();
+            void Drop(string name, long n)
+            {
+                if (n != 0)
+                    drops.Add($"{name}={n}");
+            }
+            Drop("tx_malformed", c.TxMalformed);
+            Drop("tx_bad_grant", c.TxBadGrant);
+            Drop("tx_oversize", c.TxOversize);
+            Drop("rx_no_buffer", c.RxNoBuffer);
+            Drop("rx_bad_grant", c.RxBadGrant);
+            Drop("rx_oversize", c.RxOversize);
+            Drop("rx_not_connected", c.RxNotConnected);
+            Drop("rx_unbound", v.DroppedUnbound);
+            string conns = $"connects={v.Connects}";
+            if (v.ClosedByFrontend != 0)
+                conns += $" closed_by_frontend={v.ClosedByFrontend}";
+            if (v.LostMisbehaving != 0)
+                conns += $" lost_misbehaving={v.LostMisbehaving}";
+            if (v.ConnectRefused != 0)
+                conns += $" refused={v.ConnectRefused}";
+            sb.AppendLine($"{v.Name.PadRight(w)}  {v.Mac,-17}  {v.Config.Bridge,-8}  {v.State.ToString().ToLowerInvariant(),-12}  {c.TxFrames,10}  {c.TxBytes,12}  {c.RxFrames,10}  {c.RxBytes,12}  {(drops.Count == 0 ? "no drops" : string.Join(' ', drops))}; {conns} notifies={c.Notifications}");
+            if (v.LastProblem.Length > 0)
+                sb.AppendLine($"{"".PadRight(w)}  last problem: {v.LastProblem}");
+        }
+        foreach (var sw in switches)
+        {
+            var s = sw.Switch;
+            var capture = captures.FirstOrDefault(p => p == s.Capture);
+            sb.AppendLine($"switch {sw.Name}: {s.Ports.Count} ports, {s.LearnedAddresses} addresses learned, {sw.Batches} worker batches"
+                + (capture is null ? "" : $", capture {capture.Path} ({capture.Frames} frames)"));
+            foreach (var p in s.Ports.Concat(s.RemovedPorts))
+            {
+                var pc = p.Counters;
+                sb.AppendLine($"  port {p.Name,-10} in={pc.InFrames} out={pc.OutFrames} flooded={pc.Flooded} drops: runt={pc.DropRunt} bad_source={pc.DropBadSource} same_port={pc.DropSamePort} no_peer={pc.DropNoPeer}");
+            }
+        }
+        return sb.ToString();
+    }
+}
