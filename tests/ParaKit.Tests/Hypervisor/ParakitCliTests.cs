@@ -352,7 +352,7 @@ public partial class ParakitCliTests
             Assert.Multiple(() =>
             {
                 Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
-                Assert.That(r.Stderr, Does.Contain("bad.cfg:3: unknown key 'memroy' (allowed: name, kernel, memory, extra, on_crash, vcpus)"));
+                Assert.That(r.Stderr, Does.Contain("bad.cfg:3: unknown key 'memroy' (allowed: name, kernel, memory, extra, on_crash, vcpus, vif)"));
             });
         }
         finally

@@ -43,7 +43,7 @@ public class XlConfigTests
         });
     }
 
-    [TestCase("kernel = \"k\"\nmemroy = 512\n", "web.cfg:2: unknown key 'memroy' (allowed: name, kernel, memory, extra, on_crash, vcpus)")]
+    [TestCase("kernel = \"k\"\nmemroy = 512\n", "web.cfg:2: unknown key 'memroy' (allowed: name, kernel, memory, extra, on_crash, vcpus, vif)")]
     [TestCase("kernel = \"k\"\nmemory = \"lots\"\n", "web.cfg:2: memory must be a whole number of MiB")]
     [TestCase("kernel = \"k\"\nmemory = 2\n", "web.cfg:2: memory must be between 4 and 3072")]
     [TestCase("kernel = \"k\"\nmemory = 99999\n", "web.cfg:2: memory must be between")]
@@ -70,4 +70,48 @@ public class XlConfigTests
     [Test]
     public void A_missing_file_is_a_config_error_naming_it() =>
         Assert.That(() => XlConfig.Load("/nonexistent/parakit.cfg"), Throws.TypeOf<ConfigException>().With.Message.Contains("/nonexistent/parakit.cfg"));
+
+    [Test]
+    public void Parses_a_vif_list_over_several_lines_with_defaults()
+    {
+        var c = XlConfig.Parse("""
+            kernel = "k.elf"
+            vif = [ 'mac=00:16:3e:0a:0b:0c,bridge=lan,ip=10.0.0.2',   # the first
+                    "bridge=wan, mtu=9000",
+                  ]
+            memory = 16
+            """, File);
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.Vifs, Has.Count.EqualTo(2));
+            Assert.That(c.Vifs[0].Mac?.ToString(), Is.EqualTo("00:16:3e:0a:0b:0c"));
+            Assert.That((c.Vifs[0].Bridge, c.Vifs[0].Ip, c.Vifs[0].Index), Is.EqualTo(("lan", (string?)"10.0.0.2", 0)));
+            Assert.That((c.Vifs[1].Bridge, c.Vifs[1].Mtu, c.Vifs[1].Index), Is.EqualTo(("wan", 9000, 1)));
+            Assert.That(c.Vifs[1].MacFor(0x0102).ToString(), Is.EqualTo("00:16:3e:01:02:01"), "derived from domain id and index");
+            Assert.That(c.Vifs[1].NameFor(7), Is.EqualTo("vif7.1"));
+            Assert.That(c.MemoryMiB, Is.EqualTo(16), "lines after the list still parse");
+        });
+    }
+
+    [Test]
+    public void An_empty_vif_entry_gets_every_default()
+    {
+        var c = XlConfig.Parse("kernel = \"k\"\nvif = [ '' ]\n", File);
+        Assert.That((c.Vifs.Single().Bridge, c.Vifs.Single().Mtu, c.Vifs.Single().Mac), Is.EqualTo(("sw0", 1500, (ParaKit.Hypervisor.Devices.Vif.MacAddress?)null)));
+    }
+
+    [TestCase("vif = [ 'mca=00:16:3e:00:00:01' ]", "web.cfg:2: vif 0 ('mca=00:16:3e:00:00:01'): unknown vif key 'mca' (allowed: mac, bridge")]
+    [TestCase("vif = [ 'bridge=a', 'mac=00:16:3e:00:00' ]", "web.cfg:2: vif 1 ('mac=00:16:3e:00:00'): mac must be a unicast address")]
+    [TestCase("vif = [ 'mac=01:00:5e:00:00:01' ]", "mac must be a unicast address")]
+    [TestCase("vif = [ 'bridge=a b' ]", "bridge must be 1-15 characters")]
+    [TestCase("vif = [ 'mtu=20' ]", "mtu must be a whole number from 68")]
+    [TestCase("vif = [ 'bridge' ]", "bridge needs a value")]
+    [TestCase("vif = [ 'bridge=a,bridge=b' ]", "bridge is given twice")]
+    [TestCase("vif = [ 'backend=3' ]", "backend must be 0")]
+    [TestCase("vif = 'bridge=a'", "web.cfg:2: vif must be a list of quoted strings")]
+    [TestCase("vif = [ bridge=a ]", "web.cfg:2: vif: list items must be quoted strings")]
+    [TestCase("vif = [ 'a' 'b' ]", "expected ',' between list items")]
+    [TestCase("vif = [ 'a',\n", "the list is not closed")]
+    public void Refuses_bad_vifs_naming_file_line_and_key(string vif, string expected) =>
+        Assert.That(() => XlConfig.Parse("kernel = \"k\"\n" + vif + "\n", File), Throws.TypeOf<ConfigException>().With.Message.Contains(expected));
 }

@@ -72,11 +72,11 @@ internal sealed unsafe class VifHarness : IDisposable
     private ushort _nextRxId, _nextTxId;
     private readonly List<byte> _partial = new();
 
-    public VifHarness(uint txStart = 0, uint rxStart = 0, int mtu = NetifLimits.DefaultMtu, IFrameSink? sink = null)
+    public VifHarness(uint txStart = 0, uint rxStart = 0, int mtu = NetifLimits.DefaultMtu, IFrameSink? sink = null, bool rxNotify = false)
     {
         Tx = FrontRing<NetifTxRequest, NetifTxResponse>.InitAt(TxPage.Pointer, txStart);
         Rx = FrontRing<NetifRxRequest, NetifRxResponse>.InitAt(RxPage.Pointer, rxStart);
-        Back = new Netback(TxPage.Pointer, RxPage.Pointer, Grants, sink ?? Sink, () => Notifications++, mtu);
+        Back = new Netback(TxPage.Pointer, RxPage.Pointer, Grants, sink ?? Sink, () => Notifications++, mtu, rxNotify: rxNotify);
     }
 
     /// <summary>Queues one packet split into fragments of the given sizes (each on its own granted
