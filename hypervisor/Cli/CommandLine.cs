@@ -35,6 +35,8 @@ public static class CommandLine
           create FILE...      boot domains from xl.cfg-style files in one hypervisor
           xenstore ls|read|write|mkdir|rm|perms|watch [PATH] [VALUE]
                               read and change the store of a running `parakit create`
+          list                the domains of a running `parakit create`
+          vif [NAME]          its vifs and switches: rings, counters, drops by reason
           demo ring [N]       run the shared-ring demo
           --version           print the version
 
@@ -59,6 +61,8 @@ public static class CommandLine
                 "create" => CreateCommand.Execute(args[1..]),
                 "demo" => DemoCommand.Execute(args[1..]),
                 "xenstore" => XenstoreCommand.Execute(args[1..]),
+                "list" => ListCommand.ExecuteList(args[1..]),
+                "vif" => ListCommand.ExecuteVif(args[1..]),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try parakit --help)"),
             };
         }

@@ -92,6 +92,9 @@ public static class CreateCommand
         using var toolstack = new DomainToolstack(hv, cfg => new PrefixedConsoleSink(cfg.Name.PadRight(width) + " | ", stdout), pcap);
         foreach (var (cfg, image) in configs)
             toolstack.Add(cfg, image);
+        using var control = ControlSocketServer.TryStart(ControlSocketPath.Default(), toolstack.Answer, out string? controlProblem);
+        if (controlProblem is not null)
+            System.Console.Error.WriteLine($"parakit: {controlProblem} (parakit list/vif will not reach these domains)");
         void OnSignal(PosixSignalContext ctx)
         {
             ctx.Cancel = true;

@@ -196,6 +196,41 @@ public sealed class DomainToolstack : IDisposable
         slot.Done = true;
     }
 
+    /// <summary>Answers a control-socket request ("list", "vif", "vif NAME") on the control
+    /// thread, so it sees the state between two device events, never in the middle of one.</summary>
+    public string Answer(string request)
+    {
+        string reply = "";
+        using var done = new ManualResetEventSlim(false);
+        Post(() =>
+        {
+            reply = AnswerNow(request);
+            done.Set();
+        });
+        return done.Wait(TimeSpan.FromSeconds(3)) ? reply : "error: the toolstack did not answer (it is shutting down)\n";
+    }
+
+    private string AnswerNow(string request)
+    {
+        string[] words = request.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var vifs = _domains.SelectMany(s => s.Devices).OfType<VifDevice>().ToList();
+        switch (words)
+        {
+            case ["list"]:
+                return DomainTable(_domains.Where(s => s.Current is not null).Select(s => s.Current!).ToList(), stats: false)
+                    + string.Concat(_domains.Where(s => s.Current is not null).SelectMany(s => s.Devices).Select(d => "  " + d.Summary + "\n"));
+            case ["vif"]:
+                return vifs.Count == 0 ? "no vifs\n" : NetworkReport.Format(vifs, Networks.All, Networks.Captures);
+            case ["vif", string name]:
+                var vif = vifs.LastOrDefault(v => v.Name == name);
+                return vif is null
+                    ? $"error: no vif named '{name}' (vifs: {(vifs.Count == 0 ? "none" : string.Join(", ", vifs.Select(v => v.Name).Distinct()))})\n"
+                    : NetworkReport.Detail(vif);
+            default:
+                return $"error: unknown request '{request}' (list, vif [NAME])\n";
+        }
+    }
+
     /// <summary>Every instance that ran, by domain id.</summary>
     public IReadOnlyList<Domain> AllInstances =>
         _domains.SelectMany(s => s.Previous.Concat(s.Current is null ? [] : [s.Current])).OrderBy(d => d.Id).ToList();

@@ -59,4 +59,30 @@ public static class NetworkReport
         }
         return sb.ToString();
     }
+
+    /// <summary>One vif in full: where it lives in the store, both rings' indices (as Linux
+    /// netback's debugfs io_ring_q0 shows them), every counter.</summary>
+    public static string Detail(VifDevice v)
+    {
+        var c = v.Counters;
+        var sb = new StringBuilder();
+        sb.AppendLine($"{v.Name}: mac {v.Mac}, switch {v.Config.Bridge}, mtu {v.Config.Mtu}, backend state {v.State.ToString().ToLowerInvariant()}");
+        sb.AppendLine($"  frontend {v.Paths.Frontend}");
+        sb.AppendLine($"  backend  {v.Paths.Backend}");
+        if (v.Rings is { } r)
+        {
+            sb.AppendLine($"  tx ring: {r.Tx}");
+            sb.AppendLine($"  rx ring: {r.Rx}");
+        }
+        else
+        {
+            sb.AppendLine("  rings: not connected");
+        }
+        sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize}");
+        sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound}");
+        sb.AppendLine($"  notifications to the guest={c.Notifications}; connects={v.Connects} closed_by_frontend={v.ClosedByFrontend} lost_misbehaving={v.LostMisbehaving} refused={v.ConnectRefused}");
+        if (v.LastProblem.Length > 0)
+            sb.AppendLine($"  last problem: {v.LastProblem}");
+        return sb.ToString();
+    }
 }
