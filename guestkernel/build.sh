@@ -4,7 +4,7 @@
 #
 # Steps (each cached under out/guestkernel/ and redone only when its inputs changed):
 #   1. csc: Runtime/**/*.cs -> System.Private.CoreLib.dll (our own core library)
-#   2. csc: Kernel/**/*.cs + protocols/**/*.cs -> ParaKit.Kernel.dll
+#   2. csc: Kernel/**/*.cs + Drivers/**/*.cs + protocols/**/*.cs -> ParaKit.Kernel.dll
 #   3. as:  Runtime/Native/*.S -> runtime.o
 #   4. csc: Apps/NAME/*.cs -> NAME.dll (an exe: its Main is the guest's entry)
 #   5. ilc: all three assemblies -> NAME.o (freestanding native code, no .NET runtime)
@@ -76,10 +76,10 @@ if stale "$CORELIB" "$GK/Runtime" "$GK/build.sh"; then
     (cd "$GK" && csc -target:library -nowarn:CS0649,CS0169,CS8500,CS8629,CS1718 \
         -out:"$CORELIB" $(cd "$GK" && find Runtime -name '*.cs' | sort))
 fi
-if stale "$KERNEL" "$GK/Kernel" "$ROOT/protocols" "$CORELIB"; then
-    echo "  csc  kernel + protocols" >&2
+if stale "$KERNEL" "$GK/Kernel" "$GK/Drivers" "$ROOT/protocols" "$CORELIB"; then
+    echo "  csc  kernel + drivers + protocols" >&2
     (cd "$ROOT" && csc -target:library -r:"$CORELIB" -out:"$KERNEL" \
-        $(find guestkernel/Kernel protocols -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' | sort))
+        $(find guestkernel/Kernel guestkernel/Drivers protocols -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' | sort))
 fi
 if stale "$NATIVE" "$GK/Runtime/Native"; then
     echo "  as   runtime.S" >&2

@@ -1,0 +1,126 @@
+// Guest only: the Platform interfaces over the kernel's static clients (Kernel/Grants, Events,
+// Store), and Netfronts.Open, which brings a vif up from an app's Main. Host tests never compile
+// this file: they hand netfront fakes that talk to domain 0's real backends instead.
+using System;
+using Internal.Runtime;
+using ParaKit.Kernel;
+using ParaKit.Protocols.Store;
+
+namespace ParaKit.Drivers.Platform;
+
+// Inside the namespace on purpose: from ParaKit.Drivers.Platform the simple name Netfront would
+// otherwise find the namespace ParaKit.Drivers.Netfront before the class.
+using ParaKit.Drivers.Netfront;
+
+/// <summary>Grant references from Kernel.Grants; pages carved from large raw blocks, so a vif's
+/// 514 shared pages cost 514 pages and not twice that (Grants.AllocatePage pads each one).</summary>
+public sealed unsafe class KernelGrantClient : IGrantClient
+{
+    private const int PageSize = 4096;
+    private const int PagesPerBlock = 32;
+    private byte* _next;
+    private int _left;
+
+    public byte* AllocatePage()
+    {
+        if (_left == 0)
+        {
+            // AllocateRaw memory is zeroed and never moved or freed; one spare page buys the alignment.
+            byte* raw = (byte*)Allocator.AllocateRaw((ulong)(PagesPerBlock + 1) * PageSize);
+            _next = (byte*)(((ulong)raw + PageSize - 1) & ~(ulong)(PageSize - 1));
+            _left = PagesPerBlock;
+        }
+        byte* page = _next;
+        _next += PageSize;
+        _left--;
+        return page;
+    }
+
+    public int GrantAccess(ushort domId, void* page, bool readOnly) => Grants.GrantAccess(domId, page, readOnly);
+
+    public bool EndAccess(int gref) => Grants.EndAccess(gref);
+}
+
+/// <summary>Event channels from Kernel.Events (handlers run from Events.Dispatch / WaitAndDispatch).</summary>
+public sealed class KernelEventClient : IEventClient
+{
+    public long AllocUnbound(ushort remoteDom) => Events.AllocUnbound(remoteDom);
+
+    public long Send(uint port) => Events.Send(port);
+
+    public long Close(uint port) => Events.Close(port);
+
+    public void Register(uint port, Action<uint> handler) => Events.Register(port, handler);
+}
+
+/// <summary>The XenStore from Kernel.Store (watch handlers run from the store port's handler).</summary>
+public sealed class KernelStoreClient : IStoreClient
+{
+    public string? Read(string path, uint tx = 0) => Store.Read(path, tx);
+
+    public XsError Write(string path, string value, uint tx = 0) => Store.Write(path, value, tx);
+
+    public XsError Remove(string path, uint tx = 0) => Store.Remove(path, tx);
+
+    public uint TransactionStart() => Store.TransactionStart();
+
+    public XsError TransactionEnd(uint tx, bool commit) => Store.TransactionEnd(tx, commit);
+
+    public XsError Watch(string path, string token, Action<string, string> handler) => Store.Watch(path, token, handler);
+
+    public XsError Unwatch(string path, string token) => Store.Unwatch(path, token);
+}
+
+/// <summary>One set of kernel adapters per guest (one page pool for every driver).</summary>
+public static class KernelPlatform
+{
+    public static readonly KernelGrantClient GrantClient = new();
+    public static readonly KernelEventClient EventClient = new();
+    public static readonly KernelStoreClient StoreClient = new();
+}
+
+/// <summary>What an app calls to get a working vif.</summary>
+public static class Netfronts
+{
+    /// <summary>Starts vif <paramref name="devid"/>'s handshake ("device/vif/N") and runs the event
+    /// loop until the device is up or the absolute deadline (Clock.NowNs) passes. On failure returns
+    /// null and says which state each side reached, or why the connection failed.</summary>
+    public static Netfront? Open(uint devid, ulong deadlineNs, out string error)
+    {
+        string name = "vif " + devid.ToString();
+        if (!Store.IsAvailable)
+        {
+            error = name + ": this domain has no XenStore";
+            return null;
+        }
+        long rc = Grants.Initialize();
+        if (rc != 0)
+        {
+            error = name + ": the grant table could not be set up (" + rc.ToString() + ")";
+            return null;
+        }
+        var nic = new Netfront(KernelPlatform.GrantClient, KernelPlatform.EventClient, KernelPlatform.StoreClient, "device/vif/" + devid.ToString());
+        if (!nic.Start())
+        {
+            error = name + ": " + nic.Failure;
+            return null;
+        }
+        while (!nic.IsUp)
+        {
+            if (nic.Failure != null || Clock.NowNs() >= deadlineNs)
+            {
+                error = name + ": " + (nic.Failure ?? "not up by the deadline") + " (frontend " + Netfront.StateName(nic.FrontendState)
+                    + ", backend " + Netfront.StateName(nic.BackendState) + ")";
+                nic.Close();
+                Scheduler.SetTimer(0);
+                return null;
+            }
+            // The one-shot timer makes SCHEDOP_block return by the deadline even if nothing happens.
+            Scheduler.SetTimer(deadlineNs);
+            Events.WaitAndDispatch();
+        }
+        Scheduler.SetTimer(0);
+        error = "";
+        return nic;
+    }
+}
