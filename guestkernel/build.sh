@@ -76,10 +76,10 @@ if stale "$CORELIB" "$GK/Runtime" "$GK/build.sh"; then
     (cd "$GK" && csc -target:library -nowarn:CS0649,CS0169,CS8500,CS8629,CS1718 \
         -out:"$CORELIB" $(cd "$GK" && find Runtime -name '*.cs' | sort))
 fi
-if stale "$KERNEL" "$GK/Kernel" "$GK/Drivers" "$ROOT/protocols" "$CORELIB"; then
+if stale "$KERNEL" "$GK/Kernel" "$GK/Drivers" "$GK/Net" "$ROOT/protocols" "$CORELIB"; then
     echo "  csc  kernel + drivers + protocols" >&2
     (cd "$ROOT" && csc -target:library -r:"$CORELIB" -out:"$KERNEL" \
-        $(find guestkernel/Kernel guestkernel/Drivers protocols -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' | sort))
+        $(find guestkernel/Kernel guestkernel/Drivers guestkernel/Net protocols -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' | sort))
 fi
 if stale "$NATIVE" "$GK/Runtime/Native"; then
     echo "  as   runtime.S" >&2
