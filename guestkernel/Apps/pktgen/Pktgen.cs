@@ -1,0 +1,210 @@
+// pktgen: sends test frames (Net/Traffic/TrafficFrame.cs) with increasing sequence numbers
+// through a vif, flat out or paced, and reports what the ring took: one line a second and a
+// final `pktgen: done key=value ...` line that bench scripts parse (bench/net.sh).
+//   pktgen dst=MAC [size=60..MTU+14] [count=N] [seconds=S] [rate=PPS] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
+// Flat out, frames are queued until TrySend refuses (no free TX slot), then published with one
+// Flush; the loop blocks only when a refusal follows a Poll that found nothing to reap, i.e.
+// when the backend owns every slot and has been asked to notify us with its next response.
+using ParaKit.Drivers;
+using ParaKit.Drivers.Platform;
+using ParaKit.Kernel;
+using ParaKit.Net.Traffic;
+
+public static class Pktgen
+{
+    private const string Usage = "usage: pktgen dst=MAC [size=60..MTU+14] [count=N] [seconds=S] [rate=PPS (0 = flat out)] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]";
+    private const ulong Second = 1_000_000_000;
+    private const ulong OpenTimeoutNs = 10 * Second;
+    /// <summary>How long a dead vif may stay down before the run gives up.</summary>
+    private const ulong DownLimitNs = 5 * Second;
+    /// <summary>After the last frame: time for the backend to take what is still on the ring
+    /// before the domain (and its granted pages) goes away.</summary>
+    private const ulong DrainNs = 200_000_000;
+    private const int Batch = 64;
+    private const int PollBudget = 64;
+
+    private static readonly FrameHandler s_onFrame = OnFrame;   // made once: Poll must not allocate
+    private static ulong s_timerAt;
+
+    public static int Main(string[] args)
+    {
+        ulong dst = 0, size = 60, count = 0, seconds = 0, rate = 0, vif = 0;
+        bool haveDst = false;
+        var flow = TrafficFlow.Between(0, 0);
+        foreach (string a in args)
+        {
+            bool ok = TrafficText.TrySplit(a, out string key, out string value);
+            if (ok)
+            {
+                switch (key)
+                {
+                    case "dst": ok = haveDst = MacText.TryParse(value, out dst); break;
+                    case "size": ok = TrafficText.TryParseUInt64(value, out size) && size >= TrafficFrame.MinSize && size <= TrafficFrame.MaxSize; break;
+                    case "count": ok = TrafficText.TryParseUInt64(value, out count); break;
+                    case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
+                    case "rate": ok = TrafficText.TryParseUInt64(value, out rate); break;
+                    case "vif": ok = TrafficText.TryParseUInt64(value, out vif) && vif < 1000; break;
+                    case "src-ip": ok = TrafficText.TryParseIpv4(value, out flow.SrcIp); break;
+                    case "dst-ip": ok = TrafficText.TryParseIpv4(value, out flow.DstIp); break;
+                    default: ok = false; break;
+                }
+            }
+            if (!ok)
+            {
+                Console.WriteLine("pktgen: bad argument '" + a + "'");
+                Console.WriteLine(Usage);
+                return 2;
+            }
+        }
+        if (!haveDst)
+        {
+            Console.WriteLine(Usage);
+            return 2;
+        }
+        if (count == 0 && seconds == 0)
+            seconds = 10;
+
+        IEthernetDevice? nic = Netfronts.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
+        if (nic is null)
+        {
+            Console.WriteLine("pktgen: cannot open " + error);
+            return 3;
+        }
+        if (size > (ulong)(nic.Mtu + 14))
+        {
+            Console.WriteLine("pktgen: size=" + size.ToString() + " is larger than the vif's MTU + 14 (" + (nic.Mtu + 14).ToString() + ")");
+            return 2;
+        }
+        flow.DstMac = dst;
+        flow.SrcMac = Wire.ReadMac(nic.Mac, 0);
+        byte[] frame = new byte[(int)size];
+        Console.WriteLine("pktgen: " + MacText.ToText(flow.SrcMac) + " -> " + MacText.ToText(dst) + " size=" + size.ToString()
+            + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
+            + " rate=" + (rate == 0 ? "max" : rate.ToString()));
+
+        ulong start = Clock.NowNs();
+        ulong end = seconds != 0 ? start + seconds * Second : ulong.MaxValue;
+        ulong nextReport = start + Second;
+        ulong seq = 0, refusals = 0, downSince = 0;
+        ulong lastAt = start, lastSent = 0, lastRefusals = 0, finished = start;
+        bool gaveUp = false;
+        while (true)
+        {
+            ulong now = Clock.NowNs();
+            if (now >= nextReport)
+            {
+                ulong ns = now - lastAt, n = seq - lastSent;
+                Console.WriteLine("pktgen: t=" + ((now - start + Second / 2) / Second).ToString() + "s sent=" + seq.ToString()
+                    + " pps=" + TrafficText.PerSecond(n, ns).ToString() + " gbps=" + TrafficText.Fixed(TrafficText.Gbps(n * size, ns), 3)
+                    + " full=" + (refusals - lastRefusals).ToString());
+                lastAt = now;
+                lastSent = seq;
+                lastRefusals = refusals;
+                nextReport += Second;
+                if (nextReport <= now)
+                    nextReport = now + Second;
+            }
+            if (now >= end || (count != 0 && seq >= count))
+                break;
+
+            // Queue what is due, up to a batch: one Flush (at most one notification) per batch.
+            int queued = 0;
+            bool full = false, notDue = false;
+            while (queued < Batch && (count == 0 || seq < count))
+            {
+                if (rate != 0 && Due(start, seq, rate) > now)
+                {
+                    notDue = true;
+                    break;
+                }
+                TrafficFrame.Write(frame, flow, seq, Clock.NowNs());
+                if (!nic.TrySend(frame))
+                {
+                    full = nic.IsUp;
+                    if (full)
+                        refusals++;
+                    break;
+                }
+                seq++;
+                queued++;
+            }
+            nic.Flush();
+            if (queued > 0)
+                finished = Clock.NowNs();
+            int polled = nic.Poll(s_onFrame, PollBudget);
+
+            if (!nic.IsUp)
+            {
+                if (downSince == 0)
+                    downSince = now;
+                else if (now - downSince > DownLimitNs)
+                {
+                    Console.WriteLine("pktgen: the vif has been down for 5 s, giving up");
+                    gaveUp = true;
+                    break;
+                }
+                Wait(Min(nextReport, now + 10_000_000));
+                continue;
+            }
+            downSince = 0;
+            // A refusal right after a Poll that armed the TX event: the backend holds every slot
+            // and will notify with its next response. A refusal after progress gets another try.
+            if ((full && queued == 0 && polled < PollBudget) || (notDue && queued == 0))
+                Wait(Min(Min(nextReport, end), notDue ? Due(start, seq, rate) : ulong.MaxValue));
+        }
+        ulong elapsed = finished - start;
+
+        // Let the backend take the frames still on the ring before the domain goes.
+        ulong drainEnd = Clock.NowNs() + DrainNs;
+        while (Clock.NowNs() < drainEnd)
+        {
+            nic.Flush();
+            if (nic.Poll(s_onFrame, PollBudget) < PollBudget)
+                Wait(drainEnd);
+        }
+
+        NetDeviceCounters c = nic.Counters;
+        var b = new StringBuilder(400);
+        b.Append("pktgen: done sent=").Append(seq).Append(" bytes=").Append(seq * size).Append(" size=").Append(size)
+            .Append(" seconds=").Append(TrafficText.Fixed(elapsed / 1e9, 3))
+            .Append(" pps=").Append(TrafficText.PerSecond(seq, elapsed))
+            .Append(" gbps=").Append(TrafficText.Fixed(TrafficText.Gbps(seq * size, elapsed), 3))
+            .Append(" tx_full=").Append(refusals)
+            .Append(" notifies=").Append(c.NotifiesSent)
+            .Append(" notifies_received=").Append(c.NotifiesReceived)
+            .Append(" tx_frames=").Append(c.TxFrames)
+            .Append(" tx_bytes=").Append(c.TxBytes)
+            .Append(" tx_drop_full=").Append(c.TxDroppedFull)
+            .Append(" tx_drop_down=").Append(c.TxDroppedDown)
+            .Append(" tx_drop_size=").Append(c.TxDroppedSize)
+            .Append(" tx_errors=").Append(c.TxErrors)
+            .Append(" rx_frames=").Append(c.RxFrames)
+            .Append(" rx_errors=").Append(c.RxErrors);
+        Console.WriteLine(b.ToString());
+        return gaveUp ? 1 : 0;
+    }
+
+    /// <summary>When frame <paramref name="seq"/> is due at <paramref name="rate"/> frames a second.</summary>
+    private static ulong Due(ulong start, ulong seq, ulong rate) => start + (ulong)((double)seq * 1e9 / rate);
+
+    private static ulong Min(ulong a, ulong b) => a < b ? a : b;
+
+    /// <summary>Blocks until an event or <paramref name="until"/>. The one-shot timer is armed
+    /// only when it is not already armed for that time, since arming costs a hypercall; a timer
+    /// armed for a time still ahead has not fired yet (it only fires once its time has passed).</summary>
+    private static void Wait(ulong until)
+    {
+        ulong now = Clock.NowNs();
+        if (until <= now)
+            return;
+        if (s_timerAt != until || s_timerAt <= now)
+        {
+            Scheduler.SetTimer(until);
+            s_timerAt = until;
+        }
+        Events.WaitAndDispatch();
+    }
+
+    /// <summary>Frames that reach a generator (floods, ARP) are only counted, by the driver.</summary>
+    private static void OnFrame(System.ReadOnlySpan<byte> frame) { }
+}

@@ -1,0 +1,204 @@
+// sink: receives test frames (Net/Traffic/TrafficFrame.cs) on a vif, checks every byte, tracks
+// the sender's sequence numbers (loss, reordering, duplicates) and the one-way delay, and reports
+// one line a second plus a final `sink: done key=value ...` line that bench scripts parse.
+//   sink [count=N] [seconds=S] [quiet-exit-ms=M] [vif=N]
+// It ends after N test frames, after S seconds, or M ms (default 2000, 0 = never) without a
+// test frame once they started coming. Exit status 0 when nothing corrupt arrived, 1 otherwise:
+// loss is reported, not a failure (a generator that outruns the ring loses frames by design).
+// The one-way delay compares the sender's Clock.NowNs with ours: both read domain 0's system
+// time, so it is meaningful when both guests run under the same `parakit create`.
+using ParaKit.Drivers;
+using ParaKit.Drivers.Platform;
+using ParaKit.Kernel;
+using ParaKit.Net.Traffic;
+
+public static class Sink
+{
+    private const string Usage = "usage: sink [count=N] [seconds=S] [quiet-exit-ms=M (0 = never)] [vif=N]";
+    private const ulong Second = 1_000_000_000;
+    private const ulong OpenTimeoutNs = 10 * Second;
+    private const int PollBudget = 256;
+
+    private static readonly FrameHandler s_onFrame = OnFrame;   // made once: Poll must not allocate
+    private static readonly SequenceTracker s_seq = new SequenceTracker(4096);
+    private static readonly LatencyStats s_owd = new LatencyStats(1 << 15, decimate: true);
+    private static ulong s_timerAt;
+
+    // Test frames of any verdict (what count=N and the quiet timer look at).
+    private static ulong s_traffic, s_lastTrafficAt;
+    // Good frames from the tracked source (the first sender seen).
+    private static bool s_haveSource;
+    private static ulong s_source, s_received, s_bytes, s_firstAt, s_lastAt;
+    // Good frames from other senders; frames that are not test frames at all (ARP, ...).
+    private static ulong s_foreign, s_other;
+    private static ulong s_truncated, s_badIp, s_badLength, s_badChecksum, s_badPattern;
+
+    private static ulong Bad => s_truncated + s_badIp + s_badLength + s_badChecksum + s_badPattern;
+
+    public static int Main(string[] args)
+    {
+        ulong count = 0, seconds = 0, quietMs = 2000, vif = 0;
+        foreach (string a in args)
+        {
+            bool ok = TrafficText.TrySplit(a, out string key, out string value);
+            if (ok)
+            {
+                switch (key)
+                {
+                    case "count": ok = TrafficText.TryParseUInt64(value, out count); break;
+                    case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
+                    case "quiet-exit-ms": ok = TrafficText.TryParseUInt64(value, out quietMs) && quietMs < 1_000_000_000; break;
+                    case "vif": ok = TrafficText.TryParseUInt64(value, out vif) && vif < 1000; break;
+                    default: ok = false; break;
+                }
+            }
+            if (!ok)
+            {
+                Console.WriteLine("sink: bad argument '" + a + "'");
+                Console.WriteLine(Usage);
+                return 2;
+            }
+        }
+
+        IEthernetDevice? nic = Netfronts.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
+        if (nic is null)
+        {
+            Console.WriteLine("sink: cannot open " + error);
+            return 3;
+        }
+        Console.WriteLine("sink: listening on " + MacText.ToText(Wire.ReadMac(nic.Mac, 0))
+            + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
+            + " quiet-exit-ms=" + quietMs.ToString());
+
+        ulong start = Clock.NowNs();
+        ulong end = seconds != 0 ? start + seconds * Second : ulong.MaxValue;
+        ulong quietNs = quietMs * 1_000_000;
+        ulong nextReport = start + Second;
+        ulong lastAt = start, lastReceived = 0, lastBytes = 0;
+        while (true)
+        {
+            int polled = nic.Poll(s_onFrame, PollBudget);
+            ulong now = Clock.NowNs();
+            if (now >= nextReport)
+            {
+                if (s_traffic != 0)
+                {
+                    ulong ns = now - lastAt;
+                    Console.WriteLine("sink: t=" + ((now - start + Second / 2) / Second).ToString() + "s received=" + s_received.ToString()
+                        + " pps=" + TrafficText.PerSecond(s_received - lastReceived, ns).ToString()
+                        + " gbps=" + TrafficText.Fixed(TrafficText.Gbps(s_bytes - lastBytes, ns), 3)
+                        + " lost=" + s_seq.Lost.ToString() + " reordered=" + s_seq.Reordered.ToString() + " bad=" + Bad.ToString());
+                }
+                lastAt = now;
+                lastReceived = s_received;
+                lastBytes = s_bytes;
+                nextReport += Second;
+                if (nextReport <= now)
+                    nextReport = now + Second;
+            }
+            if (count != 0 && s_traffic >= count)
+                break;
+            if (now >= end)
+                break;
+            ulong quietEnd = s_traffic != 0 && quietNs != 0 ? s_lastTrafficAt + quietNs : ulong.MaxValue;
+            if (now >= quietEnd)
+                break;
+            // Poll ran out of frames and armed the RX event: sleep until the backend's next one.
+            if (polled < PollBudget)
+                Wait(Min(Min(nextReport, end), quietEnd));
+        }
+
+        ulong span = s_lastAt - s_firstAt;
+        LatencySummary owd = s_owd.Summarize();
+        NetDeviceCounters c = nic.Counters;
+        var b = new StringBuilder(600);
+        b.Append("sink: done received=").Append(s_received).Append(" bytes=").Append(s_bytes)
+            .Append(" seconds=").Append(TrafficText.Fixed(span / 1e9, 3))
+            .Append(" pps=").Append(TrafficText.PerSecond(s_received, span))
+            .Append(" gbps=").Append(TrafficText.Fixed(TrafficText.Gbps(s_bytes, span), 3))
+            .Append(" lost=").Append(s_seq.Lost)
+            .Append(" reordered=").Append(s_seq.Reordered)
+            .Append(" duplicates=").Append(s_seq.Duplicates)
+            .Append(" too_old=").Append(s_seq.TooOld)
+            .Append(" first_seq=").Append(s_seq.First)
+            .Append(" last_seq=").Append(s_seq.Highest)
+            .Append(" bad=").Append(Bad)
+            .Append(" truncated=").Append(s_truncated)
+            .Append(" bad_ip_checksum=").Append(s_badIp)
+            .Append(" bad_length=").Append(s_badLength)
+            .Append(" bad_payload_checksum=").Append(s_badChecksum)
+            .Append(" bad_pattern=").Append(s_badPattern)
+            .Append(" foreign=").Append(s_foreign)
+            .Append(" other=").Append(s_other)
+            .Append(" owd_min_us=").Append(TrafficText.Micros(owd.Min))
+            .Append(" owd_median_us=").Append(TrafficText.Micros(owd.Median))
+            .Append(" owd_p99_us=").Append(TrafficText.Micros(owd.P99))
+            .Append(" owd_max_us=").Append(TrafficText.Micros(owd.Max))
+            .Append(" notifies=").Append(c.NotifiesSent)
+            .Append(" notifies_received=").Append(c.NotifiesReceived)
+            .Append(" rx_frames=").Append(c.RxFrames)
+            .Append(" rx_bytes=").Append(c.RxBytes)
+            .Append(" rx_errors=").Append(c.RxErrors)
+            .Append(" source=").Append(s_haveSource ? MacText.ToText(s_source) : "none");
+        Console.WriteLine(b.ToString());
+        return Bad == 0 ? 0 : 1;
+    }
+
+    /// <summary>Runs inside Poll for each frame: verify, count, track. Allocates nothing.</summary>
+    private static void OnFrame(System.ReadOnlySpan<byte> frame)
+    {
+        TrafficStatus status = TrafficFrame.Verify(frame, out TrafficInfo info);
+        if (status == TrafficStatus.NotOurs)
+        {
+            s_other++;
+            return;
+        }
+        ulong now = Clock.NowNs();
+        s_traffic++;
+        s_lastTrafficAt = now;
+        switch (status)
+        {
+            case TrafficStatus.Ok:
+                if (!s_haveSource)
+                {
+                    s_haveSource = true;
+                    s_source = info.SrcMac;
+                    s_firstAt = now;
+                }
+                if (info.SrcMac != s_source)
+                {
+                    s_foreign++;
+                    break;
+                }
+                s_seq.Track(info.Seq);
+                s_received++;
+                s_bytes += (ulong)info.Size;
+                s_lastAt = now;
+                s_owd.Add(now > info.TimestampNs ? now - info.TimestampNs : 0);
+                break;
+            case TrafficStatus.Truncated: s_truncated++; break;
+            case TrafficStatus.BadIpChecksum: s_badIp++; break;
+            case TrafficStatus.BadLength: s_badLength++; break;
+            case TrafficStatus.BadPayloadChecksum: s_badChecksum++; break;
+            default: s_badPattern++; break;
+        }
+    }
+
+    private static ulong Min(ulong a, ulong b) => a < b ? a : b;
+
+    /// <summary>Blocks until an event or <paramref name="until"/>, arming the one-shot timer only
+    /// when it is not already armed for that time (a timer armed for a time still ahead has not
+    /// fired: it fires only once its time has passed).</summary>
+    private static void Wait(ulong until)
+    {
+        ulong now = Clock.NowNs();
+        if (until <= now)
+            return;
+        if (s_timerAt != until || s_timerAt <= now)
+        {
+            Scheduler.SetTimer(until);
+            s_timerAt = until;
+        }
+        Events.WaitAndDispatch();
+    }
+}
