@@ -4,7 +4,7 @@
 #
 # Steps (each cached under out/guestkernel/ and redone only when its inputs changed):
 #   1. csc: Runtime/**/*.cs -> System.Private.CoreLib.dll (our own core library)
-#   2. csc: Kernel/**/*.cs + Drivers/**/*.cs + protocols/**/*.cs -> ParaKit.Kernel.dll
+#   2. csc: Kernel/**/*.cs + Drivers/**/*.cs + Net/**/*.cs + protocols/**/*.cs -> ParaKit.Kernel.dll
 #   3. as:  Runtime/Native/*.S -> runtime.o
 #   4. csc: Apps/NAME/*.cs -> NAME.dll (an exe: its Main is the guest's entry)
 #   5. ilc: all three assemblies -> NAME.o (freestanding native code, no .NET runtime)
