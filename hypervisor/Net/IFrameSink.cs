@@ -7,4 +7,9 @@ namespace ParaKit.Hypervisor.Net;
 public interface IFrameSink
 {
     void Deliver(ReadOnlySpan<byte> frame);
+
+    /// <summary>Would <paramref name="frame"/> be taken now, not dropped for want of room? A netback
+    /// asks before delivering and holds the frame (backpressure on the sender's ring) while the
+    /// answer is no. Sinks that never run out of room keep the default.</summary>
+    bool HasRoomFor(ReadOnlySpan<byte> frame) => true;
 }

@@ -30,6 +30,8 @@ public sealed class WorkerVif : IFrameSink
     public Action? Lost { get; set; }
     internal bool LostReported;
 
+    public bool HasRoomFor(ReadOnlySpan<byte> frame) => Netback?.HasRoomFor(frame.Length) ?? true;
+
     /// <summary>The switch's output towards the guest.</summary>
     public void Deliver(ReadOnlySpan<byte> frame)
     {
@@ -129,6 +131,17 @@ public sealed class NetworkWorker : IDisposable
                     moved += nb.ProcessTx();
                 }
             }
+            // Senders held for room at a receiver try again after every batch (a receiver may have
+            // drained) and, while one is held, every HoldRetryMs (its hold limit may have passed).
+            _anyBlocked = false;
+            foreach (var v in _vifs)
+            {
+                if (v.Netback is { TxBlocked: true } nb)
+                {
+                    moved += nb.ProcessTx();
+                    _anyBlocked |= nb.TxBlocked;
+                }
+            }
             foreach (var v in _vifs)
             {
                 if (v.RxTouched)
@@ -153,11 +166,14 @@ public sealed class NetworkWorker : IDisposable
         _thread.Start();
     }
 
+    private bool _anyBlocked;
+    private const int HoldRetryMs = 5;
+
     private void Loop()
     {
         while (!_stop)
         {
-            _wake.Wait();
+            _wake.Wait(_anyBlocked ? HoldRetryMs : Timeout.Infinite);
             if (!_stop)
                 RunOnce();
         }

@@ -57,6 +57,11 @@ public static class XenbusDevices
         var p = PathsOf(frontDomid, backDomid, type, devid);
         xs.Remove(p.Frontend);
         xs.Remove(p.Backend);
+        // Like libxl__xs_path_cleanup: the per-frontend directory goes with its last device, so
+        // domain 0's backend tree does not fill with empty directories of dead domains.
+        string parent = p.Backend[..p.Backend.LastIndexOf('/')];
+        if (xs.Directory(parent) is { Length: 0 })
+            xs.Remove(parent);
     }
 
     private static XsError Write(LocalStoreClient xs, uint tx, string dir, NodePerms perms, Dictionary<string, string> entries, IReadOnlyDictionary<string, string>? extra)

@@ -82,14 +82,29 @@ public sealed unsafe class Netback
         // Frames still waiting for buffers will never get them: count them, do not lose them.
         Counters.RxNotConnected += _rxQueued;
         _rxQueued = 0;
+        if (_txHeld > 0)
+        {
+            Counters.TxUndelivered++;
+            _txHeld = 0;
+        }
     }
 
     /// <summary>Consumes every TX packet the frontend has published, answers them, notifies if asked,
     /// and arms req_event before returning (the final check), so the next publish notifies us.
-    /// Returns the number of packets handed to the sink.</summary>
+    /// When the sink has no room (a receiving guest whose RX queue is full) the packet is held and
+    /// the rest stays in the ring: <see cref="TxBlocked"/> is set and a later call (the worker's,
+    /// once the receiver drains) goes on; a frame held longer than <see cref="TxHoldLimitMs"/> is
+    /// delivered anyway, so a receiver that stopped reading costs its own drops, not the sender's
+    /// link. Returns the number of packets handed to the sink.</summary>
     public int ProcessTx()
     {
         int sent = 0;
+        if (_txHeld > 0)
+        {
+            if (!TryReleaseHeld())
+                return 0;
+            sent++;
+        }
         do
         {
             if (!IsConnected)
@@ -100,14 +115,16 @@ public sealed unsafe class Netback
                 return sent;
             }
             _staged += _tx.TakeRequests(_txStage.AsSpan(_staged));
-            while (_staged > 0 && IsConnected)
+            int head = 0;
+            while (_staged - head > 0 && IsConnected && _txHeld == 0)
             {
-                NetifTxCheck check = NetifTxPacket.Check(_txStage.AsSpan(0, _staged), _maxDataSlots,
+                var pending = _txStage.AsSpan(head, _staged - head);
+                NetifTxCheck check = NetifTxPacket.Check(pending, _maxDataSlots,
                     out int slotsUsed, out int dataSlots, out int firstSize, out _);
                 if (check == NetifTxCheck.Incomplete)
                 {
                     // Wait for the rest, unless the ring cannot hold more of this packet anyway.
-                    if (_staged == _txStage.Length)
+                    if (_staged - head == _txStage.Length)
                     {
                         Counters.TxMalformed++;
                         Disconnect(NetbackDisconnect.MalformedTx);
@@ -122,22 +139,53 @@ public sealed unsafe class Netback
                     Disconnect(NetbackDisconnect.MalformedTx);
                     break;
                 }
-                if (TransmitOne(slotsUsed, dataSlots, firstSize))
+                if (TransmitOne(pending, slotsUsed, dataSlots, firstSize))
                     sent++;
-                _txStage.AsSpan(slotsUsed, _staged - slotsUsed).CopyTo(_txStage);
-                _staged -= slotsUsed;
+                head += slotsUsed;
+            }
+            // Slots of an incomplete packet (or behind a held one) move to the front once per batch.
+            if (head > 0)
+            {
+                _txStage.AsSpan(head, _staged - head).CopyTo(_txStage);
+                _staged -= head;
             }
             if (_tx.PushResponsesAndCheckNotify())
                 Notify();
+            if (_txHeld > 0)
+                return sent;
         }
         while (IsConnected && _tx.FinalCheckForRequests());
         return sent;
     }
 
-    /// <summary>Gathers, delivers and answers the packet in the first <paramref name="slotsUsed"/> staged slots.</summary>
-    private bool TransmitOne(int slotsUsed, int dataSlots, int firstSize)
+    /// <summary>How long a TX frame may wait for room at its destination before it is delivered
+    /// anyway (and then counted as dropped there, if the receiver still has no room).</summary>
+    public const int TxHoldLimitMs = 200;
+
+    /// <summary>A gathered TX frame waits for room at its destination (backpressure); the rest of
+    /// the TX ring waits behind it.</summary>
+    public bool TxBlocked => _txHeld > 0;
+
+    private int _txHeld;
+    private long _txHeldSince;
+
+    private bool TryReleaseHeld()
     {
-        NetifTxRequest first = _txStage[0];
+        var frame = _frame.AsSpan(0, _txHeld);
+        if (!_sink.HasRoomFor(frame) && Environment.TickCount64 - _txHeldSince < TxHoldLimitMs)
+            return false;
+        _txHeld = 0;
+        Counters.TxFrames++;
+        Counters.TxBytes += frame.Length;
+        _sink.Deliver(frame);
+        return true;
+    }
+
+    /// <summary>Gathers, answers and delivers (or holds, if its destination has no room) the packet
+    /// in the first <paramref name="slotsUsed"/> of <paramref name="stage"/>.</summary>
+    private bool TransmitOne(Span<NetifTxRequest> stage, int slotsUsed, int dataSlots, int firstSize)
+    {
+        NetifTxRequest first = stage[0];
         int extras = slotsUsed - dataSlots;
         short status = NetifStatus.Okay;
         int size = first.Size;
@@ -153,7 +201,7 @@ public sealed unsafe class Netback
             at += firstSize;
             for (int i = 1 + extras; i < slotsUsed && st == GrantStatus.Okay; i++)
             {
-                NetifTxRequest frag = _txStage[i];
+                NetifTxRequest frag = stage[i];
                 st = _grants.TryCopyFromGuest(frag.Gref, frag.Offset, _frame.AsSpan(at, frag.Size));
                 at += frag.Size;
             }
@@ -167,13 +215,22 @@ public sealed unsafe class Netback
         for (int i = 0; i < slotsUsed; i++)
         {
             bool isExtra = i >= 1 && i <= extras;
-            _tx.TryPushResponse(new NetifTxResponse { Id = isExtra ? (ushort)0 : _txStage[i].Id, Status = isExtra ? NetifStatus.Null : status });
+            _tx.TryPushResponse(new NetifTxResponse { Id = isExtra ? (ushort)0 : stage[i].Id, Status = isExtra ? NetifStatus.Null : status });
         }
         if (status != NetifStatus.Okay)
             return false;
+        // The guest's slots are answered either way: the bytes are ours now.
+        var frame = _frame.AsSpan(0, size);
+        if (!_sink.HasRoomFor(frame))
+        {
+            _txHeld = size;
+            _txHeldSince = Environment.TickCount64;
+            Counters.TxHeld++;
+            return false;
+        }
         Counters.TxFrames++;
         Counters.TxBytes += size;
-        _sink.Deliver(_frame.AsSpan(0, size));
+        _sink.Deliver(frame);
         return true;
     }
 
@@ -225,6 +282,18 @@ public sealed unsafe class Netback
 
     /// <summary>Frames waiting for RX buffers (feature-rx-notify).</summary>
     public int RxQueued => _rxQueued;
+
+    /// <summary>Would a frame be taken now rather than dropped for want of buffers? Only a
+    /// frontend with feature-rx-notify (it tells us when it posts buffers, so a held sender is
+    /// resumed) can say no; otherwise frames are offered and dropped as before.</summary>
+    public bool HasRoomFor(int length)
+    {
+        if (!IsConnected || _rxQueueLength.Length == 0)
+            return true;
+        if (_rxQueued == 0)
+            return true;   // it waits in the queue if the buffers are short
+        return _rxQueued < _rxQueueLength.Length;
+    }
 
     /// <summary>Places waiting frames, oldest first, while the guest has buffers for them; arms
     /// req_event for the next one otherwise. Returns how many left the queue.</summary>

@@ -43,7 +43,12 @@ public sealed class NetbackCounters
     /// RxFrames or a drop reason, so this is not a final state.</summary>
     public long RxDeferred;
 
-    public long TxDrops => TxMalformed + TxBadGrant + TxOversize;
+    /// <summary>TX frames that had to wait for room at their destination (backpressure); not a final state.</summary>
+    public long TxHeld;
+    /// <summary>A held TX frame still waiting when the vif closed.</summary>
+    public long TxUndelivered;
+
+    public long TxDrops => TxMalformed + TxBadGrant + TxOversize + TxUndelivered;
 
     /// <summary>Adds another connection's counters (a vif's totals over reconnects).</summary>
     public void Add(NetbackCounters o)
@@ -51,7 +56,7 @@ public sealed class NetbackCounters
         TxFrames += o.TxFrames; TxBytes += o.TxBytes; RxFrames += o.RxFrames; RxBytes += o.RxBytes;
         TxMalformed += o.TxMalformed; TxBadGrant += o.TxBadGrant; TxOversize += o.TxOversize;
         RxNoBuffer += o.RxNoBuffer; RxBadGrant += o.RxBadGrant; RxOversize += o.RxOversize; RxNotConnected += o.RxNotConnected;
-        Notifications += o.Notifications; RxDeferred += o.RxDeferred;
+        Notifications += o.Notifications; RxDeferred += o.RxDeferred; TxHeld += o.TxHeld; TxUndelivered += o.TxUndelivered;
     }
 
     public long RxDrops => RxNoBuffer + RxBadGrant + RxOversize + RxNotConnected;

@@ -46,6 +46,9 @@ public sealed class SwitchPort : IFrameSink
     /// <summary>A frame from this port's device into the switch.</summary>
     public void Deliver(ReadOnlySpan<byte> frame) => _switch.Forward(this, frame);
 
+    /// <summary>Known unicast asks the destination port's device; floods never hold the sender.</summary>
+    public bool HasRoomFor(ReadOnlySpan<byte> frame) => _switch.HasRoom(this, frame);
+
     internal void Send(ReadOnlySpan<byte> frame)
     {
         Counters.OutFrames++;

@@ -67,6 +67,13 @@ public sealed class VirtualSwitch
     private static ulong Key(ReadOnlySpan<byte> mac) =>
         (ulong)mac[0] << 40 | (ulong)mac[1] << 32 | (ulong)mac[2] << 24 | (ulong)mac[3] << 16 | (ulong)mac[4] << 8 | mac[5];
 
+    internal bool HasRoom(SwitchPort from, ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < EthHeader || (frame[0] & 1) != 0 || !_table.TryGetValue(Key(frame[..6]), out var to) || to == from)
+            return true;
+        return to.Output.HasRoomFor(frame);
+    }
+
     internal void Forward(SwitchPort from, ReadOnlySpan<byte> frame)
     {
         if (!from.Attached)
