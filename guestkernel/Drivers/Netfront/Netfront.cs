@@ -687,6 +687,8 @@ public sealed unsafe class Netfront : IEthernetDevice
         while (true)
         {
             ReapTx();
+            if (_broken)
+                break;
             frames += Receive(handler, budget - frames);
             if (!_connected || _broken || frames >= budget)
                 break; // at the budget: more may wait, the caller polls again before sleeping

@@ -30,8 +30,8 @@ internal sealed unsafe class FakeGrantClient : IGrantClient, INetbackGrants, IDi
     private readonly List<nint> _pages = new();
     private readonly HashSet<int> _claimed = new();
 
-    /// <summary>Refs whose copies fail (a revoked or forged grant, as domain 0 would see it).</summary>
-    public readonly HashSet<uint> FailingRefs = new();
+    /// <summary>Every copy fails (a guest that revoked everything under domain 0's feet).</summary>
+    public bool FailAllCopies;
     public int PagesAllocated => _pages.Count;
     public int ActiveGrants => _active.Count;
     public int CopiesFrom, CopiesTo;
@@ -90,7 +90,7 @@ internal sealed unsafe class FakeGrantClient : IGrantClient, INetbackGrants, IDi
         e = null;
         if (offset < 0 || offset + length > 4096)
             return GrantStatus.BadCopyArg;
-        if (FailingRefs.Contains(gref) || !_active.TryGetValue((int)gref, out e))
+        if (FailAllCopies || !_active.TryGetValue((int)gref, out e))
             return GrantStatus.BadGntref;
         if (e.DomId != 0 || (write && e.ReadOnly))
             return GrantStatus.PermissionDenied;
