@@ -189,6 +189,13 @@ public sealed unsafe class Netfront : IEthernetDevice
             return;
         _closeRequested = true;
         _up = false;
+        if (FrontendState == XenbusState.Closed)
+        {
+            // Already let go (we gave up, or the backend closed): just stop listening.
+            Teardown();
+            StopWatching();
+            return;
+        }
         SwitchState(XenbusState.Closing);
         // The backend may already be there: its watch would not fire again.
         OnBackendChanged(_backendStateNode, _watchToken);

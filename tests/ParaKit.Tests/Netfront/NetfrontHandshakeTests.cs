@@ -132,6 +132,9 @@ public unsafe class NetfrontHandshakeTests
         Assert.That(g.Nic.Failure, Does.Contain(expected).And.Contain("gave up after 3"));
         Assert.That((g.Nic.FrontendState, g.Nic.Connections, v.Connects), Is.EqualTo((XenbusState.Closed, 0, 0)));
         Assert.That((g.Grants.ActiveGrants, g.Events.OpenPorts), Is.EqualTo((0, 0)), "a failed attempt lets go of everything");
+        // Closing a device that already gave up only stops the watch: no Closing written.
+        g.Nic.Close();
+        Assert.That((g.Nic.FrontendState, g.Store.Watches, rig.Dom0.Read(v.Paths.Frontend + "/state")), Is.EqualTo((XenbusState.Closed, 0, "6")));
     }
 
     [Test]
