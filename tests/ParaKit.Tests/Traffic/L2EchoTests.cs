@@ -70,7 +70,7 @@ public class L2EchoTests
         other[15] = 0;
         Assert.That(L2Echo.Parse(other, out _), Is.EqualTo(L2EchoStatus.NotOurs), "0x88B5 of another experiment");
         var badType = (byte[])f.Clone();
-        badType[18] = 3;
+        badType[18] = 0x7F;
         Assert.That(L2Echo.Parse(badType, out _), Is.EqualTo(L2EchoStatus.BadType));
         Assert.That(L2Echo.Parse(TrafficFrameTests.Build(60, 1), out _), Is.EqualTo(L2EchoStatus.NotOurs));
         Assert.That(L2Echo.Write(new byte[59], Echo, Pinger, L2EchoType.Request, 1, 1, 1), Is.False);
