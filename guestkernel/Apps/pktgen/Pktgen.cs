@@ -82,6 +82,12 @@ public static class Pktgen
             + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
             + " rate=" + (rate == 0 ? "max" : rate.ToString()));
 
+        // Like a host that ARPs before it sends: probe the destination until it answers, so a
+        // receiver still booting does not count as loss and the switch has learned where it is
+        // (known unicast is held for a full receiver; floods are not).
+        if ((dst >> 40 & 1) == 0 && !Resolve(nic, dst, flow.SrcMac))
+            Console.WriteLine("pktgen: no answer from " + MacText.ToText(dst) + " for 10 s; sending anyway");
+
         ulong start = Clock.NowNs();
         ulong end = seconds != 0 ? start + seconds * Second : ulong.MaxValue;
         ulong nextReport = start + Second;
@@ -205,6 +211,35 @@ public static class Pktgen
         Events.WaitAndDispatch();
     }
 
-    /// <summary>Frames that reach a generator (floods, ARP) are only counted, by the driver.</summary>
-    private static void OnFrame(System.ReadOnlySpan<byte> frame) { }
+    private static ulong s_peer;
+    private static bool s_peerAnswered;
+
+    /// <summary>Sends L2Echo probes to <paramref name="dst"/> every 100 ms until one is answered (10 s at most).</summary>
+    private static bool Resolve(IEthernetDevice nic, ulong dst, ulong ourMac)
+    {
+        s_peer = dst;
+        System.Span<byte> probe = stackalloc byte[L2Echo.MinSize];
+        ulong giveUp = Clock.NowNs() + 10 * Second;
+        for (ulong seq = 0; !s_peerAnswered && Clock.NowNs() < giveUp; seq++)
+        {
+            L2Echo.Write(probe, dst, ourMac, L2EchoType.Request, 0x7067, seq, Clock.NowNs(), L2EchoFlags.Warmup);
+            nic.TrySend(probe);
+            nic.Flush();
+            ulong next = Clock.NowNs() + Second / 10;
+            while (!s_peerAnswered && Clock.NowNs() < next)
+            {
+                if (nic.Poll(s_onFrame, 32) == 0)
+                    Wait(next);
+            }
+        }
+        return s_peerAnswered;
+    }
+
+    /// <summary>Frames that reach a generator (floods, ARP) are only counted, by the driver; a
+    /// reply from the destination ends the resolve phase.</summary>
+    private static void OnFrame(System.ReadOnlySpan<byte> frame)
+    {
+        if (L2Echo.Parse(frame, out L2EchoInfo info) == L2EchoStatus.Ok && info.Type == L2EchoType.Reply && info.SrcMac == s_peer)
+            s_peerAnswered = true;
+    }
 }

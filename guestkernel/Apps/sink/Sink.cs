@@ -1,7 +1,10 @@
 // sink: receives test frames (Net/Traffic/TrafficFrame.cs) on a vif, checks every byte, tracks
 // the sender's sequence numbers (loss, reordering, duplicates) and the one-way delay, and reports
 // one line a second plus a final `sink: done key=value ...` line that bench scripts parse.
-//   sink [count=N] [seconds=S] [quiet-exit-ms=M] [vif=N]
+//   sink [count=N] [seconds=S] [quiet-exit-ms=M] [hold-ms=H] [vif=N]
+// It first broadcasts one L2Echo announce so the switch learns its MAC, answers L2Echo probes
+// (pktgen's "is the destination up?"), and with hold-ms stays away from its rings for H ms
+// after that, as a receiver starved of CPU would.
 // It ends after N test frames, after S seconds, or M ms (default 2000, 0 = never) without a
 // test frame once they started coming. Exit status 0 when nothing corrupt arrived, 1 otherwise:
 // loss is reported, not a failure (a generator that outruns the ring loses frames by design).
@@ -14,7 +17,7 @@ using ParaKit.Net.Traffic;
 
 public static class Sink
 {
-    private const string Usage = "usage: sink [count=N] [seconds=S] [quiet-exit-ms=M (0 = never)] [vif=N]";
+    private const string Usage = "usage: sink [count=N] [seconds=S] [quiet-exit-ms=M (0 = never)] [hold-ms=H] [vif=N]";
     private const ulong Second = 1_000_000_000;
     private const ulong OpenTimeoutNs = 10 * Second;
     private const int PollBudget = 256;
@@ -23,6 +26,10 @@ public static class Sink
     private static readonly SequenceTracker s_seq = new SequenceTracker(4096);
     private static readonly LatencyStats s_owd = new LatencyStats(1 << 15, decimate: true);
     private static ulong s_timerAt;
+    // The answer to a generator's L2Echo probe, sent from the main loop.
+    private static readonly byte[] s_reply = new byte[L2Echo.MinSize * 2];
+    private static int s_replyLength;
+    private static ulong s_ourMac;
 
     // Test frames of any verdict (what count=N and the quiet timer look at).
     private static ulong s_traffic, s_lastTrafficAt;
@@ -37,7 +44,7 @@ public static class Sink
 
     public static int Main(string[] args)
     {
-        ulong count = 0, seconds = 0, quietMs = 2000, vif = 0;
+        ulong count = 0, seconds = 0, quietMs = 2000, vif = 0, holdMs = 0;
         foreach (string a in args)
         {
             bool ok = TrafficText.TrySplit(a, out string key, out string value);
@@ -49,6 +56,7 @@ public static class Sink
                     case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
                     case "quiet-exit-ms": ok = TrafficText.TryParseUInt64(value, out quietMs) && quietMs < 1_000_000_000; break;
                     case "vif": ok = TrafficText.TryParseUInt64(value, out vif) && vif < 1000; break;
+                    case "hold-ms": ok = TrafficText.TryParseUInt64(value, out holdMs) && holdMs < 1_000_000; break;
                     default: ok = false; break;
                 }
             }
@@ -70,6 +78,14 @@ public static class Sink
             + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
             + " quiet-exit-ms=" + quietMs.ToString());
 
+        // Tell the switch where we are (it floods frames for a station it has not heard from).
+        ulong ourMac = Wire.ReadMac(nic.Mac, 0);
+        s_ourMac = ourMac;
+        System.Span<byte> hello = stackalloc byte[L2Echo.MinSize];
+        L2Echo.Write(hello, 0xFFFF_FFFF_FFFFUL, ourMac, L2EchoType.Announce, 0, 0, Clock.NowNs());
+        nic.TrySend(hello);
+        nic.Flush();
+
         ulong start = Clock.NowNs();
         ulong end = seconds != 0 ? start + seconds * Second : ulong.MaxValue;
         ulong quietNs = quietMs * 1_000_000;
@@ -78,6 +94,20 @@ public static class Sink
         while (true)
         {
             int polled = nic.Poll(s_onFrame, PollBudget);
+            if (s_replyLength != 0)
+            {
+                nic.TrySend(new System.ReadOnlySpan<byte>(s_reply, 0, s_replyLength));
+                nic.Flush();
+                s_replyLength = 0;
+                // hold-ms: once a generator knows we are here, stop reading for a while (loss
+                // accounting under RX starvation: netback queues, then holds, then drops and counts).
+                if (holdMs != 0)
+                {
+                    Scheduler.Sleep(holdMs * 1_000_000);
+                    holdMs = 0;
+                    s_timerAt = 0;   // Sleep re-armed the one-shot timer: Wait must arm it again
+                }
+            }
             ulong now = Clock.NowNs();
             if (now >= nextReport)
             {
@@ -148,6 +178,11 @@ public static class Sink
     private static void OnFrame(System.ReadOnlySpan<byte> frame)
     {
         TrafficStatus status = TrafficFrame.Verify(frame, out TrafficInfo info);
+        if (status == TrafficStatus.NotOurs && s_replyLength == 0 && L2Echo.WriteReply(frame, s_reply, s_ourMac) is int n && n > 0)
+        {
+            s_replyLength = n;   // a generator's probe: answered after Poll (the handler must not send)
+            return;
+        }
         if (status == TrafficStatus.NotOurs)
         {
             s_other++;

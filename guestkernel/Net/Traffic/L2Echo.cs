@@ -3,7 +3,7 @@
 // ARP or an IP stack on either side.
 //
 // Layout (network byte order): 0 dst MAC, 6 src MAC, 12 ethertype 0x88B5, 14 magic "PKEC",
-// 18 type (1 request, 2 reply), 19 flags, 20 id (the pinger's), 22 sequence (8),
+// 18 type (1 request, 2 reply, 3 announce), 19 flags, 20 id (the pinger's), 22 sequence (8),
 // 30 timestamp in ns (8, the pinger's clock; the echo copies it back), 38.. zero padding up to
 // the requested size (at least 60, the Ethernet minimum without FCS).
 using System;
@@ -14,6 +14,10 @@ public enum L2EchoType : byte
 {
     Request = 1,
     Reply = 2,
+    /// <summary>A station saying where it is, broadcast once when it comes up, so a learning
+    /// switch sends it unicast frames instead of flooding them (what a gratuitous ARP does for
+    /// an IP host). Nobody answers it.</summary>
+    Announce = 3,
 }
 
 /// <summary>Bits of the flags byte (copied into the reply).</summary>
@@ -87,7 +91,7 @@ public static class L2Echo
         if (frame.Length < HeaderSize)
             return L2EchoStatus.Truncated;
         byte type = frame[TypeOffset];
-        if (type != (byte)L2EchoType.Request && type != (byte)L2EchoType.Reply)
+        if (type != (byte)L2EchoType.Request && type != (byte)L2EchoType.Reply && type != (byte)L2EchoType.Announce)
             return L2EchoStatus.BadType;
         info.Type = (L2EchoType)type;
         info.Flags = frame[FlagsOffset];
