@@ -132,7 +132,7 @@ public sealed class NetworkWorker : IDisposable
                 }
             }
             // Senders held for room at a receiver try again after every batch (a receiver may have
-            // drained) and, while one is held, every HoldRetryMs (its hold limit may have passed).
+            // drained) and, while one is held, every HoldRetryMs (the receiver may count as stalled by then).
             _anyBlocked = false;
             foreach (var v in _vifs)
             {

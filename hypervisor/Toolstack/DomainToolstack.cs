@@ -140,6 +140,9 @@ public sealed class DomainToolstack : IDisposable
                 if (s.Current is { } d)
                 {
                     d.WaitForExit(TimeSpan.FromSeconds(5));
+                    // Where a guest was when domain 0 stopped it: a hung guest's loop, by name.
+                    if (outcome != RunOutcome.Ended && !s.Done && d.Exit?.State == DomainState.Destroyed)
+                        log($"domain {d.Name} was stopped at:{Environment.NewLine}{d.CrashReport()}");
                     _hv.DestroyDomain(d);
                 }
             }

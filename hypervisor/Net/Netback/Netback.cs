@@ -93,9 +93,9 @@ public sealed unsafe class Netback
     /// and arms req_event before returning (the final check), so the next publish notifies us.
     /// When the sink has no room (a receiving guest whose RX queue is full) the packet is held and
     /// the rest stays in the ring: <see cref="TxBlocked"/> is set and a later call (the worker's,
-    /// once the receiver drains) goes on; a frame held longer than <see cref="TxHoldLimitMs"/> is
-    /// delivered anyway, so a receiver that stopped reading costs its own drops, not the sender's
-    /// link. Returns the number of packets handed to the sink.</summary>
+    /// once the receiver drains) goes on; a receiver full for longer than <see cref="RxStallMs"/>
+    /// takes (and drops, counted) what it is sent, so a guest that stopped reading costs its own
+    /// frames, not its senders' link. Returns the number of packets handed to the sink.</summary>
     public int ProcessTx()
     {
         int sent = 0;
@@ -158,21 +158,22 @@ public sealed unsafe class Netback
         return sent;
     }
 
-    /// <summary>How long a TX frame may wait for room at its destination before it is delivered
-    /// anyway (and then counted as dropped there, if the receiver still has no room).</summary>
-    public const int TxHoldLimitMs = 200;
+    /// <summary>How long a receiver's queue may stay full before it counts as stalled: senders
+    /// are no longer held for it, their frames are offered and dropped (rx_no_buffer) until it
+    /// reads again, so a guest that stopped reading costs its own frames, not its senders' link.</summary>
+    public const int RxStallMs = 200;
+    private long _rxFullSince;
 
     /// <summary>A gathered TX frame waits for room at its destination (backpressure); the rest of
     /// the TX ring waits behind it.</summary>
     public bool TxBlocked => _txHeld > 0;
 
     private int _txHeld;
-    private long _txHeldSince;
 
     private bool TryReleaseHeld()
     {
         var frame = _frame.AsSpan(0, _txHeld);
-        if (!_sink.HasRoomFor(frame) && Environment.TickCount64 - _txHeldSince < TxHoldLimitMs)
+        if (!_sink.HasRoomFor(frame))
             return false;
         _txHeld = 0;
         Counters.TxFrames++;
@@ -224,7 +225,6 @@ public sealed unsafe class Netback
         if (!_sink.HasRoomFor(frame))
         {
             _txHeld = size;
-            _txHeldSince = Environment.TickCount64;
             Counters.TxHeld++;
             return false;
         }
@@ -290,9 +290,15 @@ public sealed unsafe class Netback
     {
         if (!IsConnected || _rxQueueLength.Length == 0)
             return true;
-        if (_rxQueued == 0)
+        if (_rxQueued < _rxQueueLength.Length)
+        {
+            _rxFullSince = 0;
             return true;   // it waits in the queue if the buffers are short
-        return _rxQueued < _rxQueueLength.Length;
+        }
+        long now = Environment.TickCount64;
+        if (_rxFullSince == 0)
+            _rxFullSince = now;
+        return now - _rxFullSince >= RxStallMs;
     }
 
     /// <summary>Places waiting frames, oldest first, while the guest has buffers for them; arms
