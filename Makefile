@@ -12,7 +12,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net clean
 
 all: build
 
@@ -35,8 +35,8 @@ test: build
 # The main demo: one unikernel with its console attached; four domains under one hypervisor
 # (hypervisor/examples/*.cfg), one of which crashes on purpose (`parakit create` then exits 70,
 # the expected outcome here, so only other statuses fail the target); two domains talking
-# through event channels and grant copies; a xenbus handshake through the XenStore; the
-# shared-ring demo.
+# through event channels and grant copies; a xenbus handshake through the XenStore; two
+# unikernels exchanging frames over netfront/netback and an in-process switch; the shared-ring demo.
 run: build
 	out/bin/parakit run out/guests/hello.elf -- hello from make run
 	@echo
@@ -50,6 +50,9 @@ run: build
 	@echo
 	@echo "== a backend and a frontend domain run the xenbus handshake through the XenStore =="
 	out/bin/parakit create hypervisor/examples/xenbus-back.cfg hypervisor/examples/xenbus-front.cfg
+	@echo
+	@echo "== two unikernels exchange traffic through netfront, netback and a switch (capture: out/run/sw0.pcap) =="
+	out/bin/parakit create --pcap out/run hypervisor/examples/net-sink.cfg hypervisor/examples/net-pktgen.cfg
 	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
@@ -67,6 +70,11 @@ bench-hypercall: out/bin/parakit
 bench-boot: out/bin/parakit
 	@guestkernel/build.sh hello
 	bench/boot.sh
+
+# The data plane: pktgen -> sink through netfront/netback and a switch, l2ping, with baselines.
+bench-net: out/bin/parakit
+	@for g in pktgen sink l2ping pingpong; do guestkernel/build.sh $$g || exit 1; done
+	bench/net.sh
 
 bench-density: out/bin/parakit
 	@guestkernel/build.sh blocker

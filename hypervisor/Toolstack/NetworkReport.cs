@@ -49,7 +49,7 @@ public static class NetworkReport
         {
             var s = sw.Switch;
             var capture = captures.FirstOrDefault(p => p == s.Capture);
-            sb.AppendLine($"switch {sw.Name}: {s.Ports.Count} ports, {s.LearnedAddresses} addresses learned, {sw.Batches} worker batches"
+            sb.AppendLine($"switch {sw.Name}: {s.Ports.Count + s.RemovedPorts.Count} ports ({s.RemovedPorts.Count} removed), {s.LearnedAddresses} addresses learned now, {sw.Batches} worker batches"
                 + (capture is null ? "" : $", capture {capture.Path} ({capture.Frames} frames)"));
             foreach (var p in s.Ports.Concat(s.RemovedPorts))
             {
