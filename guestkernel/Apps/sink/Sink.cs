@@ -101,12 +101,17 @@ public static class Sink
                 s_replyLength = 0;
                 // hold-ms: once a generator knows we are here, stop reading for a while (loss
                 // accounting under RX starvation: netback queues, then holds, then drops and counts).
+                // Not Scheduler.Sleep: the backend's kick stays pending while nobody dispatches
+                // it, and SCHEDOP_block returns at once on a pending port, so Sleep would spin
+                // (two hypercalls a turn). Dispatching only counts the kick; the rings stay unread.
                 if (holdMs != 0)
                 {
-                    Scheduler.Sleep(holdMs * 1_000_000);
+                    ulong holdEnd = Clock.NowNs() + holdMs * 1_000_000;
+                    while (Clock.NowNs() < holdEnd)
+                        Wait(holdEnd);
                     holdMs = 0;
-                    s_timerAt = 0;   // Sleep re-armed the one-shot timer: Wait must arm it again
                 }
+                continue;   // poll before sleeping: the kick for what came meanwhile was consumed
             }
             ulong now = Clock.NowNs();
             if (now >= nextReport)
