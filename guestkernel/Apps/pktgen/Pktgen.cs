@@ -2,6 +2,8 @@
 // through a vif, flat out or paced, and reports what the ring took: one line a second and a
 // final `pktgen: done key=value ...` line that bench scripts parse (bench/net.sh).
 //   pktgen dst=MAC [size=60..MTU+14] [count=N] [seconds=S] [rate=PPS] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
+// Before the first frame it probes a unicast destination with L2Echo requests (every 100 ms,
+// at most 10 s) until it answers, as a host ARPs first: a receiver still booting is not loss.
 // Flat out, frames are queued until TrySend refuses (no free TX slot), then published with one
 // Flush; the loop blocks only when a refusal follows a Poll that found nothing to reap, i.e.
 // when the backend owns every slot and has been asked to notify us with its next response.

@@ -76,6 +76,16 @@ public class L2EchoTests
         Assert.That(L2Echo.Write(new byte[59], Echo, Pinger, L2EchoType.Request, 1, 1, 1), Is.False);
     }
 
+    [Test]
+    public void An_announce_parses_and_is_not_answered()
+    {
+        var f = new byte[60];
+        Assert.That(L2Echo.Write(f, MacText.Broadcast, Echo, L2EchoType.Announce, 0, 0, 0), Is.True);
+        Assert.That(L2Echo.Parse(f, out var info), Is.EqualTo(L2EchoStatus.Ok));
+        Assert.That((info.Type, info.SrcMac, info.DstMac), Is.EqualTo((L2EchoType.Announce, Echo, MacText.Broadcast)));
+        Assert.That(L2Echo.WriteReply(f, new byte[60], Pinger), Is.EqualTo(0));
+    }
+
     [FsCheck.NUnit.Property(MaxTest = 1000, Replay = "(11,13)")]
     public Property Hostile_bytes_never_throw() =>
         Prop.ForAll((from len in Gen.Choose(0, 100) from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), len) from ours in Gen.Elements(false, true) select (bytes, ours)).ToArbitrary(), t =>
