@@ -303,7 +303,9 @@ public static class L2Ping
 
     private static void Arm(ulong at)
     {
-        if (s_timerAt != at || s_timerAt <= Clock.NowNs())
+        // A timer still ahead of us but no later than `at` will do: it may wake us early (we
+        // check the clock and arm again), whereas arming for every ping costs an exit each.
+        if (s_timerAt > at || s_timerAt <= Clock.NowNs())
         {
             Scheduler.SetTimer(at);
             s_timerAt = at;

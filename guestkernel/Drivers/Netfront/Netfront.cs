@@ -607,8 +607,11 @@ public sealed unsafe class Netfront : IEthernetDevice
                 Counters.TxDroppedDown++;
                 return false;
             }
+            if ((_txFreeCount < slots || _tx.FreeRequests < (uint)slots) && _tx.FinalCheckForResponses())
+                ReapTx();   // answers came in while we armed the event
             if (_txFreeCount < slots || _tx.FreeRequests < (uint)slots)
             {
+                // rsp_event is armed now: the next completion wakes an app that waits for room.
                 Counters.TxDroppedFull++;
                 return false;
             }
@@ -700,7 +703,11 @@ public sealed unsafe class Netfront : IEthernetDevice
             if (!_connected || _broken || frames >= budget)
                 break; // at the budget: more may wait, the caller polls again before sleeping
             bool moreRx = _rx.FinalCheckForResponses();
-            bool moreTx = _tx.FinalCheckForResponses();
+            // TX completions only matter when slots run short (Linux's xennet_tx_buf_gc: be woken
+            // when half of what is in flight is answered); an idle sender is not woken for each
+            // one, so a ping costs one wake-up (its reply), not two.
+            uint inFlight = _tx.ReqProdPvt - _tx.RspCons;
+            bool moreTx = inFlight > TxSlots / 2 && _tx.FinalCheckForResponses(inFlight / 2 + 1);
             if (!moreRx && !moreTx)
                 break;
         }
