@@ -23,7 +23,8 @@ public class NetworkWorkerTests
     [Test]
     public void Frames_cross_from_one_guests_tx_ring_to_the_others_rx_ring()
     {
-        using var worker = new NetworkWorker();
+        // Kicks only mark here, so one batch sees both vifs.
+        using var worker = new NetworkWorker { InlineKicks = false };
         var va = worker.AddVif("vif1.0");
         var vb = worker.AddVif("vif2.0");
         using var a = new VifHarness(sink: va.Port);
@@ -50,6 +51,24 @@ public class NetworkWorkerTests
         b.ReapRx();
         Assert.That(b.Received.Select(f => f[14]), Is.EqualTo(new byte[] { 1, 3 }));
         Assert.That(va.Port.Counters.Flooded, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void An_idle_worker_runs_the_batch_on_the_kicking_thread()
+    {
+        using var worker = new NetworkWorker();
+        var va = worker.AddVif("vif1.0");
+        var vb = worker.AddVif("vif2.0");
+        using var a = new VifHarness(sink: va.Port);
+        using var b = new VifHarness(sink: vb.Port);
+        worker.Bind(va, a.Back);
+        worker.Bind(vb, b.Back);
+        b.PostRx(4);
+        a.Send(Eth(0xFF, 1, 7));
+        worker.Kick(va);               // no worker thread started: only an inline batch can move it
+        b.ReapRx();
+        Assert.That(b.Received.Single()[14], Is.EqualTo(7));
+        Assert.That(worker.InlineBatches, Is.EqualTo(1));
     }
 
     [Test]
