@@ -20,7 +20,7 @@ public sealed class WorkerVif : IFrameSink
     public SwitchPort Port { get; internal set; } = null!;
 
     /// <summary>Set by <see cref="NetworkWorker.Bind"/>; until then frames for the vif are counted in <see cref="DroppedUnbound"/>.</summary>
-    public Netback.Netback? Netback { get; internal set; }
+    public Devices.Vif.Netback? Netback { get; internal set; }
 
     /// <summary>Frames the switch sent to this vif before a netback was bound (counted, not kept).</summary>
     public long DroppedUnbound;
@@ -77,7 +77,7 @@ public sealed class NetworkWorker : IDisposable
     }
 
     /// <summary>Attaches the vif's netback (built with <c>vif.Port</c> as its sink).</summary>
-    public void Bind(WorkerVif vif, Netback.Netback netback)
+    public void Bind(WorkerVif vif, Devices.Vif.Netback netback)
     {
         lock (_lock)
         {
@@ -180,7 +180,7 @@ public sealed class NetworkWorker : IDisposable
                     v.RxTouched = false;
                     v.Netback?.FlushRx();
                 }
-                if (v.Netback is { IsConnected: false, Disconnected: not Netback.NetbackDisconnect.Closed } && !v.LostReported)
+                if (v.Netback is { IsConnected: false, Disconnected: not Devices.Vif.NetbackDisconnect.Closed } && !v.LostReported)
                 {
                     v.LostReported = true;
                     v.Lost?.Invoke();

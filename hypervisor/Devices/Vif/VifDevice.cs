@@ -15,7 +15,6 @@
 using System.Globalization;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Net;
-using ParaKit.Hypervisor.Net.Netback;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
 

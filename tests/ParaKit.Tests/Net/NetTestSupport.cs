@@ -1,7 +1,7 @@
 // Test doubles for netback: a fake grant table (pages by ref, with refs that fail on purpose),
 // a frame sink that records, and a netfront-shaped driver of the two rings on real native pages.
 using ParaKit.Hypervisor.Net;
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;

@@ -3,7 +3,7 @@
 // property over random TX/RX interleavings across ring-index wraparound.
 using FsCheck;
 using FsCheck.Fluent;
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Protocols.Net;
 
 namespace ParaKit.Tests.Net;

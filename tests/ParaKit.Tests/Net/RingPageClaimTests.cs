@@ -2,7 +2,7 @@
 // the grant entry like a copy does, pins it so the guest cannot revoke it meanwhile, and points
 // at the very page the guest granted.
 using ParaKit.Hypervisor.Grants;
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;

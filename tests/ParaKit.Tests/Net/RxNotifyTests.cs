@@ -3,7 +3,7 @@
 // A property checks frames in = delivered + dropped + still waiting, order kept.
 using FsCheck;
 using FsCheck.Fluent;
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 
 namespace ParaKit.Tests.Net;
 

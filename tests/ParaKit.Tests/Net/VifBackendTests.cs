@@ -1,7 +1,7 @@
 // Connecting a vif to a guest's real grant table and event channels (no KVM): a good frontend
 // gets a running netback that notifies through its port; bad ring refs or ports are refused
 // with nothing left pinned or bound; disposing lets the guest revoke and rebind again.
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Hypercalls;

@@ -1,7 +1,7 @@
 // Domain 0's half of the vif handshake against the in-process XenStore: the backend advertises
 // copy mode and goes InitWait where the guest can read it, then reads the guest's keys, which
 // it checks as guest data (missing, malformed, no copy mode).
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
 using ParaKit.Tests.Store;

@@ -1,7 +1,7 @@
 // Netfront's xenbus handshake against the real XenStore and a scripted domain 0: the keys it
 // writes check out against the grants and the port it made, store values are guest-grade input,
 // the keys go in one transaction, and both ends can close (the backend may come back).
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;
 using ParaKit.Protocols.Store;

@@ -7,7 +7,7 @@
 using System.Runtime.InteropServices;
 using ParaKit.Drivers.Platform;
 using ParaKit.Hypervisor.Net;
-using ParaKit.Hypervisor.Net.Netback;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;

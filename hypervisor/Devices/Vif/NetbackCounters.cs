@@ -1,6 +1,6 @@
 // One vif's counters (Firecracker's metrics.rs): every frame netback sees ends up in exactly one
 // of "passed" or a drop reason, so frames in = frames out + drops can be checked, never guessed.
-namespace ParaKit.Hypervisor.Net.Netback;
+namespace ParaKit.Hypervisor.Devices.Vif;
 
 /// <summary>Why a vif was disconnected (the frontend misbehaved; domain 0 carries on).</summary>
 public enum NetbackDisconnect

@@ -2,7 +2,7 @@
 // the state machine runs in tests against a fake table (STYLE.md: memory access is passed in).
 using ParaKit.Hypervisor.Grants;
 
-namespace ParaKit.Hypervisor.Net.Netback;
+namespace ParaKit.Hypervisor.Devices.Vif;
 
 /// <summary>Grant copies between domain 0 and one frontend domain. Both return a GrantStatus
 /// (0 = okay) and never throw on a bad ref.</summary>

@@ -4,11 +4,12 @@
 // the event-channel send are passed in, so the whole state machine runs in tests without KVM.
 // The frontend is not trusted: every request is copied out once, checked, then acted on; a
 // frontend that breaks the ring or netif rules loses its vif, domain 0 never throws.
+using ParaKit.Hypervisor.Net;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;
 
-namespace ParaKit.Hypervisor.Net.Netback;
+namespace ParaKit.Hypervisor.Devices.Vif;
 
 /// <summary>One vif's backend. Not thread-safe: one thread (the vif's worker) drives it.</summary>
 public sealed unsafe class Netback

@@ -6,7 +6,7 @@ using System.Globalization;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
 
-namespace ParaKit.Hypervisor.Net.Netback;
+namespace ParaKit.Hypervisor.Devices.Vif;
 
 /// <summary>What netfront wrote under its device directory.</summary>
 public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel, bool RxNotify = false);

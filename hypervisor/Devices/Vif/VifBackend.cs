@@ -4,9 +4,10 @@
 // pinned or bound behind; Dispose lets everything go in the reverse order.
 using ParaKit.Hypervisor.Events;
 using ParaKit.Hypervisor.Grants;
+using ParaKit.Hypervisor.Net;
 using ParaKit.Protocols.Grants;
 
-namespace ParaKit.Hypervisor.Net.Netback;
+namespace ParaKit.Hypervisor.Devices.Vif;
 
 /// <summary>Why a vif could not connect.</summary>
 public enum VifConnectResult
