@@ -24,7 +24,7 @@ public static class CommandLine
     public static string Join(IEnumerable<string> words) =>
         string.Join(' ', words.Select(w => w.Length == 0 || w.Contains(' ') ? $"\"{w}\"" : w));
 
-    private const string MainHelp = """
+    internal const string MainHelp = """
         usage: parakit <command> [options]
 
         ParaKit domain 0: runs unikernel guests on KVM with Xen-style hypercalls.
@@ -48,23 +48,10 @@ public static class CommandLine
     {
         try
         {
-            if (args.Length == 0)
-            {
-                Console.Error.WriteLine(MainHelp);
-                return ExitCodes.Usage;
-            }
-            return args[0] switch
-            {
-                "--help" or "-h" or "help" => Help(),
-                "--version" or "version" => PrintVersion(),
-                "run" => RunCommand.Execute(args[1..]),
-                "create" => CreateCommand.Execute(args[1..]),
-                "demo" => DemoCommand.Execute(args[1..]),
-                "xenstore" => XenstoreCommand.Execute(args[1..]),
-                "list" => ListCommand.ExecuteList(args[1..]),
-                "vif" => ListCommand.ExecuteVif(args[1..]),
-                _ => throw new UsageException($"unknown command '{args[0]}' (try parakit --help)"),
-            };
+            var parsed = ParakitCommands.Parse(args, out var invoke);
+            if (parsed.Error is { } error)
+                throw new UsageException(error);
+            return invoke(parsed.Result!);
         }
         catch (UsageException e)
         {
@@ -83,24 +70,10 @@ public static class CommandLine
         }
     }
 
-    private static int Help()
-    {
-        Console.WriteLine(MainHelp);
-        return ExitCodes.Ok;
-    }
-
-    private static int PrintVersion()
+    internal static int PrintVersion()
     {
         Console.WriteLine($"parakit {Version} (Xen ABI {Hypercalls.CoreHypercalls.VersionMajor}.{Hypercalls.CoreHypercalls.VersionMinor}, .NET {Environment.Version})");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Reads the value after an option, or fails with a usage error.</summary>
-    internal static string OptionValue(string[] args, ref int i)
-    {
-        if (i + 1 >= args.Length)
-            throw new UsageException($"option {args[i]} needs a value");
-        return args[++i];
     }
 
     /// <summary>A positive number of seconds (fractions allowed), e.g. for --timeout.</summary>

@@ -40,35 +40,11 @@ public static class CreateCommand
         130 after Ctrl-C, 1 for a bad file or image.
         """;
 
-    public static int Execute(string[] args)
+    internal const string HelpText = Help;
+
+    public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap)
     {
-        var files = new List<string>();
-        double? timeout = null;
-        bool stats = false;
-        string? pcap = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--help" or "-h":
-                    System.Console.WriteLine(Help);
-                    return ExitCodes.Ok;
-                case "--stats":
-                    stats = true;
-                    break;
-                case "--timeout":
-                    timeout = CommandLine.Seconds(args[i], CommandLine.OptionValue(args, ref i));
-                    break;
-                case "--pcap":
-                    pcap = CommandLine.OptionValue(args, ref i);
-                    break;
-                default:
-                    if (args[i].StartsWith('-'))
-                        throw new UsageException($"create: unknown option '{args[i]}' (try parakit create --help)");
-                    files.Add(args[i]);
-                    break;
-            }
-        }
+        double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         if (files.Count == 0)
             throw new UsageException("create: at least one configuration FILE is needed (try parakit create --help)");
 

@@ -13,23 +13,12 @@ public static class DemoCommand
 
     public const int DefaultRequests = 100_000;
 
-    public static int Execute(string[] args)
+    internal const string HelpText = Help;
+
+    /// <summary>`parakit demo ring [N]`.</summary>
+    public static int ExecuteRing(string? count)
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h")
-        {
-            System.Console.WriteLine(Help);
-            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
-        }
-        if (args[0] != "ring")
-            throw new UsageException($"demo: unknown demo '{args[0]}' (available: ring)");
-        if (args.Length > 2)
-            throw new UsageException("demo ring: at most one argument, the number of requests");
-        if (args.Length == 2 && args[1] is "--help" or "-h")
-        {
-            System.Console.WriteLine(Help);
-            return ExitCodes.Ok;
-        }
-        int n = args.Length == 2 ? CommandLine.PositiveInt("demo ring N", args[1], 100_000_000) : DefaultRequests;
+        int n = count is null ? DefaultRequests : CommandLine.PositiveInt("demo ring N", count, 100_000_000);
         return Demo.RingDemo.Run(n);
     }
 }

@@ -25,32 +25,17 @@ public static class ListCommand
         exit status: 0, 1 when no hypervisor answers or there is no such vif.
         """;
 
-    public static int ExecuteList(string[] args) => Ask(args, ListHelp, "list", allowName: false);
+    internal const string ListHelpText = ListHelp;
+    internal const string VifHelpText = VifHelp;
 
-    public static int ExecuteVif(string[] args) => Ask(args, VifHelp, "vif", allowName: true);
+    public static int ExecuteList(string? socket) => Ask(socket, "list");
 
-    private static int Ask(string[] args, string help, string verb, bool allowName)
+    public static int ExecuteVif(string? socket, string? name) => Ask(socket, name is null ? "vif" : "vif " + name);
+
+    private static int Ask(string? socketOption, string request)
     {
-        string socket = ControlSocketPath.Default();
-        string? name = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--help" or "-h":
-                    System.Console.WriteLine(help);
-                    return ExitCodes.Ok;
-                case "--socket":
-                    socket = CommandLine.OptionValue(args, ref i);
-                    break;
-                default:
-                    if (args[i].StartsWith('-') || !allowName || name is not null)
-                        throw new UsageException($"{verb}: unexpected argument '{args[i]}' (try parakit {verb} --help)");
-                    name = args[i];
-                    break;
-            }
-        }
-        if (!ControlSocketClient.TryAsk(socket, name is null ? verb : $"{verb} {name}", out string reply))
+        string socket = socketOption ?? ControlSocketPath.Default();
+        if (!ControlSocketClient.TryAsk(socket, request, out string reply))
         {
             System.Console.Error.WriteLine($"parakit: no hypervisor answers at {socket} (is `parakit create` running? set {ControlSocketPath.EnvironmentVariable} if it uses another socket)");
             return ExitCodes.Environment;

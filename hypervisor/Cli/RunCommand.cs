@@ -24,49 +24,21 @@ public static class RunCommand
           -- CMDLINE     everything after -- becomes the guest command line
         """;
 
-    public static int Execute(string[] args)
-    {
-        string? image = null, name = null;
-        int memory = DomainConfig.DefaultMemoryMiB;
-        double? timeout = null;
-        bool stats = false;
-        string cmdline = "";
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "--help" or "-h":
-                    System.Console.WriteLine(Help);
-                    return ExitCodes.Ok;
-                case "--memory" or "-m":
-                    memory = CommandLine.PositiveInt(a, CommandLine.OptionValue(args, ref i), DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
-                    break;
-                case "--timeout":
-                    timeout = CommandLine.Seconds(args[i], CommandLine.OptionValue(args, ref i));
-                    break;
-                case "--name":
-                    name = CommandLine.OptionValue(args, ref i);
-                    break;
-                case "--stats":
-                    stats = true;
-                    break;
-                case "--":
-                    cmdline = CommandLine.Join(args[(i + 1)..]);
-                    i = args.Length;
-                    break;
-                default:
-                    if (a.StartsWith('-'))
-                        throw new UsageException($"run: unknown option '{a}' (try parakit run --help)");
-                    if (image is not null)
-                        throw new UsageException($"run: one image only (got '{image}' and '{a}'); use `parakit create` for several domains");
-                    image = a;
-                    break;
-            }
-        }
-        if (image is null)
-            throw new UsageException("run: missing IMAGE (try parakit run --help)");
+    internal const string HelpText = Help;
 
+    /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
+    /// so every mistake gets the same sentence it always had).</summary>
+    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords)
+    {
+        if (images.Count == 0)
+            throw new UsageException("run: missing IMAGE (try parakit run --help)");
+        if (images.Count > 1)
+            throw new UsageException($"run: one image only (got '{images[0]}' and '{images[1]}'); use `parakit create` for several domains");
+        string image = images[0];
+        int memory = memoryText is null ? DomainConfig.DefaultMemoryMiB
+            : CommandLine.PositiveInt("--memory", memoryText, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
+        double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
+        string cmdline = CommandLine.Join(guestWords);
         var config = new DomainConfig
         {
             Name = name ?? Path.GetFileNameWithoutExtension(image),

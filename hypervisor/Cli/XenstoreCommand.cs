@@ -27,35 +27,15 @@ public static class XenstoreCommand
         or when no hypervisor is running.
         """;
 
-    public static int Execute(string[] args)
+    internal const string HelpText = Help;
+
+    public static readonly string[] Verbs = ["ls", "read", "write", "mkdir", "rm", "perms", "watch"];
+
+    /// <summary>One store command against the socket at <paramref name="socket"/> (null: the default).</summary>
+    public static int Execute(string? socketOption, string verb, string[] rest, string? countText)
     {
-        string socket = StoreSocketPath.Default();
-        int i = 0;
-        while (i < args.Length && args[i].StartsWith('-'))
-        {
-            switch (args[i])
-            {
-                case "--help" or "-h":
-                    Console.WriteLine(Help);
-                    return ExitCodes.Ok;
-                case "--socket":
-                    socket = CommandLine.OptionValue(args, ref i);
-                    break;
-                default:
-                    throw new UsageException($"xenstore: unknown option '{args[i]}' (try parakit xenstore --help)");
-            }
-            i++;
-        }
-        if (i >= args.Length)
-            throw new UsageException("xenstore: a command is needed: ls, read, write, mkdir, rm, perms or watch (try parakit xenstore --help)");
-        string verb = args[i];
-        string[] rest = args[(i + 1)..];
-        int? count = null;
-        if (verb == "watch" && rest.Length >= 2 && rest[0] == "-n")
-        {
-            count = CommandLine.PositiveInt("-n", rest[1], 1_000_000);
-            rest = rest[2..];
-        }
+        string socket = socketOption ?? StoreSocketPath.Default();
+        int? count = countText is null ? null : CommandLine.PositiveInt("-n", countText, 1_000_000);
         switch (verb)
         {
             case "ls" when rest.Length <= 1:

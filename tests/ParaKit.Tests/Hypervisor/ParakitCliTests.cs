@@ -303,6 +303,11 @@ public partial class ParakitCliTests
     [TestCase(new[] { "run", "a.elf", "b.elf" }, "one image only")]
     [TestCase(new[] { "create" }, "create: at least one configuration FILE")]
     [TestCase(new[] { "demo", "maze" }, "unknown demo 'maze'")]
+    [TestCase(new[] { "create", "a.cfg", "--nope" }, "create: unknown option '--nope' (try parakit create --help)")]
+    [TestCase(new[] { "create", "--pcap" }, "option --pcap needs a value")]
+    [TestCase(new[] { "xenstore", "frob" }, "xenstore: unknown command 'frob'")]
+    [TestCase(new[] { "vif", "a", "b" }, "vif: unexpected argument 'b'")]
+    [TestCase(new[] { "list", "--all" }, "list: unknown option '--all'")]
     public void Usage_errors_exit_2(string[] args, string message)
     {
         var r = Run(args);
@@ -317,6 +322,9 @@ public partial class ParakitCliTests
     [TestCase("run", "--help")]
     [TestCase("create", "--help")]
     [TestCase("demo", "--help")]
+    [TestCase("xenstore", "--help")]
+    [TestCase("list", "--help")]
+    [TestCase("vif", "--help")]
     public void Help_is_available_everywhere(params string[] args)
     {
         var r = Run(args);

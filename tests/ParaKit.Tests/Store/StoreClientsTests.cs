@@ -167,7 +167,7 @@ public class StoreClientsTests
         int status;
         try
         {
-            status = ParaKit.Hypervisor.Cli.XenstoreCommand.Execute(["--socket", path, "ls", "/big"]);
+            status = ParaKit.Hypervisor.Cli.CommandLine.Run(["xenstore", "--socket", path, "ls", "/big"]);
         }
         finally
         {

@@ -1,0 +1,217 @@
+// The `parakit` command tree, declared once with System.CommandLine: every verb, its options and
+// arguments, and which of our help texts `--help` prints for it. Values arrive as strings and the
+// command bodies check them, so each mistake keeps the sentence (and exit status 2) it always
+// had; the parser's own errors are translated into the same style here.
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+
+namespace ParaKit.Hypervisor.Cli;
+
+internal static class ParakitCommands
+{
+    /// <summary>The parsed command line, or the usage error to print (exit status 2).</summary>
+    internal readonly record struct Parsed(ParseResult? Result, string? Error);
+
+    private sealed class Tree
+    {
+        public required RootCommand Root { get; init; }
+        public Dictionary<Command, string> HelpTexts { get; } = [];
+        /// <summary>What an unexpected word means for a command (e.g. "unknown demo 'x'").</summary>
+        public Dictionary<Command, Func<string, string>> Unexpected { get; } = [];
+    }
+
+    /// <summary>Parses <paramref name="args"/>. For `run`, the words after the first `--` are the
+    /// guest's command line and are kept away from the parser.</summary>
+    public static Parsed Parse(string[] args, out Func<ParseResult, int> invoke)
+    {
+        string[] guestWords = [];
+        if (args.Length > 0 && args[0] == "run" && Array.IndexOf(args, "--") is int dd and > 0)
+        {
+            guestWords = args[(dd + 1)..];
+            args = args[..dd];
+        }
+        var tree = Build(guestWords);
+        var result = tree.Root.Parse(args);
+        // Our commands handle SIGINT/SIGTERM and report their own errors (exit statuses 1, 2, 70...).
+        invoke = r => r.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        return result.Errors.Count == 0 ? new Parsed(result, null) : new Parsed(result, Describe(tree, result));
+    }
+
+    private static string Describe(Tree tree, ParseResult result)
+    {
+        var command = result.CommandResult.Command;
+        string where = command is RootCommand ? "" : CommandPath(result.CommandResult) + ": ";
+        string tryHelp = command is RootCommand ? "parakit --help" : $"parakit {CommandPath(result.CommandResult)} --help";
+        if (result.UnmatchedTokens.Count > 0)
+        {
+            string token = result.UnmatchedTokens[0];
+            if (token.StartsWith('-'))
+                return $"{where}unknown option '{token}' (try {tryHelp})";
+            if (tree.Unexpected.TryGetValue(command, out var explain))
+                return explain(token);
+            return command is RootCommand ? $"unknown command '{token}' (try parakit --help)" : $"{where}unexpected argument '{token}' (try {tryHelp})";
+        }
+        var error = result.Errors[0];
+        if (error.SymbolResult is OptionResult { Tokens.Count: 0 } option)
+            return $"option {option.IdentifierToken?.Value ?? option.Option.Name} needs a value";
+        return $"{where}{error.Message} (try {tryHelp})";
+    }
+
+    private static string CommandPath(CommandResult r)
+    {
+        var names = new List<string>();
+        for (SymbolResult? s = r; s is CommandResult c && c.Command is not RootCommand; s = c.Parent)
+            names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
+    }
+
+    /// <summary>Prints the help text of the command the user asked about.</summary>
+    private sealed class PrintHelp(Tree tree) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            for (SymbolResult? s = parseResult.CommandResult; s is CommandResult c; s = c.Parent)
+            {
+                if (tree.HelpTexts.TryGetValue(c.Command, out string? text))
+                {
+                    System.Console.WriteLine(text);
+                    return ExitCodes.Ok;
+                }
+            }
+            System.Console.WriteLine(CommandLine.MainHelp);
+            return ExitCodes.Ok;
+        }
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult) => CommandLine.PrintVersion();
+    }
+
+    private static Option<string> Text(string name, params string[] aliases) => new(name, aliases) { Arity = ArgumentArity.ExactlyOne };
+
+    private static Option<bool> Flag(string name) => new(name) { Arity = ArgumentArity.Zero };
+
+    private static Argument<string[]> Words(string name) => new(name) { Arity = ArgumentArity.ZeroOrMore };
+
+    /// <summary>Words that are never options: a stray `--bogus` is an unknown option, not a file name.</summary>
+    private static Argument<string[]> Operands(string name)
+    {
+        var a = Words(name);
+        a.Validators.Add(r =>
+        {
+            if (r.Tokens.FirstOrDefault(t => t.Value.StartsWith('-')) is { } t)
+                r.AddError($"unknown option '{t.Value}'");
+        });
+        return a;
+    }
+
+    private static Argument<string?> OptionalWord(string name) => new(name) { Arity = ArgumentArity.ZeroOrOne };
+
+    private static Tree Build(string[] guestWords)
+    {
+        var root = new RootCommand("ParaKit domain 0: runs unikernel guests on KVM with Xen-style hypercalls.");
+        var tree = new Tree { Root = root };
+        foreach (var o in root.Options)
+        {
+            if (o is HelpOption h)
+                h.Action = new PrintHelp(tree);
+            else if (o is VersionOption v)
+                v.Action = new PrintVersion();
+        }
+        root.SetAction(_ =>
+        {
+            System.Console.Error.WriteLine(CommandLine.MainHelp);
+            return ExitCodes.Usage;
+        });
+        tree.HelpTexts[root] = CommandLine.MainHelp;
+
+        // xl's habit: `parakit help` and `parakit version` work as well as the options.
+        var help = new Command("help") { Hidden = true };
+        help.SetAction(_ =>
+        {
+            System.Console.WriteLine(CommandLine.MainHelp);
+            return ExitCodes.Ok;
+        });
+        root.Subcommands.Add(help);
+        var version = new Command("version") { Hidden = true };
+        version.SetAction(_ => CommandLine.PrintVersion());
+        root.Subcommands.Add(version);
+
+        {
+            var image = Operands("IMAGE");
+            var memory = Text("--memory", "-m");
+            var timeout = Text("--timeout");
+            var name = Text("--name");
+            var stats = Flag("--stats");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats };
+            run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords));
+            tree.HelpTexts[run] = RunCommand.HelpText;
+            root.Subcommands.Add(run);
+        }
+        {
+            var files = Operands("FILE");
+            var timeout = Text("--timeout");
+            var stats = Flag("--stats");
+            var pcap = Text("--pcap");
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap)));
+            tree.HelpTexts[create] = CreateCommand.HelpText;
+            root.Subcommands.Add(create);
+        }
+        {
+            var socket = Text("--socket");
+            var xenstore = new Command("xenstore", "read and change the store of a running `parakit create`") { socket };
+            xenstore.SetAction(int (_) => throw new UsageException("xenstore: a command is needed: ls, read, write, mkdir, rm, perms or watch (try parakit xenstore --help)"));
+            tree.Unexpected[xenstore] = verb => $"xenstore: unknown command '{verb}' (try parakit xenstore --help)";
+            tree.HelpTexts[xenstore] = XenstoreCommand.HelpText;
+            foreach (string verb in XenstoreCommand.Verbs)
+            {
+                var paths = Words("PATH");
+                var sub = new Command(verb) { paths };
+                Option<string>? count = null;
+                if (verb == "watch")
+                {
+                    count = Text("-n");
+                    sub.Options.Add(count);
+                }
+                sub.SetAction(r => XenstoreCommand.Execute(r.GetValue(socket), verb, r.GetValue(paths) ?? [], count is null ? null : r.GetValue(count)));
+                xenstore.Subcommands.Add(sub);
+            }
+            root.Subcommands.Add(xenstore);
+        }
+        {
+            var socket = Text("--socket");
+            var list = new Command("list", "the domains of a running `parakit create`") { socket };
+            list.SetAction(r => ListCommand.ExecuteList(r.GetValue(socket)));
+            tree.HelpTexts[list] = ListCommand.ListHelpText;
+            root.Subcommands.Add(list);
+
+            var vifSocket = Text("--socket");
+            var vifName = OptionalWord("NAME");
+            var vif = new Command("vif", "its vifs and switches: rings, counters, drops by reason") { vifSocket, vifName };
+            vif.SetAction(r => ListCommand.ExecuteVif(r.GetValue(vifSocket), r.GetValue(vifName)));
+            tree.HelpTexts[vif] = ListCommand.VifHelpText;
+            root.Subcommands.Add(vif);
+        }
+        {
+            var demo = new Command("demo", "run the shared-ring demo");
+            demo.SetAction(_ =>
+            {
+                System.Console.WriteLine(DemoCommand.HelpText);
+                return ExitCodes.Usage;
+            });
+            tree.Unexpected[demo] = what => $"demo: unknown demo '{what}' (available: ring)";
+            tree.HelpTexts[demo] = DemoCommand.HelpText;
+            var count = OptionalWord("N");
+            var ring = new Command("ring") { count };
+            ring.SetAction(r => DemoCommand.ExecuteRing(r.GetValue(count)));
+            tree.Unexpected[ring] = _ => "demo ring: at most one argument, the number of requests";
+            demo.Subcommands.Add(ring);
+            root.Subcommands.Add(demo);
+        }
+        return tree;
+    }
+}
