@@ -138,6 +138,39 @@ public sealed unsafe class GrantTable
 
     // ---- domain 0's side, for backends (grantee = domain 0) ----
 
+    /// <summary>Domain 0's copy from a grant for a backend whose teardown runs before this table
+    /// is detached (a vif disconnects in Domain.Destroying, before Detach): the domain's memory
+    /// cannot go during the copy, so the process-wide <see cref="LifetimeLock"/> is not taken.
+    /// Entry checks and pins are the same as <see cref="TryCopyFromGuest"/>.</summary>
+    public short TryCopyFromGuestForBackend(uint gref, int offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset + destination.Length > PageSize)
+            return GrantStatus.BadCopyArg;
+        short st = Acquire(gref, GrantCopier.Domain0, write: false, out var page);
+        if (st != GrantStatus.Okay)
+            return st;
+        page.Slice(offset, destination.Length).CopyTo(destination);
+        Release(gref, write: false);
+        Interlocked.Increment(ref Domain0Copies);
+        Interlocked.Add(ref Domain0CopyBytes, destination.Length);
+        return GrantStatus.Okay;
+    }
+
+    /// <summary>The write-side twin of <see cref="TryCopyFromGuestForBackend"/>.</summary>
+    public short TryCopyToGuestForBackend(uint gref, int offset, ReadOnlySpan<byte> source)
+    {
+        if (offset < 0 || offset + source.Length > PageSize)
+            return GrantStatus.BadCopyArg;
+        short st = Acquire(gref, GrantCopier.Domain0, write: true, out var page);
+        if (st != GrantStatus.Okay)
+            return st;
+        source.CopyTo(page.Slice(offset, source.Length));
+        Release(gref, write: true);
+        Interlocked.Increment(ref Domain0Copies);
+        Interlocked.Add(ref Domain0CopyBytes, source.Length);
+        return GrantStatus.Okay;
+    }
+
     /// <summary>Domain 0: copies <paramref name="destination"/>.Length bytes from offset
     /// <paramref name="offset"/> of the page this guest granted to domain 0 as <paramref name="gref"/>.
     /// The entry is marked reading for the duration. Returns a GrantStatus.</summary>
@@ -148,14 +181,7 @@ public sealed unsafe class GrantTable
         LifetimeLock.EnterReadLock();
         try
         {
-            short st = Acquire(gref, GrantCopier.Domain0, write: false, out var page);
-            if (st != GrantStatus.Okay)
-                return st;
-            page.Slice(offset, destination.Length).CopyTo(destination);
-            Release(gref, write: false);
-            Interlocked.Increment(ref Domain0Copies);
-            Interlocked.Add(ref Domain0CopyBytes, destination.Length);
-            return GrantStatus.Okay;
+            return TryCopyFromGuestForBackend(gref, offset, destination);
         }
         finally
         {
@@ -172,14 +198,7 @@ public sealed unsafe class GrantTable
         LifetimeLock.EnterReadLock();
         try
         {
-            short st = Acquire(gref, GrantCopier.Domain0, write: true, out var page);
-            if (st != GrantStatus.Okay)
-                return st;
-            source.CopyTo(page.Slice(offset, source.Length));
-            Release(gref, write: true);
-            Interlocked.Increment(ref Domain0Copies);
-            Interlocked.Add(ref Domain0CopyBytes, source.Length);
-            return GrantStatus.Okay;
+            return TryCopyToGuestForBackend(gref, offset, source);
         }
         finally
         {

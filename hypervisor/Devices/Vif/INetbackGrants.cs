@@ -15,10 +15,12 @@ public interface INetbackGrants
     short TryCopyToGuest(uint gref, int offset, ReadOnlySpan<byte> source);
 }
 
-/// <summary>The real thing: a domain's <see cref="GrantTable"/> (grantee = domain 0).</summary>
+/// <summary>The real thing: a domain's <see cref="GrantTable"/> (grantee = domain 0). A vif's
+/// netback stops before its domain's table is detached (VifDevice disconnects in
+/// Domain.Destroying), so it uses the copies that skip the process-wide lifetime lock.</summary>
 public sealed class GrantTableAccess(GrantTable table) : INetbackGrants
 {
-    public short TryCopyFromGuest(uint gref, int offset, Span<byte> destination) => table.TryCopyFromGuest(gref, offset, destination);
+    public short TryCopyFromGuest(uint gref, int offset, Span<byte> destination) => table.TryCopyFromGuestForBackend(gref, offset, destination);
 
-    public short TryCopyToGuest(uint gref, int offset, ReadOnlySpan<byte> source) => table.TryCopyToGuest(gref, offset, source);
+    public short TryCopyToGuest(uint gref, int offset, ReadOnlySpan<byte> source) => table.TryCopyToGuestForBackend(gref, offset, source);
 }
