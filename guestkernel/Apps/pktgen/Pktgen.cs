@@ -1,9 +1,14 @@
 // pktgen: sends test frames (Net/Traffic/TrafficFrame.cs) with increasing sequence numbers
 // through a vif, flat out or paced, and reports what the ring took: one line a second and a
 // final `pktgen: done key=value ...` line that bench scripts parse (bench/net.sh).
-//   pktgen dst=MAC [size=60..MTU+14] [count=N] [seconds=S] [rate=PPS] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
+//   pktgen dst=MAC [size=N | size=A-B] [count=N] [seconds=S] [rate=PPS] [probe=0|1] [delay-ms=D] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
+// size=A-B cycles frame sizes A, A+1, ..., B, A, ... (frame i is A + i mod (B-A+1) bytes), so one
+// run of count=k*(B-A+1) frames covers every size k times and the sink checks every byte of each.
 // Before the first frame it probes a unicast destination with L2Echo requests (every 100 ms,
 // at most 10 s) until it answers, as a host ARPs first: a receiver still booting is not loss.
+// probe=0 skips that (a destination that cannot answer, e.g. a hostile guest that never reads);
+// delay-ms=D then waits D ms before the first frame instead, so that such a destination has
+// announced itself and the switch sends it unicast rather than flooding every other port.
 // Flat out, frames are queued until TrySend refuses (no free TX slot), then published with one
 // Flush; the loop blocks only when a refusal follows a Poll that found nothing to reap, i.e.
 // when the backend owns every slot and has been asked to notify us with its next response.
@@ -14,7 +19,7 @@ using ParaKit.Net.Traffic;
 
 public static class Pktgen
 {
-    private const string Usage = "usage: pktgen dst=MAC [size=60..MTU+14] [count=N] [seconds=S] [rate=PPS (0 = flat out)] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]";
+    private const string Usage = "usage: pktgen dst=MAC [size=60..MTU+14 | size=A-B (every size in turn)] [count=N] [seconds=S] [rate=PPS (0 = flat out)] [probe=0|1] [delay-ms=D] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]";
     private const ulong Second = 1_000_000_000;
     private const ulong OpenTimeoutNs = 10 * Second;
     /// <summary>How long a dead vif may stay down before the run gives up.</summary>
@@ -30,7 +35,7 @@ public static class Pktgen
 
     public static int Main(string[] args)
     {
-        ulong dst = 0, size = 60, count = 0, seconds = 0, rate = 0, vif = 0;
+        ulong dst = 0, size = 60, sizeMax = 60, count = 0, seconds = 0, rate = 0, vif = 0, probe = 1, delayMs = 0;
         bool haveDst = false;
         var flow = TrafficFlow.Between(0, 0);
         foreach (string a in args)
@@ -41,7 +46,9 @@ public static class Pktgen
                 switch (key)
                 {
                     case "dst": ok = haveDst = MacText.TryParse(value, out dst); break;
-                    case "size": ok = TrafficText.TryParseUInt64(value, out size) && size >= TrafficFrame.MinSize && size <= TrafficFrame.MaxSize; break;
+                    case "size": ok = TryParseSizes(value, out size, out sizeMax); break;
+                    case "probe": ok = TrafficText.TryParseUInt64(value, out probe) && probe <= 1; break;
+                    case "delay-ms": ok = TrafficText.TryParseUInt64(value, out delayMs) && delayMs < 1_000_000; break;
                     case "count": ok = TrafficText.TryParseUInt64(value, out count); break;
                     case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
                     case "rate": ok = TrafficText.TryParseUInt64(value, out rate); break;
@@ -72,29 +79,42 @@ public static class Pktgen
             Console.WriteLine("pktgen: cannot open " + error);
             return 3;
         }
-        if (size > (ulong)(nic.Mtu + 14))
+        string sizeText = size == sizeMax ? size.ToString() : size.ToString() + "-" + sizeMax.ToString();
+        if (sizeMax > (ulong)(nic.Mtu + 14))
         {
-            Console.WriteLine("pktgen: size=" + size.ToString() + " is larger than the vif's MTU + 14 (" + (nic.Mtu + 14).ToString() + ")");
+            Console.WriteLine("pktgen: size=" + sizeText + " is larger than the vif's MTU + 14 (" + (nic.Mtu + 14).ToString() + ")");
             return 2;
         }
         flow.DstMac = dst;
         flow.SrcMac = Wire.ReadMac(nic.Mac, 0);
-        byte[] frame = new byte[(int)size];
-        Console.WriteLine("pktgen: " + MacText.ToText(flow.SrcMac) + " -> " + MacText.ToText(dst) + " size=" + size.ToString()
+        // One buffer of the largest size; each frame is a slice of it (no allocation per frame).
+        byte[] frame = new byte[(int)sizeMax];
+        ulong sizes = sizeMax - size + 1;
+        Console.WriteLine("pktgen: " + MacText.ToText(flow.SrcMac) + " -> " + MacText.ToText(dst) + " size=" + sizeText
             + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
             + " rate=" + (rate == 0 ? "max" : rate.ToString()));
 
         // Like a host that ARPs before it sends: probe the destination until it answers, so a
         // receiver still booting does not count as loss and the switch has learned where it is
         // (known unicast is held for a full receiver; floods are not).
-        if ((dst >> 40 & 1) == 0 && !Resolve(nic, dst, flow.SrcMac))
+        if (probe != 0 && (dst >> 40 & 1) == 0 && !Resolve(nic, dst, flow.SrcMac))
             Console.WriteLine("pktgen: no answer from " + MacText.ToText(dst) + " for 10 s; sending anyway");
+        if (delayMs != 0)
+        {
+            // Dispatching, not Scheduler.Sleep: a pending kick from the backend would make Sleep spin.
+            ulong until = Clock.NowNs() + delayMs * 1_000_000;
+            while (Clock.NowNs() < until)
+            {
+                if (nic.Poll(s_onFrame, PollBudget) < PollBudget)
+                    Wait(until);
+            }
+        }
 
         ulong start = Clock.NowNs();
         ulong end = seconds != 0 ? start + seconds * Second : ulong.MaxValue;
         ulong nextReport = start + Second;
-        ulong seq = 0, refusals = 0, downSince = 0;
-        ulong lastAt = start, lastSent = 0, lastRefusals = 0, finished = start;
+        ulong seq = 0, bytes = 0, refusals = 0, downSince = 0;
+        ulong lastAt = start, lastSent = 0, lastBytes = 0, lastRefusals = 0, finished = start;
         bool gaveUp = false;
         while (true)
         {
@@ -103,10 +123,11 @@ public static class Pktgen
             {
                 ulong ns = now - lastAt, n = seq - lastSent;
                 Console.WriteLine("pktgen: t=" + ((now - start + Second / 2) / Second).ToString() + "s sent=" + seq.ToString()
-                    + " pps=" + TrafficText.PerSecond(n, ns).ToString() + " gbps=" + TrafficText.Fixed(TrafficText.Gbps(n * size, ns), 3)
+                    + " pps=" + TrafficText.PerSecond(n, ns).ToString() + " gbps=" + TrafficText.Fixed(TrafficText.Gbps(bytes - lastBytes, ns), 3)
                     + " full=" + (refusals - lastRefusals).ToString());
                 lastAt = now;
                 lastSent = seq;
+                lastBytes = bytes;
                 lastRefusals = refusals;
                 nextReport += Second;
                 if (nextReport <= now)
@@ -125,8 +146,10 @@ public static class Pktgen
                     notDue = true;
                     break;
                 }
-                TrafficFrame.Write(frame, flow, seq, Clock.NowNs());
-                if (!nic.TrySend(frame))
+                int length = (int)(size + seq % sizes);
+                System.Span<byte> f = new System.Span<byte>(frame, 0, length);
+                TrafficFrame.Write(f, flow, seq, Clock.NowNs());
+                if (!nic.TrySend(f))
                 {
                     full = nic.IsUp;
                     if (full)
@@ -134,6 +157,7 @@ public static class Pktgen
                     break;
                 }
                 seq++;
+                bytes += (ulong)length;
                 queued++;
             }
             nic.Flush();
@@ -173,10 +197,10 @@ public static class Pktgen
 
         NetDeviceCounters c = nic.Counters;
         var b = new StringBuilder(400);
-        b.Append("pktgen: done sent=").Append(seq).Append(" bytes=").Append(seq * size).Append(" size=").Append(size)
+        b.Append("pktgen: done sent=").Append(seq).Append(" bytes=").Append(bytes).Append(" size=").Append(sizeText)
             .Append(" seconds=").Append(TrafficText.Fixed(elapsed / 1e9, 3))
             .Append(" pps=").Append(TrafficText.PerSecond(seq, elapsed))
-            .Append(" gbps=").Append(TrafficText.Fixed(TrafficText.Gbps(seq * size, elapsed), 3))
+            .Append(" gbps=").Append(TrafficText.Fixed(TrafficText.Gbps(bytes, elapsed), 3))
             .Append(" tx_full=").Append(refusals)
             .Append(" notifies=").Append(c.NotifiesSent)
             .Append(" notifies_received=").Append(c.NotifiesReceived)
@@ -187,9 +211,29 @@ public static class Pktgen
             .Append(" tx_drop_size=").Append(c.TxDroppedSize)
             .Append(" tx_errors=").Append(c.TxErrors)
             .Append(" rx_frames=").Append(c.RxFrames)
-            .Append(" rx_errors=").Append(c.RxErrors);
+            .Append(" rx_errors=").Append(c.RxErrors)
+            .Append(" probes=").Append(s_probes);
         Console.WriteLine(b.ToString());
         return gaveUp ? 1 : 0;
+    }
+
+    /// <summary>"N" (one size) or "A-B" (every size from A to B in turn), each within the test
+    /// frame's limits; the MTU is checked once the vif is up.</summary>
+    private static bool TryParseSizes(string value, out ulong min, out ulong max)
+    {
+        min = max = 0;
+        int dash = value.IndexOf('-');
+        if (dash < 0)
+        {
+            if (!TrafficText.TryParseUInt64(value, out min))
+                return false;
+            max = min;
+        }
+        else if (!TrafficText.TryParseUInt64(value.Substring(0, dash), out min) || !TrafficText.TryParseUInt64(value.Substring(dash + 1), out max))
+        {
+            return false;
+        }
+        return min >= TrafficFrame.MinSize && max <= TrafficFrame.MaxSize && min <= max;
     }
 
     /// <summary>When frame <paramref name="seq"/> is due at <paramref name="rate"/> frames a second.</summary>
@@ -215,6 +259,8 @@ public static class Pktgen
 
     private static ulong s_peer;
     private static bool s_peerAnswered;
+    /// <summary>Probes the ring took (they cross the switch too: accounting needs them).</summary>
+    private static ulong s_probes;
 
     /// <summary>Sends L2Echo probes to <paramref name="dst"/> every 100 ms until one is answered (10 s at most).</summary>
     private static bool Resolve(IEthernetDevice nic, ulong dst, ulong ourMac)
@@ -225,7 +271,8 @@ public static class Pktgen
         for (ulong seq = 0; !s_peerAnswered && Clock.NowNs() < giveUp; seq++)
         {
             L2Echo.Write(probe, dst, ourMac, L2EchoType.Request, 0x7067, seq, Clock.NowNs(), L2EchoFlags.Warmup);
-            nic.TrySend(probe);
+            if (nic.TrySend(probe))
+                s_probes++;
             nic.Flush();
             ulong next = Clock.NowNs() + Second / 10;
             while (!s_peerAnswered && Clock.NowNs() < next)
