@@ -1,7 +1,7 @@
 // pktgen: sends test frames (Net/Traffic/TrafficFrame.cs) with increasing sequence numbers
 // through a vif, flat out or paced, and reports what the ring took: one line a second and a
 // final `pktgen: done key=value ...` line that bench scripts parse (bench/net.sh).
-//   pktgen dst=MAC [size=N | size=A-B] [count=N] [seconds=S] [rate=PPS] [probe=0|1] [delay-ms=D] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
+//   pktgen dst=MAC [size=N | size=A-B] [count=N] [seconds=S] [rate=PPS] [probe=0|1] [delay-ms=D] [drain-ms=200] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]
 // size=A-B cycles frame sizes A, A+1, ..., B, A, ... (frame i is A + i mod (B-A+1) bytes), so one
 // run of count=k*(B-A+1) frames covers every size k times and the sink checks every byte of each.
 // Before the first frame it probes a unicast destination with L2Echo requests (every 100 ms,
@@ -9,6 +9,8 @@
 // probe=0 skips that (a destination that cannot answer, e.g. a hostile guest that never reads);
 // delay-ms=D then waits D ms before the first frame instead, so that such a destination has
 // announced itself and the switch sends it unicast rather than flooding every other port.
+// drain-ms=M (default 200) is how long it stays after the last frame so the backend can take what
+// is still on the ring; a short one ends the domain while domain 0 may still hold its frames.
 // Flat out, frames are queued until TrySend refuses (no free TX slot), then published with one
 // Flush; the loop blocks only when a refusal follows a Poll that found nothing to reap, i.e.
 // when the backend owns every slot and has been asked to notify us with its next response.
@@ -19,14 +21,11 @@ using ParaKit.Net.Traffic;
 
 public static class Pktgen
 {
-    private const string Usage = "usage: pktgen dst=MAC [size=60..MTU+14 | size=A-B (every size in turn)] [count=N] [seconds=S] [rate=PPS (0 = flat out)] [probe=0|1] [delay-ms=D] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]";
+    private const string Usage = "usage: pktgen dst=MAC [size=60..MTU+14 | size=A-B (every size in turn)] [count=N] [seconds=S] [rate=PPS (0 = flat out)] [probe=0|1] [delay-ms=D] [drain-ms=M] [vif=N] [src-ip=A.B.C.D] [dst-ip=A.B.C.D]";
     private const ulong Second = 1_000_000_000;
     private const ulong OpenTimeoutNs = 10 * Second;
     /// <summary>How long a dead vif may stay down before the run gives up.</summary>
     private const ulong DownLimitNs = 5 * Second;
-    /// <summary>After the last frame: time for the backend to take what is still on the ring
-    /// before the domain (and its granted pages) goes away.</summary>
-    private const ulong DrainNs = 200_000_000;
     private const int Batch = 64;
     private const int PollBudget = 64;
 
@@ -35,7 +34,7 @@ public static class Pktgen
 
     public static int Main(string[] args)
     {
-        ulong dst = 0, size = 60, sizeMax = 60, count = 0, seconds = 0, rate = 0, vif = 0, probe = 1, delayMs = 0;
+        ulong dst = 0, size = 60, sizeMax = 60, count = 0, seconds = 0, rate = 0, vif = 0, probe = 1, delayMs = 0, drainMs = 200;
         bool haveDst = false;
         var flow = TrafficFlow.Between(0, 0);
         foreach (string a in args)
@@ -49,6 +48,7 @@ public static class Pktgen
                     case "size": ok = TryParseSizes(value, out size, out sizeMax); break;
                     case "probe": ok = TrafficText.TryParseUInt64(value, out probe) && probe <= 1; break;
                     case "delay-ms": ok = TrafficText.TryParseUInt64(value, out delayMs) && delayMs < 1_000_000; break;
+                    case "drain-ms": ok = TrafficText.TryParseUInt64(value, out drainMs) && drainMs < 1_000_000; break;
                     case "count": ok = TrafficText.TryParseUInt64(value, out count); break;
                     case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
                     case "rate": ok = TrafficText.TryParseUInt64(value, out rate); break;
@@ -186,8 +186,9 @@ public static class Pktgen
         }
         ulong elapsed = finished - start;
 
-        // Let the backend take the frames still on the ring before the domain goes.
-        ulong drainEnd = Clock.NowNs() + DrainNs;
+        // After the last frame: time for the backend to take what is still on the ring before the
+        // domain (and its granted pages) goes away.
+        ulong drainEnd = Clock.NowNs() + drainMs * 1_000_000;
         while (Clock.NowNs() < drainEnd)
         {
             nic.Flush();
