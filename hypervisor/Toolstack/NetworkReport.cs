@@ -29,6 +29,7 @@ public static class NetworkReport
             Drop("tx_malformed", c.TxMalformed);
             Drop("tx_bad_grant", c.TxBadGrant);
             Drop("tx_oversize", c.TxOversize);
+            Drop("tx_undelivered", c.TxUndelivered);
             Drop("rx_no_buffer", c.RxNoBuffer);
             Drop("rx_bad_grant", c.RxBadGrant);
             Drop("rx_oversize", c.RxOversize);
@@ -78,7 +79,7 @@ public static class NetworkReport
         {
             sb.AppendLine("  rings: not connected");
         }
-        sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize}");
+        sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} held={c.TxHeld} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize} undelivered={c.TxUndelivered}");
         sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound}");
         sb.AppendLine($"  notifications to the guest={c.Notifications}; connects={v.Connects} closed_by_frontend={v.ClosedByFrontend} lost_misbehaving={v.LostMisbehaving} refused={v.ConnectRefused}");
         if (v.LastProblem.Length > 0)

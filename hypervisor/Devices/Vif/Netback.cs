@@ -5,6 +5,7 @@
 // The frontend is not trusted: every request is copied out once, checked, then acted on; a
 // frontend that breaks the ring or netif rules loses its vif, domain 0 never throws.
 using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;
@@ -43,6 +44,10 @@ public sealed unsafe class Netback
 
     public NetbackCounters Counters { get; } = new();
 
+    /// <summary>The frontend's domain, for trace records (0 in tests that do not set it).</summary>
+    public uint TraceDomain { get; init; }
+    private readonly NetbackTraceMarks _trace;
+
     /// <summary>None while connected; otherwise why the vif stopped.</summary>
     public NetbackDisconnect Disconnected { get; private set; }
 
@@ -70,10 +75,44 @@ public sealed unsafe class Netback
         int queued = rxNotify ? Math.Min((int)NetifLimits.RxRingSize, RxQueueBytes / MaxFrame) : 0;
         _rxQueue = new byte[queued * MaxFrame];
         _rxQueueLength = new int[queued];
+        _trace = new NetbackTraceMarks(_rx.ReqCons);
     }
 
     /// <summary>Stops the vif (toolstack close). Later calls do nothing; RX frames are counted as not connected.</summary>
-    public void Close() => Disconnect(NetbackDisconnect.Closed);
+    public void Close()
+    {
+        if (!IsConnected)
+            return;
+        // Packets the guest published that will now never be sent: the ones copied into the
+        // stage behind a held frame, and the ones still on the ring (read once more, bounded by
+        // the ring size; the frontend is not trusted to have left whole packets there).
+        long waiting = CountPackets(_txStage.AsSpan(0, _staged));
+        if (!_tx.RequestsOverflowed())
+        {
+            Span<NetifTxRequest> rest = stackalloc NetifTxRequest[(int)NetifLimits.TxRingSize];
+            int n = _tx.TakeRequests(rest);
+            waiting += CountPackets(rest[..n]);
+        }
+        Counters.TxUndelivered += waiting;
+        _staged = 0;
+        Disconnect(NetbackDisconnect.Closed);
+    }
+
+    /// <summary>Packets among TX slots: each ends at a data slot without more_data; an extra_info
+    /// slot (after a slot flagged extra_info) is not data.</summary>
+    private static long CountPackets(ReadOnlySpan<NetifTxRequest> slots)
+    {
+        long packets = 0;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            ushort flags = slots[i].Flags;
+            if ((flags & NetTxFlags.ExtraInfo) != 0)
+                i++;   // the next slot is the extra
+            if ((flags & NetTxFlags.MoreData) == 0)
+                packets++;
+        }
+        return packets;
+    }
 
     private void Disconnect(NetbackDisconnect why)
     {
@@ -88,6 +127,8 @@ public sealed unsafe class Netback
             Counters.TxUndelivered++;
             _txHeld = 0;
         }
+        if (TracePoint.On)
+            _trace.Drops(TraceDomain, Counters);
     }
 
     /// <summary>Consumes every TX packet the frontend has published, answers them, notifies if asked,
@@ -98,6 +139,18 @@ public sealed unsafe class Netback
     /// takes (and drops, counted) what it is sent, so a guest that stopped reading costs its own
     /// frames, not its senders' link. Returns the number of packets handed to the sink.</summary>
     public int ProcessTx()
+    {
+        if (!TracePoint.On)
+            return TakeTxPackets();
+        uint consumed = _tx.ReqCons;
+        long notifies = Counters.Notifications;
+        int sent = TakeTxPackets();
+        TracePoint.RingBatch(TraceDomain, rx: false, _tx.ReqCons - consumed, sent, Counters.Notifications != notifies);
+        _trace.Drops(TraceDomain, Counters);
+        return sent;
+    }
+
+    private int TakeTxPackets()
     {
         int sent = 0;
         if (_txHeld > 0)
@@ -376,8 +429,11 @@ public sealed unsafe class Netback
     /// <summary>Publishes the RX responses written since the last flush and notifies the guest if it asked.</summary>
     public void FlushRx()
     {
-        if (_rx.PushResponsesAndCheckNotify())
+        bool notify = _rx.PushResponsesAndCheckNotify();
+        if (notify)
             Notify();
+        if (TracePoint.On)
+            _trace.RxFlush(TraceDomain, _rx.ReqCons, Counters, notify);
     }
 
     /// <summary>Both rings' indices (shared and private), what Linux netback's debugfs io_ring_q0 shows.</summary>

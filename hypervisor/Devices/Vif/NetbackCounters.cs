@@ -45,7 +45,8 @@ public sealed class NetbackCounters
 
     /// <summary>TX frames that had to wait for room at their destination (backpressure); not a final state.</summary>
     public long TxHeld;
-    /// <summary>A held TX frame still waiting when the vif closed.</summary>
+    /// <summary>TX packets the guest published that were never sent because the vif closed first:
+    /// a held frame, packets staged behind it, packets still on the ring.</summary>
     public long TxUndelivered;
 
     public long TxDrops => TxMalformed + TxBadGrant + TxOversize + TxUndelivered;

@@ -52,6 +52,20 @@ public class BackpressureTests
     }
 
     [Test]
+    public void Closing_counts_every_packet_the_guest_published_and_netback_never_sent()
+    {
+        var gate = new GateSink();
+        using var h = new VifHarness(sink: gate);
+        for (int i = 0; i < 3; i++)
+            h.Send(Frame(i));          // 3 slots each: one is held, two wait in the stage
+        h.Back.ProcessTx();
+        h.Send(Frame(3));              // and one is still on the ring
+        h.Back.Close();
+        var c = h.Back.Counters;
+        Assert.That((c.TxFrames, c.TxUndelivered, c.TxDrops), Is.EqualTo((0L, 4L, 4L)), "4 published, 0 sent, 4 counted");
+    }
+
+    [Test]
     public void A_full_receiver_says_no_room_until_it_counts_as_stalled()
     {
         using var rx = new VifHarness(rxNotify: true);
