@@ -25,8 +25,18 @@ public static unsafe class Scheduler
         }
     }
 
+    private static ulong s_armedAt;
+
     /// <summary>Arms the one-shot timer at an absolute system time in ns (0 cancels).</summary>
-    public static long SetTimer(ulong deadlineNs) => Hypervisor.SetTimer(deadlineNs);
+    public static long SetTimer(ulong deadlineNs)
+    {
+        s_armedAt = deadlineNs;
+        return Hypervisor.SetTimer(deadlineNs);
+    }
+
+    /// <summary>The deadline the one-shot timer was last armed for (0: cancelled). Once that time
+    /// has passed it has fired: a timer only fires once.</summary>
+    public static ulong ArmedTimer => s_armedAt;
 
     /// <summary>Blocks for at least <paramref name="ns"/> nanoseconds (timer + block; wakes early
     /// for events are absorbed by re-blocking until the deadline).</summary>

@@ -25,7 +25,6 @@ public static class L2Ping
     private const ulong WarmupLimitNs = 10 * Second, WarmupEveryNs = 100_000_000;
     private const int PollBudget = 32;
 
-    private static ulong s_timerAt;
 
     // Pinger: the reply being waited for, and what arrived.
     private static readonly FrameHandler s_onReply = OnReply;
@@ -139,7 +138,7 @@ public static class L2Ping
             while (seq + 1 < count && Clock.NowNs() < sentAt + intervalNs)
             {
                 if (nic.Poll(s_onReply, PollBudget) < PollBudget)
-                    Wait(sentAt + intervalNs);
+                    Events.WaitUntil(sentAt + intervalNs);
             }
         }
 
@@ -171,7 +170,6 @@ public static class L2Ping
     {
         rttNs = 0;
         ulong deadline = Clock.NowNs() + timeoutNs;
-        Arm(deadline);
         s_waitSeq = seq;
         s_waitFlags = flags;
         s_gotReply = false;
@@ -183,7 +181,7 @@ public static class L2Ping
             nic.Poll(s_onReply, PollBudget);
             if (Clock.NowNs() >= deadline)
                 return false;
-            Wait(deadline);
+            Events.WaitUntil(deadline);
         }
         nic.Flush();
         while (true)
@@ -198,7 +196,7 @@ public static class L2Ping
                 return false;
             // Poll armed the RX event: the reply's arrival wakes us.
             if (polled < PollBudget)
-                Wait(deadline);
+                Events.WaitUntil(deadline);
         }
     }
 
@@ -255,14 +253,14 @@ public static class L2Ping
                 nextReport = now + Second;
             }
             if (polled < PollBudget)
-                Wait(Min(nextReport, end));
+                Events.WaitUntil(Min(nextReport, end));
         }
         // The last replies are on the ring: give the backend a moment to take them.
         ulong drainEnd = Clock.NowNs() + 100_000_000;
         while (Clock.NowNs() < drainEnd)
         {
             if (nic.Poll(s_onRequest, PollBudget) < PollBudget)
-                Wait(drainEnd);
+                Events.WaitUntil(drainEnd);
             s_pending = 0;   // requests that come now are not answered: we are done
         }
 
@@ -301,25 +299,5 @@ public static class L2Ping
 
     private static ulong Min(ulong a, ulong b) => a < b ? a : b;
 
-    private static void Arm(ulong at)
-    {
-        // A timer still ahead of us but no later than `at` will do: it may wake us early (we
-        // check the clock and arm again), whereas arming for every ping costs an exit each.
-        if (s_timerAt > at || s_timerAt <= Clock.NowNs())
-        {
-            Scheduler.SetTimer(at);
-            s_timerAt = at;
-        }
-    }
 
-    /// <summary>Blocks until an event or <paramref name="until"/>, arming the one-shot timer only
-    /// when it is not already armed for that time (a timer armed for a time still ahead has not
-    /// fired: it fires only once its time has passed).</summary>
-    private static void Wait(ulong until)
-    {
-        if (until <= Clock.NowNs())
-            return;
-        Arm(until);
-        Events.WaitAndDispatch();
-    }
 }

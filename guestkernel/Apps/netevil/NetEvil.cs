@@ -51,7 +51,6 @@ public static unsafe class NetEvil
     private static ulong s_kicksReceived, s_kicksSent, s_kickErrors;
     private static ulong s_txResponses, s_txErrorResponses;
     private static ulong s_ourMac;
-    private static ulong s_timerAt;
 
     public static int Main(string[] args)
     {
@@ -167,7 +166,7 @@ public static unsafe class NetEvil
         {
             end = Clock.NowNs() + seconds * Second;
             while (Clock.NowNs() < end)
-                Wait(end);
+                Events.WaitUntil(end);
         }
         Scheduler.SetTimer(0);
         while (s_tx.TryTakeResponse(out NetifTxResponse late))
@@ -219,7 +218,7 @@ public static unsafe class NetEvil
         if (Store.Watch(backend + "/state", "netevil", OnBackendState) != XsError.None)
             return "cannot watch " + backend + "/state";
         while (s_backendState != XenbusState.InitWait && Clock.NowNs() < deadline)
-            Wait(deadline);
+            Events.WaitUntil(deadline);
         if (s_backendState != XenbusState.InitWait)
             return "the backend never reached InitWait (it is " + StateName(s_backendState) + ")";
 
@@ -285,7 +284,7 @@ public static unsafe class NetEvil
         if (Xenbus.SwitchState(dev, XenbusState.Connected) != XsError.None)
             return "could not write " + dev + "/state";
         while (s_backendState != XenbusState.Connected && Clock.NowNs() < deadline)
-            Wait(deadline);
+            Events.WaitUntil(deadline);
         if (s_backendState != XenbusState.Connected)
             return "the backend did not connect (it is " + StateName(s_backendState) + ")";
         return null;
@@ -355,7 +354,7 @@ public static unsafe class NetEvil
                 break;
             }
             if (!s_tx.FinalCheckForResponses())
-                Wait(deadline);
+                Events.WaitUntil(deadline);
         }
         return last;
     }
@@ -423,18 +422,4 @@ public static unsafe class NetEvil
         _ => "Unknown",
     };
 
-    /// <summary>Blocks until an event or <paramref name="until"/> (the one-shot timer armed only
-    /// when it is not already armed for that time), running handlers: the store watch, our port.</summary>
-    private static void Wait(ulong until)
-    {
-        ulong now = Clock.NowNs();
-        if (until <= now)
-            return;
-        if (s_timerAt != until || s_timerAt <= now)
-        {
-            Scheduler.SetTimer(until);
-            s_timerAt = until;
-        }
-        Events.WaitAndDispatch();
-    }
 }

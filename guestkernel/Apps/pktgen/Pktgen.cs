@@ -30,7 +30,6 @@ public static class Pktgen
     private const int PollBudget = 64;
 
     private static readonly FrameHandler s_onFrame = OnFrame;   // made once: Poll must not allocate
-    private static ulong s_timerAt;
 
     public static int Main(string[] args)
     {
@@ -106,7 +105,7 @@ public static class Pktgen
             while (Clock.NowNs() < until)
             {
                 if (nic.Poll(s_onFrame, PollBudget) < PollBudget)
-                    Wait(until);
+                    Events.WaitUntil(until);
             }
         }
 
@@ -175,14 +174,14 @@ public static class Pktgen
                     gaveUp = true;
                     break;
                 }
-                Wait(Min(nextReport, now + 10_000_000));
+                Events.WaitUntil(Min(nextReport, now + 10_000_000));
                 continue;
             }
             downSince = 0;
             // A refusal right after a Poll that armed the TX event: the backend holds every slot
             // and will notify with its next response. A refusal after progress gets another try.
             if ((full && queued == 0 && polled < PollBudget) || (notDue && queued == 0))
-                Wait(Min(Min(nextReport, end), notDue ? Due(start, seq, rate) : ulong.MaxValue));
+                Events.WaitUntil(Min(Min(nextReport, end), notDue ? Due(start, seq, rate) : ulong.MaxValue));
         }
         ulong elapsed = finished - start;
 
@@ -193,7 +192,7 @@ public static class Pktgen
         {
             nic.Flush();
             if (nic.Poll(s_onFrame, PollBudget) < PollBudget)
-                Wait(drainEnd);
+                Events.WaitUntil(drainEnd);
         }
 
         NetDeviceCounters c = nic.Counters;
@@ -242,21 +241,6 @@ public static class Pktgen
 
     private static ulong Min(ulong a, ulong b) => a < b ? a : b;
 
-    /// <summary>Blocks until an event or <paramref name="until"/>. The one-shot timer is armed
-    /// only when it is not already armed for that time, since arming costs a hypercall; a timer
-    /// armed for a time still ahead has not fired yet (it only fires once its time has passed).</summary>
-    private static void Wait(ulong until)
-    {
-        ulong now = Clock.NowNs();
-        if (until <= now)
-            return;
-        if (s_timerAt != until || s_timerAt <= now)
-        {
-            Scheduler.SetTimer(until);
-            s_timerAt = until;
-        }
-        Events.WaitAndDispatch();
-    }
 
     private static ulong s_peer;
     private static bool s_peerAnswered;
@@ -279,7 +263,7 @@ public static class Pktgen
             while (!s_peerAnswered && Clock.NowNs() < next)
             {
                 if (nic.Poll(s_onFrame, 32) == 0)
-                    Wait(next);
+                    Events.WaitUntil(next);
             }
         }
         return s_peerAnswered;

@@ -32,7 +32,6 @@ public static class Sink
     private static readonly FrameHandler s_onFrame = OnFrame;   // made once: Poll must not allocate
     private static readonly SequenceTracker s_seq = new SequenceTracker(4096);
     private static readonly LatencyStats s_owd = new LatencyStats(1 << 15, decimate: true);
-    private static ulong s_timerAt;
     // The answer to a generator's L2Echo probe, sent from the main loop.
     private static readonly byte[] s_reply = new byte[L2Echo.MinSize * 2];
     private static int s_replyLength;
@@ -118,7 +117,7 @@ public static class Sink
                 {
                     ulong holdEnd = Clock.NowNs() + holdMs * 1_000_000;
                     while (Clock.NowNs() < holdEnd)
-                        Wait(holdEnd);
+                        Events.WaitUntil(holdEnd);
                     holdMs = 0;
                 }
                 continue;   // poll before sleeping: the kick for what came meanwhile was consumed
@@ -160,7 +159,7 @@ public static class Sink
                 break;
             // Poll ran out of frames and armed the RX event: sleep until the backend's next one.
             if (polled < PollBudget)
-                Wait(Min(Min(nextReport, end), quietEnd));
+                Events.WaitUntil(Min(Min(nextReport, end), quietEnd));
         }
 
         ulong span = s_lastAt - s_firstAt;
@@ -286,7 +285,7 @@ public static class Sink
         // The close runs from the backend's watch: dispatch events (the store port) until we are
         // Closed; the one-shot timer bounds the wait if nothing comes.
         while (nic.FrontendState != XenbusState.Closed && Clock.NowNs() < deadline)
-            Wait(deadline);
+            Events.WaitUntil(deadline);
         if (nic.FrontendState != XenbusState.Closed)
         {
             error = "vif " + vif.ToString() + " not Closed " + (CloseTimeoutNs / Second).ToString() + " s after Close (frontend "
@@ -296,7 +295,6 @@ public static class Sink
         Add(s_closed, nic.Counters);
         Netfront? again = Netfronts.Open(vif, Clock.NowNs() + OpenTimeoutNs, out error);
         // Open armed and then cancelled the one-shot timer itself: ours is not armed any more.
-        s_timerAt = 0;
         if (again is null)
             return null;
         ulong down = Clock.NowNs() - downAt;
@@ -322,19 +320,4 @@ public static class Sink
         into.NotifiesReceived += c.NotifiesReceived;
     }
 
-    /// <summary>Blocks until an event or <paramref name="until"/>, arming the one-shot timer only
-    /// when it is not already armed for that time (a timer armed for a time still ahead has not
-    /// fired: it fires only once its time has passed).</summary>
-    private static void Wait(ulong until)
-    {
-        ulong now = Clock.NowNs();
-        if (until <= now)
-            return;
-        if (s_timerAt != until || s_timerAt <= now)
-        {
-            Scheduler.SetTimer(until);
-            s_timerAt = until;
-        }
-        Events.WaitAndDispatch();
-    }
 }

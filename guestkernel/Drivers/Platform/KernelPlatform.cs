@@ -112,14 +112,12 @@ public static class Netfronts
                 error = name + ": " + (nic.Failure ?? "not up by the deadline") + " (frontend " + Netfront.StateName(nic.FrontendState)
                     + ", backend " + Netfront.StateName(nic.BackendState) + ")";
                 nic.Close();
-                Scheduler.SetTimer(0);
                 return null;
             }
-            // The one-shot timer makes SCHEDOP_block return by the deadline even if nothing happens.
-            Scheduler.SetTimer(deadlineNs);
-            Events.WaitAndDispatch();
+            // The one-shot timer makes SCHEDOP_block return by the deadline even if nothing
+            // happens; a timer the caller armed earlier stays armed.
+            Events.WaitUntil(deadlineNs);
         }
-        Scheduler.SetTimer(0);
         error = "";
         return nic;
     }

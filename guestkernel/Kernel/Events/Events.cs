@@ -148,6 +148,22 @@ public static unsafe class Events
         return handled;
     }
 
+    /// <summary>The event-loop step with a deadline (absolute system time in ns): dispatch what is
+    /// pending; if nothing was, block until an event or the deadline. The one-shot timer is armed
+    /// only when the one already armed would not wake us by then: a timer still ahead of us and
+    /// no later than the deadline will do (an early wake-up costs a look at the clock), while
+    /// arming costs an exit every time. Returns the number of events handled.</summary>
+    public static int WaitUntil(ulong deadlineNs)
+    {
+        ulong now = Clock.NowNs();
+        if (deadlineNs <= now)
+            return Dispatch();
+        ulong armed = Scheduler.ArmedTimer;
+        if (armed == 0 || armed <= now || armed > deadlineNs)
+            Scheduler.SetTimer(deadlineNs);
+        return WaitAndDispatch();
+    }
+
     /// <summary>The event-loop step: dispatch what is pending; if nothing was, block in
     /// SCHEDOP_block until an event (or the one-shot timer) arrives and dispatch again.
     /// Returns the number of events handled.</summary>
