@@ -267,6 +267,29 @@ public sealed unsafe class Netfront : IEthernetDevice
             _store.Unwatch(_backendStateNode, _watchToken);
             _watching = false;
         }
+        if (_closeRequested)
+            ReturnPages();
+    }
+
+    /// <summary>Closed for good: every page whose grant has ended goes back to the grant client
+    /// (pages a backend may still write stay aside, never reused).</summary>
+    private void ReturnPages()
+    {
+        Return(ref _txRingPage);
+        Return(ref _rxRingPage);
+        for (int i = 0; i < TxSlots; i++)
+            Return(ref _txPages[i]);
+        for (int i = 0; i < RxSlots; i++)
+            Return(ref _rxPages[i]);
+        while (_spareCount > 0)
+            _grants.FreePage((byte*)_sparePages[--_spareCount]);
+    }
+
+    private void Return(ref nint page)
+    {
+        if (page != 0)
+            _grants.FreePage((byte*)page);
+        page = 0;
     }
 
     /// <summary>Backend InitWait (Linux's talk_to_netback + xennet_connect): rings, grants and port,

@@ -16,6 +16,11 @@ public unsafe interface IGrantClient
 
     /// <summary>Ends access; false while the peer still uses the page (try again later).</summary>
     bool EndAccess(int gref);
+
+    /// <summary>Gives back a page from <see cref="AllocatePage"/> that no grant refers to any more,
+    /// so the next AllocatePage may hand it out again (a device that closes and reopens does
+    /// not grow the guest's memory each time).</summary>
+    void FreePage(byte* page);
 }
 
 /// <summary>The event-channel client (Kernel/Events).</summary>

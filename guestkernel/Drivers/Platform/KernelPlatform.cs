@@ -21,8 +21,13 @@ public sealed unsafe class KernelGrantClient : IGrantClient
     private byte* _next;
     private int _left;
 
+    private nint[] _free = new nint[64];
+    private int _freeCount;
+
     public byte* AllocatePage()
     {
+        if (_freeCount > 0)
+            return (byte*)_free[--_freeCount];
         if (_left == 0)
         {
             // AllocateRaw memory is zeroed and never moved or freed; one spare page buys the alignment.
@@ -39,6 +44,19 @@ public sealed unsafe class KernelGrantClient : IGrantClient
     public int GrantAccess(ushort domId, void* page, bool readOnly) => Grants.GrantAccess(domId, page, readOnly);
 
     public bool EndAccess(int gref) => Grants.EndAccess(gref);
+
+    public void FreePage(byte* page)
+    {
+        if (page == null)
+            return;
+        if (_freeCount == _free.Length)
+        {
+            var more = new nint[_free.Length * 2];
+            Array.Copy(_free, more, _freeCount);
+            _free = more;
+        }
+        _free[_freeCount++] = (nint)page;
+    }
 }
 
 /// <summary>Event channels from Kernel.Events (handlers run from Events.Dispatch / WaitAndDispatch).</summary>

@@ -251,6 +251,7 @@ public unsafe class NetfrontHandshakeTests
         rig.Pump();
         Assert.That((g.Nic.FrontendState, v.State), Is.EqualTo((XenbusState.Closed, XenbusState.Closed)));
         Assert.That((g.Grants.ActiveGrants, g.Events.OpenPorts, g.Store.Watches), Is.EqualTo((0, 0, 0)));
+        Assert.That(g.Grants.Freed, Has.Count.EqualTo(g.Grants.PagesAllocated), "every page goes back for the next device to reuse");
         // A backend that offers itself again does not bring a closed device back.
         v.Advertise();
         rig.Pump();

@@ -44,6 +44,16 @@ internal sealed unsafe class FakeGrantClient : IGrantClient, INetbackGrants, IDi
         return p;
     }
 
+    /// <summary>Pages given back with FreePage (still allocated: the fake never reuses them).</summary>
+    public readonly HashSet<nint> Freed = new();
+
+    public void FreePage(byte* page)
+    {
+        Assert.That(_pages.Contains((nint)page), Is.True, "FreePage of a page this client never allocated");
+        Assert.That(_active.Values.Any(a => a.Page == (nint)page), Is.False, "FreePage of a page still granted");
+        Assert.That(Freed.Add((nint)page), Is.True, "a page freed twice");
+    }
+
     public int GrantAccess(ushort domId, void* page, bool readOnly)
     {
         if (((nint)page & 4095) != 0 || _active.Count >= Capacity)
