@@ -1,0 +1,115 @@
+// The trace file's fixed parts: the header, the thread table and the domain table (README.md
+// beside this file documents them byte by byte). Blittable, little-endian, explicit layout, so
+// writer and reader copy them as bytes and a size test pins each one.
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ParaKit.Hypervisor.Tracing;
+
+/// <summary>The file header, 96 bytes.</summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+public struct TraceFileHeader
+{
+    public const int Size = 96;
+    /// <summary>"PKTRACE\0" read as a little-endian u64.</summary>
+    public const ulong MagicValue = 0x0045434152544B50;
+    public const ushort CurrentVersion = 1;
+
+    [FieldOffset(0)] public ulong Magic;
+    [FieldOffset(8)] public ushort Version;
+    [FieldOffset(10)] public ushort HeaderSize;
+    [FieldOffset(12)] public ushort RecordSize;
+    [FieldOffset(14)] public ushort ThreadEntrySize;
+    [FieldOffset(16)] public ushort DomainEntrySize;
+    [FieldOffset(18)] public ushort Reserved0;
+    /// <summary>Capacity of each thread's buffer, in records (what a thread could hold before losing any).</summary>
+    [FieldOffset(20)] public uint RecordsPerThread;
+    /// <summary>TSC ticks per second.</summary>
+    [FieldOffset(24)] public ulong TscHz;
+    /// <summary>The time base: TSC, wall clock (ns since 1970) and CLOCK_MONOTONIC (ns), read back to back when recording started.</summary>
+    [FieldOffset(32)] public ulong BaseTsc;
+    [FieldOffset(40)] public long BaseRealtimeNs;
+    [FieldOffset(48)] public long BaseMonotonicNs;
+    /// <summary>TSC when recording stopped.</summary>
+    [FieldOffset(56)] public ulong EndTsc;
+    [FieldOffset(64)] public ulong RecordCount;
+    /// <summary>Records lost over all threads (their buffers were full).</summary>
+    [FieldOffset(72)] public ulong LostRecords;
+    [FieldOffset(80)] public uint ThreadCount;
+    [FieldOffset(84)] public uint DomainCount;
+    [FieldOffset(88)] public ulong Reserved1;
+
+    /// <summary>Offset of the first record.</summary>
+    public readonly long RecordsOffset => (long)HeaderSize + (long)ThreadCount * ThreadEntrySize + (long)DomainCount * DomainEntrySize;
+}
+
+/// <summary>One thread of the thread table, 48 bytes: records carry its index.</summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+public unsafe struct TraceThreadEntry
+{
+    public const int Size = 48;
+    public const int NameBytes = 24;
+
+    [FieldOffset(0)] public ushort Index;
+    [FieldOffset(2)] public byte NameLength;
+    [FieldOffset(3)] public byte Reserved0;
+    [FieldOffset(4)] public uint Reserved1;
+    [FieldOffset(8)] public ulong Records;
+    [FieldOffset(16)] public ulong Lost;
+    /// <summary>The thread's name, UTF-8, NameLength bytes (truncated to 24).</summary>
+    [FieldOffset(24)] public fixed byte Name[NameBytes];
+
+    public string GetName()
+    {
+        fixed (byte* p = Name)
+            return Encoding.UTF8.GetString(p, Math.Min((int)NameLength, NameBytes));
+    }
+
+    public void SetName(string name)
+    {
+        fixed (byte* p = Name)
+            NameLength = (byte)TraceNameField.Write(name, new Span<byte>(p, NameBytes));
+    }
+}
+
+/// <summary>One domain of the domain table, 64 bytes: the names the analyzer prints.</summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+public unsafe struct TraceDomainEntry
+{
+    public const int Size = 64;
+    public const int NameBytes = 56;
+
+    [FieldOffset(0)] public ushort Id;
+    [FieldOffset(2)] public byte NameLength;
+    [FieldOffset(3)] public byte Reserved0;
+    [FieldOffset(4)] public uint Reserved1;
+    /// <summary>The domain's name, UTF-8, NameLength bytes (truncated to 56).</summary>
+    [FieldOffset(8)] public fixed byte Name[NameBytes];
+
+    public string GetName()
+    {
+        fixed (byte* p = Name)
+            return Encoding.UTF8.GetString(p, Math.Min((int)NameLength, NameBytes));
+    }
+
+    public void SetName(string name)
+    {
+        fixed (byte* p = Name)
+            NameLength = (byte)TraceNameField.Write(name, new Span<byte>(p, NameBytes));
+    }
+}
+
+/// <summary>A domain id and name for the file's domain table.</summary>
+public readonly record struct TraceDomainName(uint Id, string Name);
+
+internal static class TraceNameField
+{
+    /// <summary>Writes as many whole characters of <paramref name="name"/> as fit; returns the bytes used.</summary>
+    public static int Write(string name, Span<byte> field)
+    {
+        field.Clear();
+        var encoder = Encoding.UTF8.GetEncoder();
+        encoder.Convert(name, field, flush: true, out _, out int bytes, out _);
+        return bytes;
+    }
+}

@@ -1,0 +1,92 @@
+// The text `parakit trace analyze` prints: a summary of the file (records, lost records, threads,
+// time span) and, per domain, xenalyze-style tables. Lost records are always printed, first, so
+// nobody reads counts from a trace that silently dropped part of the run.
+using System.Globalization;
+using System.Text;
+
+namespace ParaKit.Hypervisor.Tracing;
+
+public static class TraceReport
+{
+    public static string Format(TraceAnalysis a)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var h = a.Header;
+        ulong span = a.LastTsc > a.FirstTsc ? a.LastTsc - a.FirstTsc : 0;
+        var started = DateTimeOffset.UnixEpoch.AddTicks(h.BaseRealtimeNs / 100);
+        sb.AppendLine(string.Create(inv, $"trace {a.Path}: {a.Records} records from {a.Threads.Count} threads, {a.Seconds(span):F3} s, TSC {h.TscHz / 1e9:F3} GHz, recorded {started:yyyy-MM-dd HH:mm:ss.fff} UTC"));
+        if (a.Lost == 0)
+            sb.AppendLine($"records lost: 0");
+        else
+            sb.AppendLine($"records lost: {a.Lost} (buffers of {h.RecordsPerThread} records per thread filled up; the counts below miss them: record again with a larger --trace-records)");
+        if (a.UnknownRecords != 0)
+            sb.AppendLine($"records of unknown events (written by a newer parakit?): {a.UnknownRecords}");
+        sb.AppendLine("threads:");
+        int w = Math.Max(6, a.Threads.Count == 0 ? 0 : a.Threads.Max(t => t.Name.Length));
+        foreach (var t in a.Threads)
+            sb.AppendLine($"  {t.Index,3}  {t.Name.PadRight(w)}  {t.Records,10} records  {t.Lost,8} lost");
+        foreach (var d in a.Domains)
+            FormatDomain(sb, a, d, inv);
+        return sb.ToString();
+    }
+
+    private static void FormatDomain(StringBuilder sb, TraceAnalysis a, DomainTraceSummary d, CultureInfo inv)
+    {
+        sb.AppendLine();
+        double seconds = d.LastTsc > d.FirstTsc ? a.Seconds(d.LastTsc - d.FirstTsc) : 0;
+        sb.AppendLine(string.Create(inv, $"domain {d.Id} ({d.Name}): {d.Records} records over {seconds:F3} s"));
+        long exits = d.TotalExits;
+        if (exits > 0 || d.Kicks > 0)
+        {
+            sb.Append(string.Create(inv, $"  exits: {exits}"));
+            if (seconds > 0)
+                sb.Append(string.Create(inv, $" ({exits / seconds:F0}/s)"));
+            sb.AppendLine(string.Create(inv, $", {a.Seconds(d.GuestCycles):F3} s inside KVM_RUN, kicks {d.Kicks}"));
+            sb.AppendLine($"    {"reason",-16}  {"count",10}  {"share",7}  {"handling µs (mean, asleep excluded)",10}");
+            foreach (var (reason, e) in d.Exits)
+            {
+                string mean = e.Handled == 0 ? "-" : a.Microseconds(e.HandlingCycles / (double)e.Handled).ToString("F2", inv);
+                sb.AppendLine(string.Create(inv, $"    {TraceNames.Exit(reason),-16}  {e.Count,10}  {100.0 * e.Count / exits,6:F2}%  {mean,10}"));
+            }
+        }
+        if (d.Hypercalls.Count > 0)
+        {
+            sb.AppendLine($"  hypercalls: {d.TotalHypercalls}");
+            int w = Math.Max(24, d.Hypercalls.Values.Max(x => x.Name.Length));
+            sb.AppendLine($"    {"op".PadRight(w)}  {"count",10}  {"errors",7}  {"mean µs",10}  {"median µs",10}  {"p99 µs",10}");
+            foreach (var hc in d.Hypercalls.Values)
+            {
+                sb.AppendLine(string.Create(inv,
+                    $"    {hc.Name.PadRight(w)}  {hc.Count,10}  {hc.Errors,7}  {a.Microseconds(hc.MeanCycles),10:F2}  {a.Microseconds(hc.Percentile(50)),10:F2}  {a.Microseconds(hc.Percentile(99)),10:F2}"));
+            }
+        }
+        if (d.EventSends + d.EventDeliveries + d.EventsMerged > 0)
+            sb.AppendLine($"  events: {d.EventSends} sent, {d.EventDeliveries} delivered to it, {d.EventsMerged} merged into a pending event");
+        if (d.Blocks + d.Polls > 0 || d.Wakes.Sum() > 0)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  sleeps: {d.Blocks} blocks, {d.Polls} polls; wakes: {d.Wakes.Sum()} (event {d.Wakes[0]}, timer {d.Wakes[1]}, timeout {d.Wakes[2]}, stop {d.Wakes[3]}); {a.Seconds(d.BlockedCycles):F3} s asleep"));
+        }
+        if (d.Tx.Batches + d.Rx.Batches > 0 || d.Drops.Count > 0)
+        {
+            Ring(sb, "tx (guest to domain 0)", d.Tx, inv);
+            Ring(sb, "rx (domain 0 to guest)", d.Rx, inv);
+            sb.AppendLine("  frame drops: " + (d.Drops.Count == 0 ? "none" : string.Join(' ', d.Drops.Select(p => $"{TraceNames.Drop(p.Key)}={p.Value}"))));
+        }
+        if (d.GrantCopiesIn + d.GrantCopiesOut > 0)
+        {
+            sb.AppendLine($"  grant copies by domain 0: {d.GrantCopiesIn + d.GrantCopiesOut} ({d.GrantBytesIn + d.GrantBytesOut} bytes): "
+                + $"out of the guest {d.GrantCopiesOut} ({d.GrantBytesOut} bytes), into it {d.GrantCopiesIn} ({d.GrantBytesIn} bytes)");
+        }
+    }
+
+    private static void Ring(StringBuilder sb, string what, RingSummary r, CultureInfo inv)
+    {
+        long busy = r.Batches - r.EmptyBatches;
+        string perBatch = r.Batches == 0 ? "-" : (r.Requests / (double)r.Batches).ToString("F2", inv);
+        string perBusy = busy == 0 ? "-" : (r.Requests / (double)busy).ToString("F2", inv);
+        string perNotify = r.Notifies == 0 ? "-" : (r.Frames / (double)r.Notifies).ToString("F2", inv);
+        sb.AppendLine($"  ring {what}: {r.Batches} batches ({r.EmptyBatches} empty), {r.Requests} requests ({perBatch} per batch, {perBusy} per non-empty one, at most {r.MaxRequests}), {r.Frames} frames, {r.Notifies} notifies to the guest ({perNotify} frames per notify)");
+    }
+}
