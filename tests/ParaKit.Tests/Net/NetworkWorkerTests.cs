@@ -24,13 +24,8 @@ public class NetworkWorkerTests
     public void Frames_cross_from_one_guests_tx_ring_to_the_others_rx_ring()
     {
         // Kicks only mark here, so one batch sees both vifs.
-        using var worker = new NetworkWorker { InlineKicks = false };
-        var va = worker.AddVif("vif1.0");
-        var vb = worker.AddVif("vif2.0");
-        using var a = new VifHarness(sink: va.Port);
-        using var b = new VifHarness(sink: vb.Port);
-        worker.Bind(va, a.Back);
-        worker.Bind(vb, b.Back);
+        using var t = new TwoVifs(inlineKicks: false);
+        var (worker, va, vb, a, b) = (t.Worker, t.VifA, t.VifB, t.A, t.B);
         a.PostRx(8);
         b.PostRx(8);
 
@@ -56,13 +51,8 @@ public class NetworkWorkerTests
     [Test]
     public void An_idle_worker_runs_the_batch_on_the_kicking_thread()
     {
-        using var worker = new NetworkWorker();
-        var va = worker.AddVif("vif1.0");
-        var vb = worker.AddVif("vif2.0");
-        using var a = new VifHarness(sink: va.Port);
-        using var b = new VifHarness(sink: vb.Port);
-        worker.Bind(va, a.Back);
-        worker.Bind(vb, b.Back);
+        using var t = new TwoVifs(inlineKicks: true);
+        var (worker, va, a, b) = (t.Worker, t.VifA, t.A, t.B);
         b.PostRx(4);
         a.Send(Eth(0xFF, 1, 7));
         worker.Kick(va);               // no worker thread started: only an inline batch can move it
@@ -74,13 +64,8 @@ public class NetworkWorkerTests
     [Test]
     public void The_worker_thread_runs_a_batch_when_kicked()
     {
-        using var worker = new NetworkWorker();
-        var va = worker.AddVif("vif1.0");
-        var vb = worker.AddVif("vif2.0");
-        using var a = new VifHarness(sink: va.Port);
-        using var b = new VifHarness(sink: vb.Port);
-        worker.Bind(va, a.Back);
-        worker.Bind(vb, b.Back);
+        using var t = new TwoVifs(inlineKicks: false);   // the kick must wake the thread
+        var (worker, va, a, b) = (t.Worker, t.VifA, t.A, t.B);
         b.PostRx(4);
         worker.Start();
         a.Send(Eth(0xFF, 1, 7));
@@ -92,5 +77,31 @@ public class NetworkWorkerTests
         Assert.That(b.Back.Counters.RxFrames, Is.EqualTo(1));
         b.ReapRx();
         Assert.That(b.Received.Single()[14], Is.EqualTo(7));
+    }
+
+    /// <summary>A worker with two bound vifs, each a netback on harness rings.</summary>
+    private sealed class TwoVifs : IDisposable
+    {
+        public readonly NetworkWorker Worker;
+        public readonly WorkerVif VifA, VifB;
+        public readonly VifHarness A, B;
+
+        public TwoVifs(bool inlineKicks)
+        {
+            Worker = new NetworkWorker { InlineKicks = inlineKicks };
+            VifA = Worker.AddVif("vif1.0");
+            VifB = Worker.AddVif("vif2.0");
+            A = new VifHarness(sink: VifA.Port);
+            B = new VifHarness(sink: VifB.Port);
+            Worker.Bind(VifA, A.Back);
+            Worker.Bind(VifB, B.Back);
+        }
+
+        public void Dispose()
+        {
+            Worker.Dispose();
+            A.Dispose();
+            B.Dispose();
+        }
     }
 }

@@ -8,25 +8,11 @@ using static ParaKit.Tests.NetBoot.NetPairBootTests;
 
 namespace ParaKit.Tests.NetBoot;
 
-[NonParallelizable]
-public class NetHostileBootTests
+public class NetHostileBootTests : NetBootFixture
 {
     private const string GenMac = "00:16:3e:00:00:01", SinkMac = "00:16:3e:00:00:02", EvilMac = "00:16:3e:00:00:03", Gen2Mac = "00:16:3e:00:00:04";
     /// <summary>The healthy pair's stream: 20000 frames at 20000 a second, so it overlaps the attack.</summary>
     private const int PairFrames = 20000;
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        HypervisorHarness.RequireKvm();
-        HypervisorHarness.RequireParakit();
-        _dir = HypervisorHarness.ScratchDir();
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     private sealed record Run(ProcessResult R, Dictionary<string, string> Evil, VifReport EvilVif, string EvilVifName)
     {
         public string Out => R.Stdout;
@@ -36,9 +22,9 @@ public class NetHostileBootTests
     /// `parakit create --timeout`; checks what must hold whatever netevil does.</summary>
     private Run RunWith(string mode, params string[] more)
     {
-        string sink = Config(_dir, "sink", "sink", SinkMac, $"count={PairFrames} quiet-exit-ms=3000");
-        string gen = Config(_dir, "gen", "pktgen", GenMac, $"dst={SinkMac} size=200 count={PairFrames} rate=20000");
-        string evil = Config(_dir, "evil", "netevil", EvilMac, $"mode={mode} seconds=2");
+        string sink = Config(Dir, "sink", "sink", SinkMac, $"count={PairFrames} quiet-exit-ms=3000");
+        string gen = Config(Dir, "gen", "pktgen", GenMac, $"dst={SinkMac} size=200 count={PairFrames} rate=20000");
+        string evil = Config(Dir, "evil", "netevil", EvilMac, $"mode={mode} seconds=2");
         var r = HypervisorHarness.RunParakit(["create", "--timeout", "25", sink, gen, evil, .. more], TimeSpan.FromSeconds(60));
         Assert.That(r.ExitCode, Is.EqualTo(0), "every domain powered off by itself\n" + r.Output);
         string o = r.Stdout;
@@ -132,7 +118,7 @@ public class NetHostileBootTests
         // after RxStallMs (200 ms) treats netevil as stalled: the rest is dropped and counted, the
         // sender carries on. gen2 cannot probe a guest that never reads: it waits instead, until
         // netevil's announce has taught the switch its port (else its frames would be flooded).
-        string gen2 = Config(_dir, "gen2", "pktgen", Gen2Mac, $"dst={EvilMac} size=200 count=3000 probe=0 delay-ms=500");
+        string gen2 = Config(Dir, "gen2", "pktgen", Gen2Mac, $"dst={EvilMac} size=200 count=3000 probe=0 delay-ms=500");
         var run = RunWith("no-rx", gen2);
         var sent2 = Line(NetReportText.ConsoleOf(run.Out, "gen2"), "pktgen: done");
         var gen2Vif = NetReportText.Vif(run.Out, NetReportText.VifOf(run.Out, "gen2"));

@@ -8,30 +8,16 @@ using static ParaKit.Tests.NetBoot.NetPairBootTests;
 
 namespace ParaKit.Tests.NetBoot;
 
-[NonParallelizable]
-public class NetIntegrityBootTests
+public class NetIntegrityBootTests : NetBootFixture
 {
     private const string SinkMac = "00:16:3e:00:00:02", GenMac = "00:16:3e:00:00:01";
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        HypervisorHarness.RequireKvm();
-        HypervisorHarness.RequireParakit();
-        _dir = HypervisorHarness.ScratchDir();
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     /// <summary>Bytes in one pass over every size from <paramref name="min"/> to <paramref name="max"/>.</summary>
     private static long SizeSum(long min, long max) => (min + max) * (max - min + 1) / 2;
 
     /// <summary>A config with an explicit MTU on the vif (NetPairBootTests.Config has none).</summary>
     private string ConfigMtu(string name, string app, string mac, int mtu, string extra)
     {
-        string path = Path.Combine(_dir, name + ".cfg");
+        string path = Path.Combine(Dir, name + ".cfg");
         File.WriteAllText(path, $"""
             name = "{name}"
             kernel = "{HypervisorHarness.CsGuest(app)}"
@@ -91,8 +77,8 @@ public class NetIntegrityBootTests
         // end in one of three places, all visible: netback's rx drops on the sink's vif (queued at
         // the close: rx_not_connected; offered while no netback was bound: rx_unbound), or placed
         // on the old RX ring after the sink's last look (counted as RX by netback, never read).
-        string sink = Config(_dir, "sink", "sink", SinkMac, "reconnect-after=10000 quiet-exit-ms=1500");
-        string gen = Config(_dir, "gen", "pktgen", GenMac, $"dst={SinkMac} size=200 rate=20000 seconds=3");
+        string sink = Config(Dir, "sink", "sink", SinkMac, "reconnect-after=10000 quiet-exit-ms=1500");
+        string gen = Config(Dir, "gen", "pktgen", GenMac, $"dst={SinkMac} size=200 rate=20000 seconds=3");
         var r = HypervisorHarness.RunParakit(["create", "--timeout", "25", sink, gen], TimeSpan.FromSeconds(60));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         var got = Line(r.Stdout, "sink: done");

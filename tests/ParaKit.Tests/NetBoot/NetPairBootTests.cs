@@ -7,22 +7,8 @@ using ParaKit.Tests.Hypervisor;
 
 namespace ParaKit.Tests.NetBoot;
 
-[NonParallelizable]
-public class NetPairBootTests
+public class NetPairBootTests : NetBootFixture
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        HypervisorHarness.RequireKvm();
-        HypervisorHarness.RequireParakit();
-        _dir = HypervisorHarness.ScratchDir();
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     internal static string Config(string dir, string name, string app, string mac, string extra, string bridge = "sw0", int memory = 32)
     {
         string path = Path.Combine(dir, name + ".cfg");
@@ -62,9 +48,9 @@ public class NetPairBootTests
     [Test]
     public void Two_unikernels_exchange_frames_and_every_count_agrees_with_the_capture()
     {
-        string sink = Config(_dir, "sink", "sink", "00:16:3e:00:00:02", "count=3000 quiet-exit-ms=3000");
-        string gen = Config(_dir, "gen", "pktgen", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 size=700 count=3000");
-        string pcapDir = Path.Combine(_dir, "pcap");
+        string sink = Config(Dir, "sink", "sink", "00:16:3e:00:00:02", "count=3000 quiet-exit-ms=3000");
+        string gen = Config(Dir, "gen", "pktgen", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 size=700 count=3000");
+        string pcapDir = Path.Combine(Dir, "pcap");
         var r = HypervisorHarness.RunParakit(["create", "--pcap", pcapDir, sink, gen], TimeSpan.FromSeconds(90));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         var got = Line(r.Stdout, "sink: done");
@@ -105,8 +91,8 @@ public class NetPairBootTests
     {
         // The sink does not poll for its first 800 ms: netback queues what fits (rx-notify), then
         // drops the rest as rx_no_buffer; sink received + netback's drops = pktgen's sent.
-        string sink = Config(_dir, "sink", "sink", "00:16:3e:00:00:02", "hold-ms=800 quiet-exit-ms=2500");
-        string gen = Config(_dir, "gen", "pktgen", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 size=1400 count=4000");
+        string sink = Config(Dir, "sink", "sink", "00:16:3e:00:00:02", "hold-ms=800 quiet-exit-ms=2500");
+        string gen = Config(Dir, "gen", "pktgen", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 size=1400 count=4000");
         var r = HypervisorHarness.RunParakit(["create", sink, gen], TimeSpan.FromSeconds(90));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         long sent = Num(Line(r.Stdout, "pktgen: done"), "sent");
@@ -124,8 +110,8 @@ public class NetPairBootTests
     [Test]
     public void L2ping_measures_round_trips_through_the_switch()
     {
-        string echo = Config(_dir, "echo", "l2ping", "00:16:3e:00:00:02", "mode=echo count=200");
-        string ping = Config(_dir, "ping", "l2ping", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 count=200");
+        string echo = Config(Dir, "echo", "l2ping", "00:16:3e:00:00:02", "mode=echo count=200");
+        string ping = Config(Dir, "ping", "l2ping", "00:16:3e:00:00:01", "dst=00:16:3e:00:00:02 count=200");
         var r = HypervisorHarness.RunParakit(["create", echo, ping], TimeSpan.FromSeconds(90));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         var kv = Line(r.Stdout, "l2ping: done");
