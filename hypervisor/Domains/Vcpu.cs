@@ -8,6 +8,7 @@ using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 using ParaKit.Hypervisor.Native;
 using ParaKit.Hypervisor.Time;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Events;
 
@@ -100,6 +101,8 @@ public sealed unsafe class Vcpu : IDisposable
         Libc.Prctl(Libc.PR_SET_TIMERSLACK, 1, 0, 0, 0);
         var stats = _domain.Stats;
         stats.StartTimestamp = Stopwatch.GetTimestamp();
+        if (TracePoint.On)
+            TracePoint.DomainStart(_domain.Id);
         try
         {
             RunLoop();
@@ -114,6 +117,8 @@ public sealed unsafe class Vcpu : IDisposable
             lock (_threadLock)
                 _inLoop = false;
             stats.EndTimestamp = Stopwatch.GetTimestamp();
+            if (TracePoint.On)
+                TracePoint.DomainStop(_domain.Id);
             _domain.OnVcpuStopped();
         }
     }
@@ -130,6 +135,7 @@ public sealed unsafe class Vcpu : IDisposable
             if (_pauseRequested && !WaitWhilePaused())
                 return;
 
+            ulong entered = TracePoint.On ? NativeCode.Rdtsc() : 0;
             int err = _kvm.Enter();
             if (err != 0)
             {
@@ -137,6 +143,8 @@ public sealed unsafe class Vcpu : IDisposable
                 {
                     run->ImmediateExit = 0;
                     stats.Kicks++;
+                    if (TracePoint.On)
+                        TracePoint.Kick(_domain.Id, entered);
                     continue;
                 }
                 _domain.RequestCrash("KVM_RUN failed: " + Libc.StrError(err));
@@ -145,6 +153,8 @@ public sealed unsafe class Vcpu : IDisposable
 
             uint reason = run->ExitReason;
             stats.ExitsByReason[reason < 64 ? reason : 0]++;
+            if (TracePoint.On)
+                TracePoint.Exit(_domain.Id, reason, entered);
             var action = ExitDecoder.Decode(*run);
             if (action.Kind == ExitKind.Hypercall)
             {
@@ -206,9 +216,12 @@ public sealed unsafe class Vcpu : IDisposable
     internal void Block()
     {
         _domain.Stats.Blocks++;
+        ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Block) : 0;
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
-        WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
+        var why = WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
+        if (asleep != 0)
+            TracePoint.Wake(_domain.Id, why, asleep);
         _timerPending = false;
     }
 
@@ -216,7 +229,8 @@ public sealed unsafe class Vcpu : IDisposable
     /// timer fires, or the absolute <paramref name="timeout"/> passes.</summary>
     internal long Poll(uint[] ports, ulong timeout)
     {
-        WaitFor(() =>
+        ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Poll) : 0;
+        var why = WaitFor(() =>
         {
             ref SharedInfo si = ref _domain.SharedInfo;
             foreach (uint p in ports)
@@ -226,13 +240,18 @@ public sealed unsafe class Vcpu : IDisposable
             }
             return false;
         }, timeout);
+        if (asleep != 0)
+            TracePoint.Wake(_domain.Id, why, asleep);
         _timerPending = false;
         return 0;
     }
 
-    private void WaitFor(Func<bool> condition, ulong timeout)
+    /// <summary>Sleeps until <paramref name="condition"/>, the timer or <paramref name="timeout"/>;
+    /// says which ended the sleep (for the trace).</summary>
+    private WakeReason WaitFor(Func<bool> condition, ulong timeout)
     {
         long t0 = Stopwatch.GetTimestamp();
+        var why = WakeReason.Stop;
         while (!_stopRequested && !_domain.ExitRequested)
         {
             if (_pauseRequested)
@@ -242,10 +261,16 @@ public sealed unsafe class Vcpu : IDisposable
                 continue;
             }
             if (condition())
+            {
+                why = WakeReason.Event;
                 break;
+            }
             ulong now = SystemClock.Now();
             if (CheckTimer(now) || (timeout != 0 && now >= timeout))
+            {
+                why = _timerPending ? WakeReason.Timer : WakeReason.Timeout;
                 break;
+            }
             ulong deadline = _timerDeadline;
             if (timeout != 0 && (deadline == 0 || timeout < deadline))
                 deadline = timeout;
@@ -253,6 +278,7 @@ public sealed unsafe class Vcpu : IDisposable
         }
         _domain.RefreshTime();
         _blockedTicks += Stopwatch.GetTimestamp() - t0;
+        return why;
     }
 
     internal static bool EventsPending(ref SharedInfo si)

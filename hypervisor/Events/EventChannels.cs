@@ -8,6 +8,7 @@
 // All channel state of the process is guarded by one lock (StateLock). Binds and closes change
 // two domains at once; one lock makes their ordering trivially deadlock-free, and it also keeps
 // a peer's shared_info alive while we write to it (Detach takes the lock before the memory goes).
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Hypercalls;
 using DomIds = ParaKit.Protocols.Hypercalls.DomId;
@@ -252,6 +253,8 @@ public sealed unsafe class EventChannels
         lock (StateLock)
         {
             Sends++;
+            if (TracePoint.On)
+                TracePoint.EventSend(DomId, port);
             switch (StateOf(port))
             {
                 case EvtchnState.Unbound:
@@ -477,6 +480,8 @@ public sealed unsafe class EventChannels
             return;
         bool was = EventChannelBits.IsPending(_shared, port);
         bool upcall = EventChannelBits.SetPending(_shared, port);
+        if (TracePoint.On)
+            TracePoint.EventDeliver(DomId, port, upcall || !was);
         if (upcall || !was)
         {
             Deliveries++;

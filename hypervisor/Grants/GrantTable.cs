@@ -11,6 +11,7 @@
 // flag, the last one clears it, and the frame read at the first claim is the one every
 // overlapping access uses.
 using ParaKit.Hypervisor.Memory;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Grants;
 
@@ -153,6 +154,8 @@ public sealed unsafe class GrantTable
         Release(gref, write: false);
         Interlocked.Increment(ref Domain0Copies);
         Interlocked.Add(ref Domain0CopyBytes, destination.Length);
+        if (TracePoint.On)
+            TracePoint.GrantCopy(DomId, toGuest: false, destination.Length, gref);
         return GrantStatus.Okay;
     }
 
@@ -168,6 +171,8 @@ public sealed unsafe class GrantTable
         Release(gref, write: true);
         Interlocked.Increment(ref Domain0Copies);
         Interlocked.Add(ref Domain0CopyBytes, source.Length);
+        if (TracePoint.On)
+            TracePoint.GrantCopy(DomId, toGuest: true, source.Length, gref);
         return GrantStatus.Okay;
     }
 

@@ -3,6 +3,8 @@
 // domains start. Every handler validates what the guest passes and returns a negative errno
 // instead of throwing.
 using ParaKit.Hypervisor.Domains;
+using ParaKit.Hypervisor.Native;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Hypercalls;
 
 namespace ParaKit.Hypervisor.Hypercalls;
@@ -44,9 +46,16 @@ public sealed class HypercallDispatcher
         if ((uint)number >= Hypercall.Count || _handlers[number] is not { } h)
         {
             domain.Stats.UnknownHypercalls++;
+            if (TracePoint.On)
+                TracePoint.Hypercall(domain.Id, number, args.A1, Errno.ENOSYS, NativeCode.Rdtsc());
             return Errno.ENOSYS;
         }
         domain.Stats.HypercallsByNumber[number]++;
-        return h(domain, args);
+        if (!TracePoint.On)
+            return h(domain, args);
+        ulong t0 = NativeCode.Rdtsc();
+        long rc = h(domain, args);
+        TracePoint.Hypercall(domain.Id, number, args.A1, rc, t0);
+        return rc;
     }
 }

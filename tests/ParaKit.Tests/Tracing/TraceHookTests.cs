@@ -1,0 +1,117 @@
+// The trace points on domain 0's paths, without KVM: event-channel sends and deliveries, domain
+// 0's grant copies and a netback's ring batches and drops write the records the format promises,
+// and their sums equal the counters the final table prints (one source of truth, two views).
+using ParaKit.Hypervisor.Tracing;
+using ParaKit.Protocols.Events;
+using ParaKit.Tests.Events;
+using ParaKit.Tests.Grants;
+using ParaKit.Tests.Net;
+
+namespace ParaKit.Tests.Tracing;
+
+[NonParallelizable]
+public unsafe class TraceHookTests
+{
+    private static List<TraceRecord> Recorded(Action work)
+    {
+        using var session = TraceSession.Start(10_000);
+        work();
+        var capture = session.Stop();
+        Assert.That(capture.Lost, Is.Zero);
+        return capture.Threads.SelectMany(t => t.Records.ToArray()).ToList();
+    }
+
+    [Test]
+    public void Event_sends_and_deliveries_match_the_port_tables_counters()
+    {
+        var dir = new ParaKit.Hypervisor.Events.EventChannelDirectory();
+        using var a = new FakeEventDomain(1, dir);
+        using var b = new FakeEventDomain(2, dir);
+        Assert.That(a.Events.AllocUnbound(ParaKit.Protocols.Hypercalls.DomId.Self, 2, out uint aPort), Is.EqualTo(0));
+        Assert.That(b.Events.BindInterdomain(1, aPort, out uint bPort), Is.EqualTo(0));
+        EventChannelBits.ClearPending(a.Shared, aPort);
+        long deliveriesBefore = a.Events.Deliveries;
+        var records = Recorded(() =>
+        {
+            b.Events.Send(bPort);   // a new edge: delivered, a's vCPU woken
+            b.Events.Send(bPort);   // still pending: merged
+            b.Events.Send(bPort);
+        });
+        var sends = records.Where(r => r.Event == TraceEvent.EventSend).ToList();
+        var delivers = records.Where(r => r.Event == TraceEvent.EventDeliver).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(sends, Has.Count.EqualTo(3));
+            Assert.That(sends.All(r => r.Domain == 2 && r.A0 == bPort), Is.True);
+            Assert.That(delivers.Select(r => (r.Domain, r.A0, r.Flags)), Is.EqualTo(new[] { ((ushort)1, (ulong)aPort, (ushort)1), ((ushort)1, (ulong)aPort, (ushort)0), ((ushort)1, (ulong)aPort, (ushort)0) }));
+            Assert.That(delivers.Count(r => (r.Flags & 1) != 0), Is.EqualTo(a.Events.Deliveries - deliveriesBefore), "new edges are the table's deliveries");
+        });
+    }
+
+    [Test]
+    public void Domain0_grant_copies_are_recorded_with_bytes_and_direction_and_failures_are_not()
+    {
+        using var d = new FakeGrantDomain(1);
+        d.Grant(8, to: 0, 0x300);
+        var buffer = new byte[100];
+        var records = Recorded(() =>
+        {
+            Assert.That(d.Grants.TryCopyFromGuest(8, 0, buffer), Is.EqualTo(0));
+            Assert.That(d.Grants.TryCopyToGuest(8, 10, buffer.AsSpan(0, 50)), Is.EqualTo(0));
+            Assert.That(d.Grants.TryCopyFromGuest(9, 0, buffer), Is.Not.EqualTo(0), "never granted");
+        });
+        var copies = records.Where(r => r.Event == TraceEvent.GrantCopy).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(copies.Select(r => (r.Domain, r.A0, r.A1, r.Flags)), Is.EqualTo(new[] { ((ushort)1, 100UL, 8UL, (ushort)0), ((ushort)1, 50UL, 8UL, (ushort)1) }));
+            Assert.That(copies.Count, Is.EqualTo(d.Grants.Domain0Copies));
+            Assert.That(copies.Sum(r => (long)r.A0), Is.EqualTo(d.Grants.Domain0CopyBytes));
+        });
+    }
+
+    [Test]
+    public void Netback_batches_and_drops_add_up_to_its_counters()
+    {
+        using var h = new VifHarness();
+        var frames = Enumerable.Range(0, 5).Select(i => Enumerable.Repeat((byte)i, 600).ToArray()).ToList();
+        var records = Recorded(() =>
+        {
+            foreach (var f in frames)
+                Assert.That(h.Send(f), Is.True);   // three slots each
+            Assert.That(h.Back.ProcessTx(), Is.EqualTo(5));
+            Assert.That(h.Back.ProcessTx(), Is.Zero, "nothing new: an empty batch");
+            h.PostRx(2);
+            foreach (var f in frames.Take(3))
+                h.Back.DeliverToGuest(f);    // two placed, the third finds no buffer
+            h.Back.FlushRx();
+            h.Back.Close();
+        });
+        var tx = records.Where(r => r.Event == TraceEvent.NetTxBatch).ToList();
+        var rx = records.Where(r => r.Event == TraceEvent.NetRxBatch).ToList();
+        var drops = records.Where(r => r.Event == TraceEvent.NetDrop).ToList();
+        var copies = records.Where(r => r.Event == TraceEvent.GrantCopy).ToList();
+        var c = h.Back.Counters;
+        Assert.Multiple(() =>
+        {
+            Assert.That(tx.Select(r => (r.A0, r.A1)), Is.EqualTo(new[] { (15UL, 5UL), (0UL, 0UL) }), "requests consumed and frames per pass");
+            Assert.That(tx.Sum(r => (long)r.A1), Is.EqualTo(c.TxFrames));
+            Assert.That(rx.Select(r => (r.A0, r.A1)), Is.EqualTo(new[] { (2UL, 2UL) }));
+            Assert.That(rx.Sum(r => (long)r.A1), Is.EqualTo(c.RxFrames));
+            Assert.That(tx.Concat(rx).Count(r => (r.Flags & 1) != 0), Is.EqualTo(c.Notifications), "notify flags are the notifications sent");
+            Assert.That(drops.Select(r => ((FrameDropReason)r.Flags, r.A0)), Is.EqualTo(new[] { (FrameDropReason.RxNoBuffer, 1UL) }));
+            Assert.That(copies, Is.Empty, "a test's fake grants are not a grant table");
+        });
+    }
+
+    [Test]
+    public void With_tracing_off_nothing_is_recorded_anywhere()
+    {
+        using var h = new VifHarness();
+        h.Send(new byte[300]);
+        Assert.That(TracePoint.On, Is.False);
+        h.Back.ProcessTx();
+        using var session = TraceSession.Start(100);
+        var capture = session.Stop();
+        Assert.That(capture.Records, Is.Zero);
+    }
+}
