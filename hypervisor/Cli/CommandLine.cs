@@ -37,6 +37,7 @@ public static class CommandLine
                               read and change the store of a running `parakit create`
           list                the domains of a running `parakit create`
           vif [NAME]          its vifs and switches: rings, counters, drops by reason
+          trace analyze FILE  summarize a trace written by `create --trace FILE` or `run --trace FILE`
           demo ring [N]       run the shared-ring demo
           --version           print the version
 

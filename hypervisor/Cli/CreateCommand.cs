@@ -9,13 +9,14 @@ using ParaKit.Hypervisor.Config;
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Toolstack;
+using ParaKit.Hypervisor.Tracing;
 
 namespace ParaKit.Hypervisor.Cli;
 
 public static class CreateCommand
 {
     private const string Help = """
-        usage: parakit create [--timeout S] [--stats] [--pcap DIR] FILE...
+        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--trace FILE [--trace-records N]] FILE...
 
         Boots one domain per configuration file in this hypervisor process and waits until they
         have all ended; Ctrl-C destroys them. Each file holds `key = value` lines:
@@ -35,6 +36,10 @@ public static class CreateCommand
           --timeout S   destroy every domain still running after S seconds (exit status 124)
           --stats       print each domain's exits by reason and hypercall counts at the end
           --pcap DIR    capture every frame each switch forwards to DIR/SWITCH.pcap (tcpdump format)
+          --trace FILE  record exits, hypercalls, events, blocks and wakes, ring batches, grant
+                        copies and drops into FILE (read it with `parakit trace analyze FILE`)
+          --trace-records N
+                        records each thread may buffer (default 1048576); more are lost, counted
 
         exit status: 0 when every domain shut down by itself, 70 if one crashed, 124 on timeout,
         130 after Ctrl-C, 1 for a bad file or image.
@@ -42,9 +47,10 @@ public static class CreateCommand
 
     internal const string HelpText = Help;
 
-    public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap)
+    public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null)
     {
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
+        int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
         if (files.Count == 0)
             throw new UsageException("create: at least one configuration FILE is needed (try parakit create --help)");
 
@@ -57,6 +63,8 @@ public static class CreateCommand
                 throw new ConfigException($"{f}: a domain named '{cfg.Name}' is already defined by another file");
             configs.Add((cfg, ElfImage.Load(cfg.Kernel)));
         }
+        // A trace file that cannot be written is a mistake found before anything boots.
+        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords);
 
         using var hv = Domains.Hypervisor.Open();
         // Domain 0's store socket, so `parakit xenstore ...` in another shell reaches these domains.
@@ -81,6 +89,8 @@ public static class CreateCommand
 
         var outcome = toolstack.Run(timeout is { } t ? TimeSpan.FromSeconds(t) : null, msg => System.Console.Error.WriteLine("parakit: " + msg));
         toolstack.Networks.Dispose();   // flush captures before the table reports them
+        if (recording is not null)
+            TraceCommand.Finish(recording, toolstack.AllInstances.Select(d => new TraceDomainName(d.Id, d.Name)));
         System.Console.Out.Write(toolstack.Table(stats));
         System.Console.Out.Flush();
         return outcome switch

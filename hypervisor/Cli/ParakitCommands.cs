@@ -146,8 +146,11 @@ internal static class ParakitCommands
             var timeout = Text("--timeout");
             var name = Text("--name");
             var stats = Flag("--stats");
-            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats };
-            run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords));
+            var trace = Text("--trace");
+            var traceRecords = Text("--trace-records");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords };
+            run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
+                r.GetValue(trace), r.GetValue(traceRecords)));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }
@@ -156,8 +159,10 @@ internal static class ParakitCommands
             var timeout = Text("--timeout");
             var stats = Flag("--stats");
             var pcap = Text("--pcap");
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap)));
+            var trace = Text("--trace");
+            var traceRecords = Text("--trace-records");
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords)));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }
@@ -195,6 +200,17 @@ internal static class ParakitCommands
             vif.SetAction(r => ListCommand.ExecuteVif(r.GetValue(vifSocket), r.GetValue(vifName)));
             tree.HelpTexts[vif] = ListCommand.VifHelpText;
             root.Subcommands.Add(vif);
+        }
+        {
+            var trace = new Command("trace", "summarize a trace written by create/run --trace");
+            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: analyze (try parakit trace --help)"));
+            tree.Unexpected[trace] = verb => $"trace: unknown command '{verb}' (try parakit trace --help)";
+            tree.HelpTexts[trace] = TraceCommand.HelpText;
+            var file = Operands("FILE");
+            var analyze = new Command("analyze", "exits, hypercalls, events, rings, copies and drops per domain") { file };
+            analyze.SetAction(r => TraceCommand.ExecuteAnalyze(r.GetValue(file) ?? []));
+            trace.Subcommands.Add(analyze);
+            root.Subcommands.Add(trace);
         }
         {
             var demo = new Command("demo", "run the shared-ring demo");

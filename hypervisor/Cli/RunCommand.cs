@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
+using ParaKit.Hypervisor.Tracing;
 
 namespace ParaKit.Hypervisor.Cli;
 
 public static class RunCommand
 {
     private const string Help = """
-        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [-- CMDLINE...]
+        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE] [-- CMDLINE...]
 
         Boots IMAGE (a static x86-64 ELF linked at 0x100000) as one domain with its console on
         stdout, and exits with the guest's status:
@@ -21,6 +22,9 @@ public static class RunCommand
           --timeout S    destroy the domain after S seconds (fractions allowed)
           --name NAME    domain name (default: the image file name)
           --stats        print exits by reason and hypercall counts on stderr at the end
+          --trace FILE   record the run's trace points into FILE (`parakit trace analyze FILE`)
+          --trace-records N
+                         records each thread may buffer (default 1048576); more are lost, counted
           -- CMDLINE     everything after -- becomes the guest command line
         """;
 
@@ -28,7 +32,7 @@ public static class RunCommand
 
     /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
     /// so every mistake gets the same sentence it always had).</summary>
-    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords)
+    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null)
     {
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
@@ -39,6 +43,7 @@ public static class RunCommand
             : CommandLine.PositiveInt("--memory", memoryText, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         string cmdline = CommandLine.Join(guestWords);
+        int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
         var config = new DomainConfig
         {
             Name = name ?? Path.GetFileNameWithoutExtension(image),
@@ -47,6 +52,7 @@ public static class RunCommand
             CommandLine = cmdline,
         };
         var elf = ElfImage.Load(image);
+        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords);
         using var hv = Domains.Hypervisor.Open();
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
         bool interrupted = false;
@@ -88,6 +94,8 @@ public static class RunCommand
         if (stats)
             System.Console.Error.WriteLine($"parakit: stats for domain {config.Name}:{Environment.NewLine}{domain.Stats.Format()}");
         hv.DestroyDomain(domain);
+        if (recording is not null)
+            TraceCommand.Finish(recording, [new TraceDomainName(domain.Id, domain.Name)]);
         return code;
     }
 }
