@@ -171,6 +171,20 @@ public static partial class FeaturesApp
         Span<int> target = stackalloc int[3];
         array.AsSpan().CopyTo(target);
         Check("spans: CopyTo", target[1] == 20);
+        // Plain data is copied with one memmove: overlapping copies either way, and Clear.
+        Span<int> run = stackalloc int[6];
+        for (int i = 0; i < 6; i++)
+            run[i] = i;
+        run.Slice(0, 4).CopyTo(run.Slice(2));                  // destination above source
+        Check("spans: overlapping CopyTo forward", run[2] == 0 && run[5] == 3);
+        ((ReadOnlySpan<int>)run.Slice(2, 4)).CopyTo(run);     // destination below source
+        Check("spans: overlapping ReadOnlySpan.CopyTo back", run[0] == 0 && run[3] == 3);
+        run.Slice(1, 2).Clear();
+        Check("spans: Clear of plain data", run[0] == 0 && run[1] == 0 && run[2] == 0 && run[3] == 3);
+        string[] names = ["a", "b", "c"];
+        var copies = new string[3];
+        names.AsSpan().CopyTo(copies);
+        Check("spans: CopyTo of references", copies[2] == "c");
     }
 
     private enum Color : byte { Red = 1, Green = 2 }

@@ -1,5 +1,6 @@
-// Memory copies and fills. The byte loops live in assembly (rep movsb / rep stosb) because ILC
-// itself emits calls to memset/memcpy; managed code reaches them through Buffer.
+// Memory copies and fills. The byte loops live in assembly (rep movsb / rep stosb: fast strings
+// work here, 4 KiB in about 100 cycles) because ILC itself emits calls to memset/memcpy; managed
+// code reaches them through Buffer, and Span copies of plain data through Memmove.
 using System.Runtime;
 using System.Runtime.CompilerServices;
 

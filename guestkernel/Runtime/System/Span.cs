@@ -58,6 +58,9 @@ public readonly unsafe ref struct Span<T>
 
     public ref T GetPinnableReference() => ref (_length != 0 ? ref _reference : ref Unsafe.NullRef<T>());
 
+    /// <summary>The first element's place even when empty (for bulk copies that check the length).</summary>
+    internal ref T Reference => ref _reference;
+
     public Span<T> Slice(int start)
     {
         if ((uint)start > (uint)_length)
@@ -74,6 +77,11 @@ public readonly unsafe ref struct Span<T>
 
     public void Clear()
     {
+        if (!RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Buffer.Memset((byte*)Unsafe.AsPointer(ref _reference), 0, (nuint)_length * (nuint)Unsafe.SizeOf<T>());
+            return;
+        }
         for (int i = 0; i < _length; i++)
             Unsafe.Add(ref _reference, i) = default!;
     }
@@ -88,6 +96,13 @@ public readonly unsafe ref struct Span<T>
     {
         if ((uint)_length > (uint)destination.Length)
             ThrowHelpers.ThrowArgumentException();
+        if (!RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            // Plain data: one memmove (overlap-safe). Element loops cost ~1.5 cycles a byte here,
+            // and frames, pages and rings are copied through spans.
+            Buffer.Memmove((byte*)Unsafe.AsPointer(ref destination._reference), (byte*)Unsafe.AsPointer(ref _reference), (nuint)_length * (nuint)Unsafe.SizeOf<T>());
+            return;
+        }
         if (Unsafe.IsAddressLessThan(ref destination._reference, ref _reference))
             for (int i = 0; i < _length; i++)
                 Unsafe.Add(ref destination._reference, i) = Unsafe.Add(ref _reference, i);
@@ -197,6 +212,11 @@ public readonly unsafe ref struct ReadOnlySpan<T>
     {
         if ((uint)_length > (uint)destination.Length)
             ThrowHelpers.ThrowArgumentException();
+        if (!RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Buffer.Memmove((byte*)Unsafe.AsPointer(ref destination.Reference), (byte*)Unsafe.AsPointer(ref _reference), (nuint)_length * (nuint)Unsafe.SizeOf<T>());
+            return;
+        }
         for (int i = 0; i < _length; i++)
             destination[i] = Unsafe.Add(ref _reference, i);
     }
