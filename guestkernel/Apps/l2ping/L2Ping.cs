@@ -170,6 +170,10 @@ public static class L2Ping
     {
         rttNs = 0;
         ulong deadline = Clock.NowNs() + timeoutNs;
+        // Arm the reply timeout before the clock starts: arming is an exit, and the wait below
+        // then finds this timer good enough, so the measured round trip holds no timer call.
+        if (Scheduler.ArmedTimer <= Clock.NowNs() || Scheduler.ArmedTimer > deadline)
+            Scheduler.SetTimer(deadline);
         s_waitSeq = seq;
         s_waitFlags = flags;
         s_gotReply = false;
