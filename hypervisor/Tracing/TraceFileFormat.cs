@@ -62,7 +62,7 @@ public unsafe struct TraceThreadEntry
     public string GetName()
     {
         fixed (byte* p = Name)
-            return Encoding.UTF8.GetString(p, Math.Min((int)NameLength, NameBytes));
+            return TraceNameField.Read(new ReadOnlySpan<byte>(p, NameBytes), NameLength);
     }
 
     public void SetName(string name)
@@ -89,7 +89,7 @@ public unsafe struct TraceDomainEntry
     public string GetName()
     {
         fixed (byte* p = Name)
-            return Encoding.UTF8.GetString(p, Math.Min((int)NameLength, NameBytes));
+            return TraceNameField.Read(new ReadOnlySpan<byte>(p, NameBytes), NameLength);
     }
 
     public void SetName(string name)
@@ -104,6 +104,9 @@ public readonly record struct TraceDomainName(uint Id, string Name);
 
 internal static class TraceNameField
 {
+    /// <summary>The name a table entry holds (its length byte is file data: bounded by the field).</summary>
+    public static string Read(ReadOnlySpan<byte> field, byte length) => Encoding.UTF8.GetString(field[..Math.Min(length, field.Length)]);
+
     /// <summary>Writes as many whole characters of <paramref name="name"/> as fit; returns the bytes used.</summary>
     public static int Write(string name, Span<byte> field)
     {
