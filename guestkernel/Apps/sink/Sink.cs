@@ -14,7 +14,7 @@
 // The one-way delay compares the sender's Clock.NowNs with ours: both read domain 0's system
 // time, so it is meaningful when both guests run under the same `parakit create`.
 using ParaKit.Drivers;
-using ParaKit.Drivers.Netfront;
+using ParaKit.Drivers.Xen;
 using ParaKit.Drivers.Platform;
 using ParaKit.Kernel;
 using ParaKit.Net.Traffic;

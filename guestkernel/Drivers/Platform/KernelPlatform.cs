@@ -9,8 +9,8 @@ using ParaKit.Protocols.Store;
 namespace ParaKit.Drivers.Platform;
 
 // Inside the namespace on purpose: from ParaKit.Drivers.Platform the simple name Netfront would
-// otherwise find the namespace ParaKit.Drivers.Netfront before the class.
-using ParaKit.Drivers.Netfront;
+// otherwise find the namespace ParaKit.Drivers.Xen before the class.
+using ParaKit.Drivers.Xen;
 
 /// <summary>Grant references from Kernel.Grants; pages carved from large raw blocks, so a vif's
 /// 514 shared pages cost 514 pages and not twice that (Grants.AllocatePage pads each one).</summary>

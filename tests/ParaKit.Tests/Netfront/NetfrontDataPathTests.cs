@@ -19,7 +19,7 @@ public unsafe class NetfrontDataPathTests
         return f;
     }
 
-    private static List<byte[]> PollAll(ParaKit.Drivers.Netfront.Netfront nic, int budget = 64)
+    private static List<byte[]> PollAll(ParaKit.Drivers.Xen.Netfront nic, int budget = 64)
     {
         var got = new List<byte[]>();
         while (nic.Poll(f => got.Add(f.ToArray()), budget) > 0)

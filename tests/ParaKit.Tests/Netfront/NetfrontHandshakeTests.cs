@@ -102,7 +102,7 @@ public unsafe class NetfrontHandshakeTests
     {
         using var rig = new NetfrontRig();
         var (g, _) = rig.Add(1);
-        var nic = new ParaKit.Drivers.Netfront.Netfront(g.Grants, g.Events, g.Store, "device/vif/7");
+        var nic = new ParaKit.Drivers.Xen.Netfront(g.Grants, g.Events, g.Store, "device/vif/7");
         Assert.That(nic.Start(), Is.False);
         Assert.That(nic.Failure, Does.Contain("device/vif/7 has no backend"));
     }

@@ -12,7 +12,7 @@ using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Store;
-using NetfrontDevice = ParaKit.Drivers.Netfront.Netfront;
+using NetfrontDevice = ParaKit.Drivers.Xen.Netfront;
 
 namespace ParaKit.Tests.Netfront;
 

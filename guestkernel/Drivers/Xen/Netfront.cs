@@ -12,7 +12,7 @@ using ParaKit.Protocols.Net;
 using ParaKit.Protocols.Rings;
 using ParaKit.Protocols.Store;
 
-namespace ParaKit.Drivers.Netfront;
+namespace ParaKit.Drivers.Xen;
 
 /// <summary>One vif's frontend. Single-threaded: the app's event loop drives it (the store watch
 /// handler, the event handler and the app's TrySend/Flush/Poll never run concurrently).</summary>
