@@ -88,6 +88,37 @@ public class VifLifecycleTests
         });
     }
 
+    [Test]
+    public void A_restarted_domain_gets_a_fresh_vif_and_the_old_one_is_gone()
+    {
+        HypervisorHarness.RequireKvm();
+        string kernel = HypervisorHarness.CsGuest("crash");
+        using var hv = HostHypervisor.Open();
+        var sink = new BufferConsoleSink();
+        using var ts = new DomainToolstack(hv, _ => sink);
+        var slot = ts.Add(new DomainConfig
+        {
+            Name = "crasher",
+            Kernel = kernel,
+            MemoryMiB = 16,
+            OnCrash = CrashAction.Restart,
+            Vifs = [new VifConfig { Index = 0, Bridge = "lab" }],
+        }, ElfImage.Load(kernel));
+        ts.Run(TimeSpan.FromSeconds(30));
+        var vifs = slot.Devices.Cast<VifDevice>().ToList();
+        using var xs = hv.Store.OpenClient();
+        Assert.Multiple(() =>
+        {
+            Assert.That(slot.Restarts, Is.EqualTo(DomainToolstack.MaxRestarts), sink.Text);
+            Assert.That(vifs, Has.Count.EqualTo(DomainToolstack.MaxRestarts + 1), "one vif per instance");
+            Assert.That(vifs.Select(v => v.Name).Distinct().Count(), Is.EqualTo(vifs.Count), "each instance's vif is named after its own domain id");
+            Assert.That(xs.Directory("/local/domain/0/backend/vif") ?? [], Is.Empty, "every instance's backend directory is gone");
+            Assert.That(ts.Networks.All.Single().Name, Is.EqualTo("lab"));
+            Assert.That(ts.Networks.All.Single().Switch.Ports, Is.Empty, "every instance's port left the switch");
+            Assert.That(ts.Networks.All.Single().Switch.RemovedPorts, Has.Count.EqualTo(vifs.Count));
+        });
+    }
+
     private static long RssKiB()
     {
         foreach (string line in File.ReadLines("/proc/self/status"))
