@@ -197,7 +197,8 @@ public sealed class NetworkWorker : IDisposable
         _thread.Start();
     }
 
-    private bool _anyBlocked;
+    // Written by whichever thread runs a batch, read by the kicker and the worker loop.
+    private volatile bool _anyBlocked;
     private const int HoldRetryMs = 5;
 
     private void Loop()
