@@ -54,6 +54,9 @@ public static class CreateCommand
         if (files.Count == 0)
             throw new UsageException("create: at least one configuration FILE is needed (try parakit create --help)");
 
+        if (pcap is not null)
+            CheckCaptureDirectory(pcap);
+
         // Validate everything before touching KVM, so a typo in the tenth file starts nothing.
         var configs = new List<(DomainConfig Config, ElfImage Image)>();
         foreach (string f in files)
@@ -99,5 +102,21 @@ public static class CreateCommand
             RunOutcome.TimedOut => ExitCodes.Timeout,
             _ => toolstack.AllInstances.Any(d => d.Exit?.State == DomainState.Crashed) ? ExitCodes.Crash : ExitCodes.Ok,
         };
+    }
+
+    /// <summary>--pcap DIR must be a folder we can create files in; found out before anything boots.</summary>
+    private static void CheckCaptureDirectory(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string probe = Path.Combine(dir, $".parakit-probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new IOException($"--pcap {dir}: cannot write capture files there ({e.Message})");
+        }
     }
 }

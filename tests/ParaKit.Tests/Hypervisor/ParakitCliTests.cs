@@ -318,6 +318,18 @@ public partial class ParakitCliTests
         });
     }
 
+    [Test]
+    public void An_unwritable_capture_folder_is_refused_before_anything_boots()
+    {
+        var r = Run("create", "--pcap", "/proc/parakit-nope", Path.Combine(HypervisorHarness.RepoRoot, "hypervisor", "examples", "hello.cfg"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+            Assert.That(r.Stderr, Does.Contain("parakit: --pcap /proc/parakit-nope: cannot write capture files there"), r.Output);
+            Assert.That(r.Stdout, Is.Empty, "no domain was booted");
+        });
+    }
+
     [TestCase("--help")]
     [TestCase("run", "--help")]
     [TestCase("create", "--help")]
