@@ -8,20 +8,8 @@ using ParaKit.Protocols.Hypercalls;
 namespace ParaKit.Tests.Tracing;
 
 [NonParallelizable]
-public class TraceAnalysisTests
+public class TraceAnalysisTests : TraceScratch
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "parakit-trace-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     // The capture's TSC runs at 1 GHz: 1000 cycles = 1 µs.
     private static TraceRecord R(ulong tsc, TraceEvent ev, ushort dom, ushort flags = 0, ulong a0 = 0, ulong a1 = 0, ushort thread = 0) => new(tsc, ev, dom, thread, flags, a0, a1);
 
@@ -69,7 +57,7 @@ public class TraceAnalysisTests
             R(30_800, (TraceEvent)0x7777, 2, thread: 1),
         };
         var capture = TraceFileTests.Capture(("vcpu a", vcpu.ToArray(), 0), ("parakit-net-sw0", backend.ToArray(), 3));
-        string path = TraceFileTests.WriteFile(_dir, capture, new TraceDomainName(1, "a"), new TraceDomainName(2, "b"));
+        string path = TraceFileTests.WriteFile(Dir, capture, new TraceDomainName(1, "a"), new TraceDomainName(2, "b"));
         var analysis = TraceAnalysis.Of(path);
         text = TraceReport.Format(analysis);
         return analysis;

@@ -8,20 +8,8 @@ using ParaKit.Hypervisor.Tracing;
 namespace ParaKit.Tests.Tracing;
 
 [NonParallelizable]
-public class TraceFileTests
+public class TraceFileTests : TraceScratch
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "parakit-trace-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-    }
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     internal static TraceCapture Capture(params (string Name, TraceRecord[] Records, long Lost)[] threads) =>
         new(new TraceTimeBase(1000, 1_700_000_000_000_000_000, 5_000_000), 1_000_000, 1_000_000_000, 64,
             threads.Select((t, i) => new TraceThreadCapture((ushort)i, t.Name, t.Records, t.Records.Length, t.Lost)).ToList());
@@ -74,7 +62,7 @@ public class TraceFileTests
         Assert.That(TracePoint.On, Is.False, "Stop switches the points off");
         Assert.That(capture.Records, Is.EqualTo(201));
         Assert.That(capture.Lost, Is.Zero);
-        string path = WriteFile(_dir, capture, new TraceDomainName(1, "sender"), new TraceDomainName(2, "granter"));
+        string path = WriteFile(Dir, capture, new TraceDomainName(1, "sender"), new TraceDomainName(2, "granter"));
         using var reader = TraceFileReader.Open(path);
         var records = reader.Records().ToList();
         var h = reader.Header;
@@ -114,7 +102,7 @@ public class TraceFileTests
         var capture = Capture(
             ("a", [R(10, 0, 0), R(20, 0, 1), R(30, 0, 2)], 0),
             ("b", [R(20, 1, 10), R(15, 1, 11), R(40, 1, 12)], 0));
-        var records = ReadAll(WriteFile(_dir, capture));
+        var records = ReadAll(WriteFile(Dir, capture));
         Assert.That(records.Select(r => r.A0), Is.EqualTo(new ulong[] { 0, 1, 10, 11, 2, 12 }));
     }
 
@@ -129,7 +117,7 @@ public class TraceFileTests
             capture = session.Stop();
         }
         Assert.That((capture.Records, capture.Lost), Is.EqualTo((10L, 15L)));
-        string path = WriteFile(_dir, capture, new TraceDomainName(1, "busy"));
+        string path = WriteFile(Dir, capture, new TraceDomainName(1, "busy"));
         using (var reader = TraceFileReader.Open(path))
         {
             Assert.That(reader.Header.LostRecords, Is.EqualTo(15));
@@ -172,7 +160,7 @@ public class TraceFileTests
     [Test]
     public void A_missing_file_is_named()
     {
-        string path = Path.Combine(_dir, "nope.trace");
+        string path = Path.Combine(Dir, "nope.trace");
         var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(path));
         Assert.That(e!.Message, Is.EqualTo(path + ": no such file"));
     }
@@ -180,7 +168,7 @@ public class TraceFileTests
     [Test]
     public void A_directory_is_not_a_trace()
     {
-        var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(_dir));
+        var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(Dir));
         Assert.That(e!.Message, Does.Contain("is a directory"));
     }
 
@@ -188,7 +176,7 @@ public class TraceFileTests
     [TestCase(5)]
     public void A_file_too_short_for_the_magic_is_not_a_trace(int length)
     {
-        string path = Path.Combine(_dir, "short");
+        string path = Path.Combine(Dir, "short");
         File.WriteAllBytes(path, new byte[length]);
         var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(path));
         Assert.That(e!.Message, Is.EqualTo($"{path} is not a ParaKit trace: {length} bytes, too short to hold the header"));
@@ -197,7 +185,7 @@ public class TraceFileTests
     [Test]
     public void A_text_file_is_not_a_trace()
     {
-        string path = Path.Combine(_dir, "notes.txt");
+        string path = Path.Combine(Dir, "notes.txt");
         File.WriteAllText(path, "name = \"sink\"\nkernel = \"sink.elf\"\nmemory = 32\n".PadRight(400, '#'));
         var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(path));
         Assert.That(e!.Message, Is.EqualTo($"{path} is not a ParaKit trace (it does not start with \"PKTRACE\")"));
@@ -206,7 +194,7 @@ public class TraceFileTests
     private string ValidFile(int records = 3)
     {
         var recs = Enumerable.Range(0, records).Select(i => new TraceRecord((ulong)(100 + i), TraceEvent.EventSend, 1, 0, 0, (ulong)i, 0)).ToArray();
-        return WriteFile(_dir, Capture(("t", recs, 0)), new TraceDomainName(1, "d"));
+        return WriteFile(Dir, Capture(("t", recs, 0)), new TraceDomainName(1, "d"));
     }
 
     [Test]
@@ -276,7 +264,7 @@ public class TraceFileTests
     public void Long_names_are_cut_at_a_character_boundary()
     {
         string name = new string('é', 40);   // 80 bytes of UTF-8
-        string path = WriteFile(_dir, Capture((new string('x', 30), [], 0)), new TraceDomainName(3, name));
+        string path = WriteFile(Dir, Capture((new string('x', 30), [], 0)), new TraceDomainName(3, name));
         using var reader = TraceFileReader.Open(path);
         Assert.Multiple(() =>
         {
