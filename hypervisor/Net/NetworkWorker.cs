@@ -150,41 +150,39 @@ public sealed class NetworkWorker : IDisposable
     private int RunOnceLocked()
     {
         int moved = 0;
+        Batches++;
+        foreach (var v in _vifs)
         {
-            Batches++;
-            foreach (var v in _vifs)
+            if (Interlocked.Exchange(ref v.Kicked, 0) != 0 && v.Netback is { } nb)
             {
-                if (Interlocked.Exchange(ref v.Kicked, 0) != 0 && v.Netback is { } nb)
-                {
-                    // One channel for both directions: the kick may mean new RX buffers too.
-                    if (nb.RxQueued > 0 && nb.DrainRx() > 0)
-                        v.RxTouched = true;
-                    moved += nb.ProcessTx();
-                }
+                // One channel for both directions: the kick may mean new RX buffers too.
+                if (nb.RxQueued > 0 && nb.DrainRx() > 0)
+                    v.RxTouched = true;
+                moved += nb.ProcessTx();
             }
-            // Senders held for room at a receiver try again after every batch (a receiver may have
-            // drained) and, while one is held, every HoldRetryMs (the receiver may count as stalled by then).
-            _anyBlocked = false;
-            foreach (var v in _vifs)
+        }
+        // Senders held for room at a receiver try again after every batch (a receiver may have
+        // drained) and, while one is held, every HoldRetryMs (the receiver may count as stalled by then).
+        _anyBlocked = false;
+        foreach (var v in _vifs)
+        {
+            if (v.Netback is { TxBlocked: true } nb)
             {
-                if (v.Netback is { TxBlocked: true } nb)
-                {
-                    moved += nb.ProcessTx();
-                    _anyBlocked |= nb.TxBlocked;
-                }
+                moved += nb.ProcessTx();
+                _anyBlocked |= nb.TxBlocked;
             }
-            foreach (var v in _vifs)
+        }
+        foreach (var v in _vifs)
+        {
+            if (v.RxTouched)
             {
-                if (v.RxTouched)
-                {
-                    v.RxTouched = false;
-                    v.Netback?.FlushRx();
-                }
-                if (v.Netback is { IsConnected: false, Disconnected: not Devices.Vif.NetbackDisconnect.Closed } && !v.LostReported)
-                {
-                    v.LostReported = true;
-                    v.Lost?.Invoke();
-                }
+                v.RxTouched = false;
+                v.Netback?.FlushRx();
+            }
+            if (v.Netback is { IsConnected: false, Disconnected: not Devices.Vif.NetbackDisconnect.Closed } && !v.LostReported)
+            {
+                v.LostReported = true;
+                v.Lost?.Invoke();
             }
         }
         return moved;

@@ -146,10 +146,7 @@ public static class L2Ping
         NetDeviceCounters c = nic.Counters;
         var b = new StringBuilder(400);
         b.Append("l2ping: done count=").Append(count).Append(" received=").Append(received).Append(" lost=").Append(lost)
-            .Append(" min_us=").Append(TrafficText.Micros(s.Min))
-            .Append(" median_us=").Append(TrafficText.Micros(s.Median))
-            .Append(" p99_us=").Append(TrafficText.Micros(s.P99))
-            .Append(" max_us=").Append(TrafficText.Micros(s.Max))
+            .Append(s.PercentilesText(""))
             .Append(" mean_us=").Append(TrafficText.Micros(s.Mean))
             .Append(" samples=").Append(s.Count)
             .Append(" size=").Append(size)

@@ -173,10 +173,7 @@ public static class Ping
         NetStackCounters c = stack.Counters;
         var b = new StringBuilder(600);
         b.Append("ping: done sent=").Append(count).Append(" received=").Append(received).Append(" lost=").Append(lost)
-            .Append(" min_us=").Append(TrafficText.Micros(s.Min))
-            .Append(" median_us=").Append(TrafficText.Micros(s.Median))
-            .Append(" p99_us=").Append(TrafficText.Micros(s.P99))
-            .Append(" max_us=").Append(TrafficText.Micros(s.Max))
+            .Append(s.PercentilesText(""))
             .Append(" mean_us=").Append(TrafficText.Micros(s.Mean))
             .Append(" samples=").Append(s.Count)
             .Append(" size=").Append(size)

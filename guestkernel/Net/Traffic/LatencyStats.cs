@@ -14,6 +14,12 @@ public struct LatencySummary
 {
     public int Count;
     public ulong Min, Median, P99, Max, Mean;
+
+    /// <summary>" {prefix}min_us=… {prefix}median_us=… {prefix}p99_us=… {prefix}max_us=…", as the
+    /// apps' done lines print a distribution (bench scripts parse these keys).</summary>
+    public readonly string PercentilesText(string prefix) =>
+        " " + prefix + "min_us=" + TrafficText.Micros(Min) + " " + prefix + "median_us=" + TrafficText.Micros(Median)
+        + " " + prefix + "p99_us=" + TrafficText.Micros(P99) + " " + prefix + "max_us=" + TrafficText.Micros(Max);
 }
 
 public sealed class LatencyStats

@@ -221,18 +221,13 @@ public sealed class VifDevice : IDomainDevice
     {
         get
         {
-            lock (_sync)
-                return CountersLocked();
-        }
-    }
-
-    private NetbackCounters CountersLocked()
-    {
-        {
             var c = new NetbackCounters();
-            c.Add(_past);
-            if (_backend is { } b)
-                c.Add(b.Netback.Counters);
+            lock (_sync)
+            {
+                c.Add(_past);
+                if (_backend is { } b)
+                    c.Add(b.Netback.Counters);
+            }
             return c;
         }
     }
