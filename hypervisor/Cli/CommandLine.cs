@@ -49,10 +49,7 @@ public static class CommandLine
     {
         try
         {
-            var parsed = ParakitCommands.Parse(args, out var invoke);
-            if (parsed.Error is { } error)
-                throw new UsageException(error);
-            return invoke(parsed.Result!);
+            return ParakitCommands.Invoke(args);
         }
         catch (UsageException e)
         {

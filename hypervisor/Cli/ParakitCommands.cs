@@ -11,9 +11,6 @@ namespace ParaKit.Hypervisor.Cli;
 
 internal static class ParakitCommands
 {
-    /// <summary>The parsed command line, or the usage error to print (exit status 2).</summary>
-    internal readonly record struct Parsed(ParseResult? Result, string? Error);
-
     private sealed class Tree
     {
         public required RootCommand Root { get; init; }
@@ -22,9 +19,10 @@ internal static class ParakitCommands
         public Dictionary<Command, Func<string, string>> Unexpected { get; } = [];
     }
 
-    /// <summary>Parses <paramref name="args"/>. For `run`, the words after the first `--` are the
+    /// <summary>Parses <paramref name="args"/> and runs the command; a parse error is a
+    /// UsageException with our sentence. For `run`, the words after the first `--` are the
     /// guest's command line and are kept away from the parser.</summary>
-    public static Parsed Parse(string[] args, out Func<ParseResult, int> invoke)
+    public static int Invoke(string[] args)
     {
         string[] guestWords = [];
         if (args.Length > 0 && args[0] == "run" && Array.IndexOf(args, "--") is int dd and > 0)
@@ -34,9 +32,10 @@ internal static class ParakitCommands
         }
         var tree = Build(guestWords);
         var result = tree.Root.Parse(args);
+        if (result.Errors.Count > 0)
+            throw new UsageException(Describe(tree, result));
         // Our commands handle SIGINT/SIGTERM and report their own errors (exit statuses 1, 2, 70...).
-        invoke = r => r.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
-        return result.Errors.Count == 0 ? new Parsed(result, null) : new Parsed(result, Describe(tree, result));
+        return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
     }
 
     private static string Describe(Tree tree, ParseResult result)
