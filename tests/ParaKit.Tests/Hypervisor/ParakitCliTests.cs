@@ -98,7 +98,8 @@ public partial class ParakitCliTests
         Assert.Multiple(() =>
         {
             Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
-            Assert.That(r.Stderr, Does.Match(@"rip 0x[0-9a-f]+ <[^?>]*CrashApp[^>]*>"));
+            Assert.That(r.Stderr, Does.Contain("crashed: null reference"));
+            Assert.That(r.Stderr, Does.Match(@"at crash_CrashApp__DereferenceNull\+0x[0-9a-f]+"));
         });
     }
 
