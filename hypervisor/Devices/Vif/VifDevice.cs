@@ -116,25 +116,7 @@ public sealed class VifDevice : IDomainDevice
     private void Publish()
     {
         var xs = _ctx.Store;
-        string mac = Mac.ToString();
-        string handle = Config.Index.ToString(CultureInfo.InvariantCulture);
-        var front = new Dictionary<string, string> { ["mac"] = mac, ["handle"] = handle };
-        var back = new Dictionary<string, string>
-        {
-            ["mac"] = mac,
-            ["handle"] = handle,
-            ["bridge"] = Config.Bridge,
-            ["mtu"] = Config.Mtu.ToString(CultureInfo.InvariantCulture),
-            ["type"] = "vif",
-        };
-        // libxl's keys: the guest's address (its kernel reads it, the command line can override)
-        // and the backend's interface name; gateway is ParaKit's, next to ip.
-        if (Config.Ip is { } ip)
-            back["ip"] = ip;
-        if (Config.Gateway is { } gateway)
-            back["gateway"] = gateway;
-        if (Config.VifName is { } vifname)
-            back["vifname"] = vifname;
+        var (front, back) = VifXenbus.DirectoryKeys(Config, Mac);
         Check(XenbusDevices.Add(xs, _domain.Id, 0, "vif", (uint)Config.Index, front, back), "create the xenbus directories");
         Check(VifXenbus.AdvertiseFeatures(xs, Paths.Backend), "advertise the backend's features");
         State = XenbusState.InitWait;
