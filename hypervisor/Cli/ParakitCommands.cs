@@ -160,8 +160,9 @@ internal static class ParakitCommands
             var pcap = Text("--pcap");
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords)));
+            var uplink = new Option<string[]>("--uplink") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, uplink };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(uplink) ?? []));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }

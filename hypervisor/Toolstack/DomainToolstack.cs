@@ -85,7 +85,7 @@ public sealed class DomainToolstack : IDisposable
         try
         {
             foreach (var vif in slot.Config.Vifs)
-                slot.Devices.Add(VifDevice.Attach(d, vif, _devices, Networks.Get(vif.Bridge)));
+                slot.Devices.Add(VifDevice.Attach(d, vif, _devices, Networks));
         }
         catch
         {
