@@ -37,7 +37,12 @@ public struct TraceFileHeader
     [FieldOffset(72)] public ulong LostRecords;
     [FieldOffset(80)] public uint ThreadCount;
     [FieldOffset(84)] public uint DomainCount;
-    [FieldOffset(88)] public ulong Reserved1;
+    /// <summary>The <see cref="TraceClasses"/> recorded; 0 in files written before filters existed (all classes).</summary>
+    [FieldOffset(88)] public uint EventClasses;
+    [FieldOffset(92)] public uint Reserved1;
+
+    /// <summary>The classes of events the file can hold (the others were filtered out while recording).</summary>
+    public readonly TraceClasses Classes => EventClasses == 0 ? TraceClasses.All : (TraceClasses)EventClasses & TraceClasses.All;
 
     /// <summary>Offset of the first record.</summary>
     public readonly long RecordsOffset => (long)HeaderSize + (long)ThreadCount * ThreadEntrySize + (long)DomainCount * DomainEntrySize;

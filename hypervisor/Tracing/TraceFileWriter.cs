@@ -33,6 +33,7 @@ public static class TraceFileWriter
             LostRecords = (ulong)capture.Lost,
             ThreadCount = (uint)capture.Threads.Count,
             DomainCount = (uint)domainList.Count,
+            EventClasses = (uint)capture.Classes,
         };
         output.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TraceFileHeader>(ref header)));
         foreach (var t in capture.Threads)

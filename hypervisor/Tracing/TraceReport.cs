@@ -20,6 +20,11 @@ public static class TraceReport
             sb.AppendLine($"records lost: 0");
         else
             sb.AppendLine($"records lost: {a.Lost} (buffers of {h.RecordsPerThread} records per thread filled up; the counts below miss them: record again with a larger --trace-records)");
+        var classes = h.Classes;
+        if (classes == TraceClasses.All)
+            sb.AppendLine("events recorded: all");
+        else
+            sb.AppendLine($"events recorded: {TraceClassNames.Describe(classes)} (filtered out: {TraceClassNames.Missing(classes)}; their counts below are absent, not zero)");
         if (a.UnknownRecords != 0)
             sb.AppendLine($"records of unknown events (written by a newer parakit?): {a.UnknownRecords}");
         sb.AppendLine("threads:");
