@@ -107,6 +107,7 @@ public static class TraceClassNames
         TraceEvent.GrantCopy => TraceClasses.Grants,
         TraceEvent.NetTxBatch or TraceEvent.NetRxBatch => TraceClasses.Rings,
         TraceEvent.NetDrop => TraceClasses.Drops,
+        TraceEvent.DeviceAccess => TraceClasses.Device,
         _ => TraceClasses.None,
     };
 }

@@ -16,7 +16,7 @@ public static class TracePoint
     // Plain fields without initializers: no static constructor, so the off check stays one load.
     private static bool s_on;
     // One flag per class, set by Begin before s_on; a point checks its own after On.
-    private static bool s_lifecycle, s_exits, s_sched, s_hypercalls, s_events, s_grants, s_rings, s_drops;
+    private static bool s_lifecycle, s_exits, s_sched, s_hypercalls, s_events, s_grants, s_rings, s_drops, s_device;
     private static TraceSession? s_session;
     [ThreadStatic] private static TraceBuffer? t_buffer;
 
@@ -37,6 +37,7 @@ public static class TracePoint
     public static bool RingsOn => s_rings;
     public static bool DropsOn => s_drops;
     public static bool LifecycleOn => s_lifecycle;
+    public static bool DeviceOn => s_device;
 
     internal static TraceSession? Session => Volatile.Read(ref s_session);
 
@@ -66,6 +67,7 @@ public static class TracePoint
         s_grants = (c & TraceClasses.Grants) != 0;
         s_rings = (c & TraceClasses.Rings) != 0;
         s_drops = (c & TraceClasses.Drops) != 0;
+        s_device = (c & TraceClasses.Device) != 0;
         Thread.MemoryBarrier();
     }
 
@@ -179,6 +181,18 @@ public static class TracePoint
     {
         if (s_drops)
             Store(NativeCode.Rdtsc(), TraceEvent.NetDrop, domain, (ushort)why, (ulong)frames, 0);
+    }
+
+    /// <summary>The guest of <paramref name="domain"/> read (or, when <paramref name="write"/>, wrote)
+    /// <paramref name="value"/> at <paramref name="offset"/> of device <paramref name="device"/>
+    /// (an id from <see cref="TraceDevices.Register"/>), <paramref name="width"/> bytes wide.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void DeviceAccess(uint domain, ushort device, ulong offset, bool write, ulong value, int width)
+    {
+        if (!s_device)
+            return;
+        ushort flags = (ushort)((write ? 1 : 0) | ((width & 0xF) << 1));
+        Store(NativeCode.Rdtsc(), TraceEvent.DeviceAccess, domain, flags, (offset & TraceDevices.OffsetMask) | ((ulong)device << 48), value);
     }
 
     // ---- the record path ----

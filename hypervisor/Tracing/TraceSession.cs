@@ -93,7 +93,7 @@ public sealed class TraceSession : IDisposable
                 return _capture;
             ulong endTsc = NativeCode.Rdtsc();
             var threads = _buffers.Select(b => new TraceThreadCapture(b.Index, b.ThreadName, b.Records, Volatile.Read(ref b.Count), Volatile.Read(ref b.Lost))).ToList();
-            _capture = new TraceCapture(Started, endTsc, TscHz(), RecordsPerThread, threads) { Classes = Classes };
+            _capture = new TraceCapture(Started, endTsc, TscHz(), RecordsPerThread, threads) { Classes = Classes, Devices = TraceDevices.All() };
             return _capture;
         }
     }
@@ -128,6 +128,8 @@ public sealed class TraceCapture(TraceTimeBase started, ulong endTsc, ulong tscH
     public IReadOnlyList<TraceThreadCapture> Threads { get; } = threads;
     /// <summary>The classes of events recorded (the others are absent from the capture, not zero).</summary>
     public TraceClasses Classes { get; init; } = TraceClasses.All;
+    /// <summary>The devices registered for tracing (their names and register names).</summary>
+    public IReadOnlyList<TraceDevice> Devices { get; init; } = [];
     public long Records => Threads.Sum(t => (long)t.Count);
     public long Lost => Threads.Sum(t => t.Lost);
 }
