@@ -211,13 +211,19 @@ internal static class ParakitCommands
         }
         {
             var trace = new Command("trace", "record a run's trace points and read the trace");
-            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: record or analyze (try parakit trace --help)"));
+            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: record, analyze or export (try parakit trace --help)"));
             tree.Unexpected[trace] = verb => $"trace: unknown command '{verb}' (try parakit trace --help)";
             tree.HelpTexts[trace] = TraceCommand.HelpText;
             var file = Operands("FILE");
             var analyze = new Command("analyze", "exits, hypercalls, events, rings, copies and drops per domain") { file };
             analyze.SetAction(r => TraceCommand.ExecuteAnalyze(r.GetValue(file) ?? []));
             trace.Subcommands.Add(analyze);
+
+            var chrome = Flag("--chrome");
+            var exportFiles = Operands("FILE");
+            var export = new Command("export", "write a trace as Chrome trace-event JSON (Perfetto)") { chrome, exportFiles };
+            export.SetAction(r => TraceCommand.ExecuteExport(r.GetValue(chrome), r.GetValue(exportFiles) ?? []));
+            trace.Subcommands.Add(export);
 
             var output = Text("-o", "--output");
             var events = Text("--events");

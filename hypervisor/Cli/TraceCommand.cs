@@ -9,6 +9,7 @@ public static class TraceCommand
     private const string Help = """
         usage: parakit trace record -o FILE [--events LIST] [--records N] -- create|run ARGS...
                parakit trace analyze FILE
+               parakit trace export --chrome FILE OUT.json
 
         record runs `parakit create ARGS...` (or `run`) with its trace points recording into FILE,
         the same as `create --trace FILE --trace-events LIST --trace-records N ARGS...`.
@@ -26,6 +27,11 @@ public static class TraceCommand
           netback ring batches both ways (requests per batch, frames, notifies), frame drops by reason
           grant copies by domain 0 (count and bytes, each way)
         Records lost to full buffers are always printed first.
+
+        export --chrome writes Chrome trace-event JSON that Perfetto (ui.perfetto.dev) and
+        chrome://tracing open: a process per domain, a track per vCPU and per domain-0 thread;
+        time in the guest, exit handling, hypercalls and sleeps as slices, sends, deliveries,
+        copies, ring batches, drops and device accesses as instants, frames and drops as counters.
         The file format is documented in hypervisor/Tracing/README.md.
 
         exit status: 0, 1 for a missing, truncated or damaged file, 2 for a usage error.
@@ -48,6 +54,31 @@ public static class TraceCommand
             return ExitCodes.Environment;
         }
         System.Console.Out.Write(TraceReport.Format(analysis));
+        return ExitCodes.Ok;
+    }
+
+    public static int ExecuteExport(bool chrome, IReadOnlyList<string> files)
+    {
+        if (!chrome)
+            throw new UsageException("trace export: a format is needed: --chrome (try parakit trace export --help)");
+        if (files.Count != 2)
+            throw new UsageException("trace export: FILE and OUT.json are needed (parakit trace export --chrome FILE OUT.json)");
+        ChromeExportResult r;
+        try
+        {
+            r = ChromeTraceExport.Write(files[0], files[1]);
+        }
+        catch (TraceFileException e)
+        {
+            System.Console.Error.WriteLine("parakit: " + e.Message);
+            return ExitCodes.Environment;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            System.Console.Error.WriteLine($"parakit: cannot write {files[1]}: {e.Message}");
+            return ExitCodes.Environment;
+        }
+        System.Console.Error.WriteLine($"parakit: {files[1]}: {r.Events} trace events, {r.Processes} processes (domains), {r.Threads} threads");
         return ExitCodes.Ok;
     }
 
