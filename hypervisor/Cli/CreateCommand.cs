@@ -16,7 +16,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class CreateCommand
 {
     private const string Help = """
-        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-records N]] FILE...
+        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-events LIST] [--trace-records N]] FILE...
 
         Boots one domain per configuration file in this hypervisor process and waits until they
         have all ended; Ctrl-C destroys them. Each file holds `key = value` lines:
@@ -47,6 +47,9 @@ public static class CreateCommand
                         `ip tuntap add TAP mode tap` is used as it is, addresses and bridge kept)
           --trace FILE  record exits, hypercalls, events, blocks and wakes, ring batches, grant
                         copies and drops into FILE (read it with `parakit trace analyze FILE`)
+          --trace-events LIST
+                        only these classes (comma-separated): exits, hypercalls, events, sched,
+                        rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                         records each thread may buffer (default 1048576); more are lost, counted
 
@@ -57,11 +60,12 @@ public static class CreateCommand
     internal const string HelpText = Help;
 
     public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null,
-        IReadOnlyList<string>? uplinkTexts = null)
+        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null)
     {
         var uplinks = (uplinkTexts ?? []).Select(ParseUplink).ToList();
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
+        var traceClasses = TraceCommand.Classes(trace, traceEventsText);
         if (files.Count == 0)
             throw new UsageException("create: at least one configuration FILE is needed (try parakit create --help)");
 
@@ -78,7 +82,7 @@ public static class CreateCommand
             configs.Add((cfg, ElfImage.Load(cfg.Kernel)));
         }
         // A trace file that cannot be written is a mistake found before anything boots.
-        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords);
+        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
 
         using var hv = Domains.Hypervisor.Open();
         // Domain 0's store socket, so `parakit xenstore ...` in another shell reaches these domains.

@@ -52,7 +52,7 @@ public sealed class HypercallDispatcher
             return Errno.ENOSYS;
         }
         domain.Stats.HypercallsByNumber[number]++;
-        if (!TracePoint.On)
+        if (!TracePoint.On || !TracePoint.HypercallsOn)
             return h(domain, args);
         ulong t0 = NativeCode.Rdtsc();
         long rc = h(domain, args);
