@@ -38,6 +38,8 @@ public sealed unsafe class Domain : IDisposable
     public GrantTable Grants { get; }
     public IConsoleSink Console { get; }
     public DomainStats Stats { get; } = new();
+    /// <summary>Guest-physical ranges owned by emulated devices (Devices/Bus); the vCPU loop sends them every MMIO exit but the doorbell's.</summary>
+    public Devices.Bus.MmioBus Bus { get; } = new();
     internal HypercallDispatcher Hypercalls { get; }
 
     /// <summary>Raised once by Destroy, before the memory goes: services that read the guest's
