@@ -223,14 +223,15 @@ public sealed unsafe class Vcpu : IDisposable
     }
 
     /// <summary>SCHEDOP_block: enables event delivery and sleeps until an unmasked event is
-    /// pending or the timer fires (or domain 0 needs the thread).</summary>
+    /// pending, a device interrupt is asserted, or the timer fires (or domain 0 needs the thread).</summary>
     internal void Block()
     {
         _domain.Stats.Blocks++;
         ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Block) : 0;
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
-        var why = WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
+        // An asserted device interrupt wakes it too, as an interrupt wakes a halted CPU.
+        var why = WaitFor(() => EventsPending(ref _domain.SharedInfo) || _domain.Interrupts.AnyAsserted, 0);
         if (asleep != 0)
             TracePoint.Wake(_domain.Id, why, asleep);
         _timerPending = false;
