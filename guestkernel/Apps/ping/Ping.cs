@@ -83,7 +83,7 @@ public static class Ping
             return 2;
         }
 
-        IEthernetDevice? nic = Netfronts.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
+        IEthernetDevice? nic = Nics.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
         if (nic is null)
         {
             Console.WriteLine("ping: cannot open " + error);
