@@ -18,6 +18,8 @@ public sealed class DomainStats
     /// <summary>Stopwatch timestamp of the first console output (0 = none yet).</summary>
     public long FirstConsoleTimestamp;
     public long Kicks;
+    /// <summary>MMIO exits that went to the device bus (emulated device register accesses).</summary>
+    public long DeviceAccesses;
     public long Blocks;
     public long TimerFires;
     public long ConsoleBytes;

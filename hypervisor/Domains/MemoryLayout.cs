@@ -48,7 +48,9 @@ public sealed record MemoryLayout(ulong MemoryBytes, ulong ImageStart, ulong Ima
     {
         ulong page = address & ~(Page - 1);
         if (page >= MemoryBytes)
-            return page == GuestLayout.HypercallDoorbell ? PageAccess.ReadWrite : PageAccess.None;
+            return page == GuestLayout.HypercallDoorbell || (page >= GuestLayout.DeviceWindowStart && page < GuestLayout.DeviceWindowEnd)
+                ? PageAccess.ReadWrite   // not memory: every access exits to domain 0 (hypercall or device bus)
+                : PageAccess.None;
         return page switch
         {
             0 => PageAccess.None, // null dereferences must fault

@@ -1,6 +1,7 @@
 // A domain's virtual CPU: its KVM vCPU, the thread that runs it, and the scheduling state the
 // sched_op and set_timer_op hypercalls act on (block, poll, one-shot timer). The run loop
-// decodes every exit: an MMIO write of 4 bytes to the doorbell is a hypercall; everything else
+// decodes every exit: an MMIO write of 4 bytes to the doorbell is a hypercall, other MMIO goes
+// to the domain's device bus (unclaimed: a crash report naming the address); everything else
 // ends the domain with a crash report. Domain 0 interrupts a running vCPU by setting
 // immediate_exit and sending it a signal (the "kick"), the usual KVM pattern.
 using System.Diagnostics;
@@ -166,6 +167,16 @@ public sealed unsafe class Vcpu : IDisposable
                 stats.HypercallTicks += Stopwatch.GetTimestamp() - t0 - _blockedTicks;
                 _blockedTicks = 0;
             }
+            else if (action.Kind == ExitKind.DeviceAccess)
+            {
+                stats.DeviceAccesses++;
+                bool write = run->MmioIsWrite != 0;
+                if (!_domain.Bus.Access(run->MmioPhysAddr, run->MmioLen, write, ref run->MmioData))
+                {
+                    _domain.RequestCrash(Devices.Bus.MmioBus.UnclaimedMessage(run->MmioPhysAddr, run->MmioLen, write));
+                    return;
+                }
+            }
             else if (action.Kind == ExitKind.Crash)
             {
                 _domain.RequestCrash(action.Message!);
@@ -212,14 +223,15 @@ public sealed unsafe class Vcpu : IDisposable
     }
 
     /// <summary>SCHEDOP_block: enables event delivery and sleeps until an unmasked event is
-    /// pending or the timer fires (or domain 0 needs the thread).</summary>
+    /// pending, a device interrupt is asserted, or the timer fires (or domain 0 needs the thread).</summary>
     internal void Block()
     {
         _domain.Stats.Blocks++;
         ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Block) : 0;
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
-        var why = WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
+        // An asserted device interrupt wakes it too, as an interrupt wakes a halted CPU.
+        var why = WaitFor(() => EventsPending(ref _domain.SharedInfo) || _domain.Interrupts.AnyAsserted, 0);
         if (asleep != 0)
             TracePoint.Wake(_domain.Id, why, asleep);
         _timerPending = false;

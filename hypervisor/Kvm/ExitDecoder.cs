@@ -1,6 +1,8 @@
 // Decides what a KVM exit means for a ParaKit domain, as a pure function of kvm_run so it is
-// unit-tested without KVM: a 4-byte MMIO write to the doorbell is a hypercall, an interrupted
-// run is retried, and everything else ends the domain with a message saying why.
+// unit-tested without KVM: a 4-byte MMIO write to the doorbell is a hypercall, any other access
+// to the doorbell's page ends the domain, MMIO elsewhere goes to the domain's device bus
+// (Devices/Bus: it crashes the domain when no device claims the address), an interrupted run is
+// retried, and everything else ends the domain with a message saying why.
 using ParaKit.Protocols.Boot;
 
 namespace ParaKit.Hypervisor.Kvm;
@@ -9,6 +11,8 @@ public enum ExitKind
 {
     /// <summary>Hypercall number in <see cref="ExitAction.Hypercall"/>.</summary>
     Hypercall,
+    /// <summary>An MMIO access for the device bus (kvm_run's mmio fields say what).</summary>
+    DeviceAccess,
     /// <summary>Nothing to do: enter the guest again.</summary>
     Resume,
     /// <summary>The guest cannot continue: crash with <see cref="ExitAction.Message"/>.</summary>
@@ -23,6 +27,7 @@ public readonly record struct ExitAction(ExitKind Kind, int Hypercall, string? M
 public static class ExitDecoder
 {
     public static readonly ExitAction Resume = new(ExitKind.Resume, 0, null);
+    public static readonly ExitAction DeviceAccess = new(ExitKind.DeviceAccess, 0, null);
 
     internal static ExitAction Decode(in KvmRun run)
     {
@@ -31,6 +36,8 @@ public static class ExitDecoder
             case KvmExitReason.Mmio:
                 if (run.MmioIsWrite != 0 && run.MmioPhysAddr == GuestLayout.HypercallDoorbell && run.MmioLen == 4)
                     return new ExitAction(ExitKind.Hypercall, (int)(uint)run.MmioData, null);
+                if ((run.MmioPhysAddr & ~(GuestLayout.PageSize - 1)) != GuestLayout.HypercallDoorbell)
+                    return DeviceAccess;
                 return ExitAction.Crash(run.MmioIsWrite != 0
                     ? $"unexpected MMIO write of {run.MmioLen} bytes to 0x{run.MmioPhysAddr:x} (not guest RAM)"
                     : $"MMIO read of {run.MmioLen} bytes from 0x{run.MmioPhysAddr:x} (not guest RAM)");

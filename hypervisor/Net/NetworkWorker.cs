@@ -25,6 +25,9 @@ public sealed class WorkerVif : IFrameSink
     /// <summary>Set by <see cref="NetworkWorker.Bind"/>; until then frames for the vif are counted in <see cref="DroppedUnbound"/>.</summary>
     public Devices.Vif.Netback? Netback { get; internal set; }
 
+    /// <summary>An emulated device on this port instead of a netback (<see cref="NetworkWorker.BindDevice"/>).</summary>
+    public IPortDevice? Device { get; internal set; }
+
     /// <summary>Frames the switch sent to this vif before a netback was bound (counted, not kept).</summary>
     public long DroppedUnbound;
 
@@ -33,11 +36,17 @@ public sealed class WorkerVif : IFrameSink
     public Action? Lost { get; set; }
     internal bool LostReported;
 
-    public bool HasRoomFor(ReadOnlySpan<byte> frame) => Netback?.HasRoomFor(frame.Length) ?? true;
+    public bool HasRoomFor(ReadOnlySpan<byte> frame) => Device?.HasRoomFor(frame.Length) ?? Netback?.HasRoomFor(frame.Length) ?? true;
 
     /// <summary>The switch's output towards the guest.</summary>
     public void Deliver(ReadOnlySpan<byte> frame)
     {
+        if (Device is { } device)
+        {
+            device.DeliverToGuest(frame);
+            RxTouched = true;
+            return;
+        }
         var nb = Netback;
         if (nb is null)
         {
@@ -101,12 +110,23 @@ public sealed class NetworkWorker : IDisposable
         }
     }
 
+    /// <summary>Attaches an emulated device to the port (it uses <c>vif.Port</c> as its sink);
+    /// <see cref="Unbind"/> detaches it like a netback.</summary>
+    public void BindDevice(WorkerVif vif, IPortDevice device)
+    {
+        lock (_lock)
+            vif.Device = device;
+    }
+
     /// <summary>Detaches the vif's netback: once this returns, the worker no longer touches its
     /// rings, so they can be released. Frames for the vif are counted in DroppedUnbound.</summary>
     public void Unbind(WorkerVif vif)
     {
         lock (_lock)
+        {
             vif.Netback = null;
+            vif.Device = null;
+        }
     }
 
     /// <summary>Removes a vif (its netback is closed by its owner).</summary>
@@ -117,6 +137,7 @@ public sealed class NetworkWorker : IDisposable
             _vifs.Remove(vif);
             Switch.RemovePort(vif.Port);
             vif.Netback = null;
+            vif.Device = null;
         }
     }
 
@@ -201,7 +222,13 @@ public sealed class NetworkWorker : IDisposable
         Batches++;
         foreach (var v in _vifs)
         {
-            if (Interlocked.Exchange(ref v.Kicked, 0) != 0 && v.Netback is { } nb)
+            if (Interlocked.Exchange(ref v.Kicked, 0) == 0)
+                continue;
+            if (v.Device is { } device)
+            {
+                moved += device.ProcessTx();
+            }
+            else if (v.Netback is { } nb)
             {
                 // One channel for both directions: the kick may mean new RX buffers too.
                 if (nb.RxQueued > 0 && nb.DrainRx() > 0)
@@ -232,7 +259,10 @@ public sealed class NetworkWorker : IDisposable
             if (v.RxTouched)
             {
                 v.RxTouched = false;
-                v.Netback?.FlushRx();
+                if (v.Device is { } device)
+                    device.FlushRx();
+                else
+                    v.Netback?.FlushRx();
             }
             if (v.Netback is { IsConnected: false, Disconnected: not Devices.Vif.NetbackDisconnect.Closed } && !v.LostReported)
             {

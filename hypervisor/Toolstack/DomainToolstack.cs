@@ -85,7 +85,11 @@ public sealed class DomainToolstack : IDisposable
         try
         {
             foreach (var vif in slot.Config.Vifs)
-                slot.Devices.Add(VifDevice.Attach(d, vif, _devices, Networks));
+            {
+                slot.Devices.Add(vif.Model == NicModel.E1000
+                    ? Devices.E1000.E1000Device.Attach(d, vif, Networks.Get(vif.Bridge))
+                    : VifDevice.Attach(d, vif, _devices, Networks));
+            }
         }
         catch
         {

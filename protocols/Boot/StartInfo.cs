@@ -55,6 +55,13 @@ public unsafe struct StartInfo
     [FieldOffset(116)] public uint CmdLineLength;
     /// <summary>TSC frequency in kHz, as the hypervisor measured it (vcpu_time_info is the Xen way to convert).</summary>
     [FieldOffset(120)] public ulong TscKhz;
+    /// <summary>Emulated NICs: bit N set means vif N is an emulated Intel 82540EM (e1000), not a
+    /// netfront, with its registers at <see cref="GuestLayout.E1000Bar"/>(N). Written by domain 0
+    /// when the device attaches, before the vCPU first runs (there is no PCI bus to probe).</summary>
+    [FieldOffset(128)] public uint E1000Mask;
+    /// <summary>IDT vector the e1000s signal (an MSI through the local APIC), 0 while domain 0 delivers
+    /// no interrupts to this guest (its driver then polls and wakes from SCHEDOP_block).</summary>
+    [FieldOffset(132)] public uint E1000Vector;
     /// <summary>Command line (UTF-8, nul-terminated, at most 1023 bytes): the `extra=` of a config or what follows `--`.</summary>
     [FieldOffset(1024)] public fixed byte CmdLine[CmdLineCapacity];
 }

@@ -80,7 +80,7 @@ public static class L2Ping
         if (mode == "ping" && !haveCount)
             count = 100;
 
-        IEthernetDevice? nic = Netfronts.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
+        IEthernetDevice? nic = Nics.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
         if (nic is null)
         {
             Console.WriteLine("l2ping: cannot open " + error);

@@ -72,7 +72,7 @@ public static class Pktgen
         if (count == 0 && seconds == 0)
             seconds = 10;
 
-        IEthernetDevice? nic = Netfronts.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
+        IEthernetDevice? nic = Nics.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
         if (nic is null)
         {
             Console.WriteLine("pktgen: cannot open " + error);

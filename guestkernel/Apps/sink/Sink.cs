@@ -82,11 +82,16 @@ public static class Sink
             }
         }
 
-        Netfront? nic = Netfronts.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
+        IEthernetDevice? nic = Nics.Open((uint)vif, Clock.NowNs() + OpenTimeoutNs, out string error);
         if (nic is null)
         {
             Console.WriteLine("sink: cannot open " + error);
             return 3;
+        }
+        if (reconnectAfter != 0 && nic is not Netfront)
+        {
+            Console.WriteLine("sink: reconnect-after closes and reopens a netfront; vif " + vif.ToString() + " is an emulated e1000");
+            return 2;
         }
         Console.WriteLine("sink: listening on " + MacText.ToText(Wire.ReadMac(nic.Mac, 0))
             + (count != 0 ? " count=" + count.ToString() : "") + (seconds != 0 ? " seconds=" + seconds.ToString() : "")
@@ -124,7 +129,7 @@ public static class Sink
             }
             if (reconnectAfter != 0 && s_reconnects == 0 && s_traffic >= reconnectAfter)
             {
-                nic = Reconnect(nic, (uint)vif, out error);
+                nic = Reconnect((Netfront)nic, (uint)vif, out error);
                 if (nic is null)
                 {
                     Console.WriteLine("sink: cannot reconnect: " + error);
@@ -258,7 +263,7 @@ public static class Sink
     private static ulong Min(ulong a, ulong b) => a < b ? a : b;
 
     /// <summary>Tells the switch where we are (it floods frames for a station it has not heard from).</summary>
-    private static void Announce(Netfront nic)
+    private static void Announce(IEthernetDevice nic)
     {
         System.Span<byte> hello = stackalloc byte[L2Echo.MinSize];
         L2Echo.Write(hello, MacText.Broadcast, s_ourMac, L2EchoType.Announce, 0, 0, Clock.NowNs());

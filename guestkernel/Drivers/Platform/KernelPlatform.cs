@@ -1,7 +1,9 @@
 // Guest only: the Platform interfaces over the kernel's static clients (Kernel/Grants, Events,
-// Store), and Netfronts.Open, which brings a vif up from an app's Main. Host tests never compile
+// Store) and over identity-mapped memory (device registers, DMA), and Nics.Open / Netfronts.Open,
+// which bring a vif up from an app's Main. Host tests never compile
 // this file: they hand netfront fakes that talk to domain 0's real backends instead.
 using System;
+using System.Threading;
 using Internal.Runtime;
 using ParaKit.Kernel;
 using ParaKit.Protocols.Store;
@@ -11,6 +13,7 @@ namespace ParaKit.Drivers.Platform;
 // Inside the namespace on purpose: from ParaKit.Drivers.Platform the simple name Netfront would
 // otherwise find the namespace ParaKit.Drivers.Xen before the class.
 using ParaKit.Drivers.Xen;
+using ParaKit.Drivers.E1000;
 
 /// <summary>Grant references from Kernel.Grants; pages carved from large raw blocks, so a vif's
 /// 514 shared pages cost 514 pages and not twice that (Grants.AllocatePage pads each one).</summary>
@@ -89,12 +92,61 @@ public sealed class KernelStoreClient : IStoreClient
     public XsError Unwatch(string path, string token) => Store.Unwatch(path, token);
 }
 
+/// <summary>A device's registers at their guest-physical address (guest virtual = physical):
+/// each access is one 32-bit load or store, which exits to domain 0's bus.</summary>
+public sealed unsafe class KernelRegisterWindow : IRegisterWindow
+{
+    private readonly uint* _base;
+
+    public KernelRegisterWindow(ulong address) => _base = (uint*)address;
+
+    public uint Read(uint offset) => Volatile.Read(ref _base[offset >> 2]);
+
+    public void Write(uint offset, uint value) => Volatile.Write(ref _base[offset >> 2], value);
+}
+
+/// <summary>DMA memory from the kernel's raw allocator: identity-mapped, so the bus address is the pointer.</summary>
+public sealed unsafe class KernelDmaMemory : IDmaMemory
+{
+    public byte* Allocate(int bytes, int alignment, out ulong busAddress)
+    {
+        byte* raw = (byte*)Allocator.AllocateRaw((ulong)(bytes + alignment));
+        byte* p = (byte*)(((ulong)raw + (ulong)alignment - 1) & ~(ulong)(alignment - 1));
+        busAddress = (ulong)p;
+        return p;
+    }
+}
+
 /// <summary>One set of kernel adapters per guest (one page pool for every driver).</summary>
 public static class KernelPlatform
 {
     public static readonly KernelGrantClient GrantClient = new();
     public static readonly KernelEventClient EventClient = new();
     public static readonly KernelStoreClient StoreClient = new();
+    public static readonly KernelDmaMemory Dma = new();
+}
+
+/// <summary>What an app calls to get vif N, whichever NIC the domain's config gave it: an emulated
+/// e1000 when start_info's E1000Mask has bit N (model=e1000), else a netfront.</summary>
+public static unsafe class Nics
+{
+    /// <summary>True when vif <paramref name="devid"/> is an emulated e1000.</summary>
+    public static bool IsE1000(uint devid) => devid < 32 && (ParaKit.Kernel.Kernel.StartInfo->E1000Mask & 1u << (int)devid) != 0;
+
+    /// <summary>Brings vif <paramref name="devid"/> up (see <see cref="Netfronts.Open"/>); null with the reason in <paramref name="error"/>.</summary>
+    public static IEthernetDevice? Open(uint devid, ulong deadlineNs, out string error)
+    {
+        if (!IsE1000(devid))
+            return Netfronts.Open(devid, deadlineNs, out error);
+        var nic = new E1000Driver(new KernelRegisterWindow(ParaKit.Protocols.Boot.GuestLayout.E1000Bar((int)devid)), KernelPlatform.Dma);
+        if (!nic.Open())
+        {
+            error = "vif " + devid.ToString() + " (e1000): " + nic.Failure;
+            return null;
+        }
+        error = "";
+        return nic;
+    }
 }
 
 /// <summary>What an app calls to get a working vif.</summary>

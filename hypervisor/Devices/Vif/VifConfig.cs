@@ -1,17 +1,27 @@
 // One `vif = [ '...' ]` entry of an xl.cfg file (xl-network-configuration(5)): comma-separated
-// key=value pairs. ParaKit understands mac, bridge, ip, gateway, mtu and vifname; backend and type are
-// accepted only with the one value ParaKit supports. A key it does not know is an error, not a
+// key=value pairs. ParaKit understands mac, bridge, ip, gateway, mtu, vifname and model (model=e1000
+// makes the entry an emulated Intel 82540EM, Devices/E1000, instead of a netback); backend and type
+// are accepted only with the values ParaKit supports. A key it does not know is an error, not a
 // silent no-op, as for the file's own keys.
 using System.Globalization;
 
 namespace ParaKit.Hypervisor.Devices.Vif;
+
+/// <summary>What kind of NIC a vif entry gives the guest.</summary>
+public enum NicModel
+{
+    /// <summary>Xen's split driver: netfront in the guest, netback in domain 0.</summary>
+    Netfront,
+    /// <summary>An emulated Intel 82540EM (trap-and-emulate, Devices/E1000).</summary>
+    E1000,
+}
 
 public sealed record VifConfig
 {
     /// <summary>The in-process switch a vif joins when the entry names none (xl's default is xenbr0).</summary>
     public const string DefaultBridge = "sw0";
 
-    public static readonly string[] AllowedKeys = ["mac", "bridge", "ip", "gateway", "mtu", "vifname", "backend", "type"];
+    public static readonly string[] AllowedKeys = ["mac", "bridge", "ip", "gateway", "mtu", "vifname", "backend", "type", "model"];
 
     /// <summary>Position in the domain's vif list: the device id (device/vif/N).</summary>
     public int Index { get; init; }
@@ -27,6 +37,8 @@ public sealed record VifConfig
     public int Mtu { get; init; } = 1500;
     /// <summary>Name of the backend port (default vif&lt;domid&gt;.&lt;index&gt;).</summary>
     public string? VifName { get; init; }
+    /// <summary>The NIC the guest sees: a netfront (the default) or an emulated e1000 (model=e1000).</summary>
+    public NicModel Model { get; init; } = NicModel.Netfront;
 
     /// <summary>Parses one entry. <paramref name="where"/> prefixes errors ("file.cfg:3").</summary>
     public static VifConfig Parse(string spec, int index, string where)
@@ -56,7 +68,8 @@ public sealed record VifConfig
                 "mtu" => cfg with { Mtu = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int mtu) && mtu is >= 68 and <= 65517 - 18 ? mtu : throw new Config.ConfigException($"{what}: mtu must be a whole number from 68 to 65499, got '{value}'") },
                 "vifname" => cfg with { VifName = ValidName(value) ? value : throw new Config.ConfigException($"{what}: vifname must be 1-15 characters of letters, digits, '-', '_' or '.', got '{value}'") },
                 "backend" => value is "0" or "Domain-0" ? cfg : throw new Config.ConfigException($"{what}: backend must be 0 (domain 0 runs every backend), got '{value}'"),
-                "type" => value is "vif" ? cfg : throw new Config.ConfigException($"{what}: type must be 'vif' (the emulated NIC is configured elsewhere), got '{value}'"),
+                "type" => value is "vif" or "ioemu" ? cfg : throw new Config.ConfigException($"{what}: type must be 'vif' or 'ioemu' (the emulated NIC is chosen with model=e1000), got '{value}'"),
+                "model" => value is "e1000" ? cfg with { Model = NicModel.E1000 } : throw new Config.ConfigException($"{what}: model must be e1000 (the emulated Intel 82540EM; leave model out for a paravirtual netfront), got '{value}'"),
                 _ => cfg,
             };
         }

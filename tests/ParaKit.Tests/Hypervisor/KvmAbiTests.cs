@@ -98,6 +98,7 @@ public unsafe class KvmAbiTests
     }
 
     [TestCase(0xF000_0000UL, 8u, true, "unexpected MMIO write of 8 bytes to 0xf0000000")]
+    [TestCase(0xF000_0ff8UL, 4u, true, "unexpected MMIO write of 4 bytes to 0xf0000ff8")]
     [TestCase(0xF000_0004UL, 4u, true, "unexpected MMIO write of 4 bytes to 0xf0000004")]
     [TestCase(0xF000_0000UL, 4u, false, "MMIO read of 4 bytes from 0xf0000000")]
     public void Other_mmio_is_a_crash(ulong addr, uint len, bool write, string message)
@@ -105,6 +106,14 @@ public unsafe class KvmAbiTests
         var a = ExitDecoder.Decode(Mmio(addr, len, write, 0));
         Assert.That(a.Kind, Is.EqualTo(ExitKind.Crash));
         Assert.That(a.Message, Does.Contain(message));
+    }
+
+    [TestCase(0xF002_0000UL, 4u, false)]
+    [TestCase(0xF002_3818UL, 4u, true)]
+    [TestCase(0xF001_0000UL, 8u, true)]
+    public void Mmio_outside_the_doorbell_page_goes_to_the_device_bus(ulong addr, uint len, bool write)
+    {
+        Assert.That(ExitDecoder.Decode(Mmio(addr, len, write, 0)).Kind, Is.EqualTo(ExitKind.DeviceAccess));
     }
 
     [TestCase(KvmExitReason.Shutdown, "triple fault")]

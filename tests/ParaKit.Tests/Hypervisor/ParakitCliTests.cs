@@ -92,6 +92,19 @@ public partial class ParakitCliTests
     }
 
     [Test]
+    public void A_register_access_no_device_claims_ends_the_domain_naming_the_address()
+    {
+        var r = Boot("run", "--stats", HypervisorHarness.AsmGuest("nodevice"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
+            Assert.That(r.Stdout, Does.Contain("reading a register nobody emulates"));
+            Assert.That(r.Stderr, Does.Contain("MMIO read of 4 bytes from 0xf0020008 (not guest RAM, and no device on the bus claims it)"));
+            Assert.That(r.Stderr, Does.Match(@"<probe_nic\+0x[0-9a-f]+>"));
+        });
+    }
+
+    [Test]
     public void Csharp_crash_app_is_reported_with_a_managed_method_name()
     {
         var r = Boot("run", HypervisorHarness.CsGuest("crash"));

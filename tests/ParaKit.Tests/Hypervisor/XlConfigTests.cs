@@ -1,5 +1,6 @@
 // The xl.cfg-style parser: what it accepts, and that every refusal names file, line and key.
 using ParaKit.Hypervisor.Config;
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Domains;
 
 namespace ParaKit.Tests.Hypervisor;
@@ -108,10 +109,23 @@ public class XlConfigTests
     [TestCase("vif = [ 'bridge' ]", "bridge needs a value")]
     [TestCase("vif = [ 'bridge=a,bridge=b' ]", "bridge is given twice")]
     [TestCase("vif = [ 'backend=3' ]", "backend must be 0")]
+    [TestCase("vif = [ 'model=rtl8139' ]", "model must be e1000")]
+    [TestCase("vif = [ 'type=pci' ]", "type must be 'vif' or 'ioemu'")]
     [TestCase("vif = 'bridge=a'", "web.cfg:2: vif must be a list of quoted strings")]
     [TestCase("vif = [ bridge=a ]", "web.cfg:2: vif: list items must be quoted strings")]
     [TestCase("vif = [ 'a' 'b' ]", "expected ',' between list items")]
     [TestCase("vif = [ 'a',\n", "the list is not closed")]
     public void Refuses_bad_vifs_naming_file_line_and_key(string vif, string expected) =>
         Assert.That(() => XlConfig.Parse("kernel = \"k\"\n" + vif + "\n", File), Throws.TypeOf<ConfigException>().With.Message.Contains(expected));
+
+    [Test]
+    public void Model_e1000_makes_a_vif_an_emulated_nic_in_xls_syntax()
+    {
+        var c = XlConfig.Parse("kernel = \"k\"\nvif = [ 'model=e1000,bridge=sw0', 'bridge=sw0', 'type=ioemu,model=e1000,mac=00:16:3e:00:00:09' ]\n", File);
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.Vifs.Select(v => v.Model), Is.EqualTo(new[] { NicModel.E1000, NicModel.Netfront, NicModel.E1000 }));
+            Assert.That(c.Vifs[2].Mac?.ToString(), Is.EqualTo("00:16:3e:00:00:09"));
+        });
+    }
 }

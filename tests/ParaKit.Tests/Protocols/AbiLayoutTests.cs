@@ -140,7 +140,7 @@ public unsafe class AbiLayoutTests
         AssertLayout<StartInfo>(2048, ("Magic", 0), ("Version", 8), ("DomId", 12), ("MemoryBytes", 16), ("SharedInfoAddress", 24),
             ("HypercallPageAddress", 32), ("StoreRingAddress", 40), ("StoreEventChannel", 48), ("ConsoleEventChannel", 52),
             ("ConsoleRingAddress", 56), ("HeapStart", 64), ("HeapEnd", 72), ("StackTop", 80), ("StackBottom", 88),
-            ("ImageStart", 96), ("ImageEnd", 104), ("Flags", 112), ("CmdLineLength", 116), ("TscKhz", 120), ("CmdLine", 1024));
+            ("ImageStart", 96), ("ImageEnd", 104), ("Flags", 112), ("CmdLineLength", 116), ("TscKhz", 120), ("E1000Mask", 128), ("E1000Vector", 132), ("CmdLine", 1024));
         Assert.That(System.Text.Encoding.ASCII.GetBytes("PARAKIT\0"), Is.EqualTo(BitConverter.GetBytes(StartInfo.MagicValue)));
     }
 
