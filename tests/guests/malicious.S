@@ -67,7 +67,7 @@ _start:
     CHECK 39, HC_SCHED_OP, $-1, $4, %r14, $0                            /* another domain: EPERM */
     CHECK 40, HC_SCHED_OP, $0, $SCHEDOP_YIELD, $0, $0
     /* unknown hypercalls through the page */
-    CHECK 50, HC(0), $ENOSYS, $0, $0, $0
+    CHECK 50, HC(3), $ENOSYS, $0, $0, $0
     CHECK 51, HC(1), $ENOSYS, $0, $0, $0
     CHECK 52, HC(127), $ENOSYS, $0, $0, $0
     /* numbers outside the page, written straight to the doorbell */
