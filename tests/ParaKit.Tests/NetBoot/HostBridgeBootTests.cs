@@ -216,4 +216,22 @@ public class HostBridgeBootTests : NetBootFixture
         Assert.That(bad.ExitCode, Is.EqualTo(2), bad.Output);
         Assert.That(bad.Stderr, Does.Contain("--uplink wants SWITCH=TAP"), bad.Output);
     }
+
+    [Test]
+    public void A_vif_name_already_taken_on_the_host_is_a_clear_error_and_nothing_is_left_running()
+    {
+        using var ns = NetNamespace.Create("nm");
+        ns.AddBridge("br0", "10.99.0.1/24");
+        ns.Must("ip", "tuntap", "add", "dev", "vif1.0", "mode", "tap");   // left over by someone else
+        string cfg = Config("web", "ping", $"mac={GuestMac},bridge=br0,ip=10.99.0.2/24", "seconds=5");
+        var r = ns.Parakit(Dir, ["create", cfg], TimeSpan.FromSeconds(30));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+        Assert.That(r.Stderr, Does.Contain("cannot create TAP vif1.0: an interface with that name already exists in this network namespace").And.Contain("vifname="), r.Output);
+        Assert.That(ns.BridgePorts(), Is.Empty, "nothing joined br0");
+        // vifname= picks another name, as in xl.
+        string renamed = Config("web2", "ping", $"mac={GuestMac},bridge=br0,ip=10.99.0.2/24,vifname=web0", "seconds=1");
+        var ok = ns.Parakit(Dir, ["create", renamed], TimeSpan.FromSeconds(30));
+        Assert.That(ok.ExitCode, Is.EqualTo(0), ok.Output);
+        Assert.That(ok.Stdout, Does.Contain("tap web0 (left bridge br0, removed)"), ok.Output);
+    }
 }
