@@ -6,6 +6,7 @@
 // (a fresh one comes back) or parakit gets SIGINT/SIGTERM; an in-process switch with a TAP uplink
 // carries a host ping too.
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using ParaKit.Tests.Hypervisor;
 
 namespace ParaKit.Tests.NetBoot;
@@ -79,8 +80,9 @@ public class HostBridgeBootTests : NetBootFixture
         ns.AddBridge("br0", "10.99.0.1/24");
         // No ip= on the guest's command line: the responder takes 10.99.0.2/24 from its vif.
         string cfg = Config("web", "ping", $"mac={GuestMac},bridge=br0,ip=10.99.0.2/24,gateway=10.99.0.1", "quiet-ms=2500 seconds=60");
-        string bridgePorts = "", links = "", ping1 = "", ping2 = "";
-        var r = ns.Parakit(Dir, ["create", cfg], TimeSpan.FromSeconds(90), Guarded(p =>
+        string bridgePorts = "", links = "", ping1 = "", ping2 = "", view = "";
+        string captures = Path.Combine(Dir, "cap");
+        var r = ns.Parakit(Dir, ["create", "--pcap", captures, cfg], TimeSpan.FromSeconds(90), Guarded(p =>
         {
             NetNamespace.WaitUntil(() => ns.IsBridgePort("vif1.0", "br0"), TimeSpan.FromSeconds(15), () => "vif1.0 in br0:\n" + ns.BridgePorts());
             bridgePorts = ns.BridgePorts();
@@ -91,6 +93,9 @@ public class HostBridgeBootTests : NetBootFixture
             Assert.That(inject.ExitCode, Is.EqualTo(0), "python3 raw socket:\n" + inject.Output);
             var second = ns.Exec(TimeSpan.FromSeconds(60), "ping", "-c", "5", "-i", "0.05", "-W", "2", "10.99.0.2");
             ping2 = second.Output;
+            // `parakit vif` from another shell (here: outside the namespace) sees the TAP too.
+            view = HypervisorHarness.RunParakit(["vif", "vif1.0"], TimeSpan.FromSeconds(10),
+                new Dictionary<string, string> { ["PARAKIT_CONTROL_SOCKET"] = Path.Combine(Dir, "control.sock") }).Output;
         }));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         var answered = NetPairBootTests.Line(r.Stdout, "ping: answered requests");
@@ -107,6 +112,9 @@ public class HostBridgeBootTests : NetBootFixture
             // The final table has the TAP's counters: the 25 requests (and ARP) came from the host.
             Assert.That(r.Stdout, Does.Match(@"tap vif1\.0 \(left bridge br0, removed\): to_host frames=(2[5-9]|[3-9][0-9]|\d{3,}) bytes=\d+ from_host frames=(3[5-9]|[4-9][0-9]|\d{3,})"), r.Output);
             Assert.That(r.Stdout, Does.Contain("to_host_write_errors=0"), r.Output);
+            Assert.That(view, Does.Match(@"tap vif1\.0 in bridge br0: to_host frames=[1-9]\d* bytes=\d+ from_host frames=[1-9]"), "parakit vif vif1.0");
+            // --pcap: the vif's private switch is captured as DIR/vif1.0.pcap, host frames included.
+            Assert.That(r.Stdout, Does.Match($@"capture {Regex.Escape(Path.Combine(captures, "vif1.0.pcap"))} \((3[5-9]|[4-9]\d|\d{{3,}}) frames\)"), r.Output);
         });
         Assert.That(ns.HasInterface("vif1.0"), Is.False, "vif1.0 must be gone after the domain:\n" + ns.Links());
     }
