@@ -142,7 +142,7 @@ public sealed class NetworkWorker : IDisposable
     }
 
     /// <summary>Adds a TAP as a port of the switch and starts reading it.</summary>
-    public TapPort AddTap(TapDevice tap)
+    public TapPort AddTap(IFramePipe tap)
     {
         var t = new TapPort(this, tap);
         lock (_lock)

@@ -271,7 +271,8 @@ public sealed class VifDevice : IDomainDevice
         get
         {
             var c = Counters;
-            return $"{Name} {Mac} {Config.Bridge} {State.ToString().ToLowerInvariant()} tx={c.TxFrames} rx={c.RxFrames} drops(tx={c.TxDrops} rx={c.RxDrops + DroppedUnbound})"
+            string where = HostTap is { } tap ? $"{Config.Bridge} (Linux bridge, tap {tap.Name})" : Config.Bridge;
+            return $"{Name} {Mac} {where} {State.ToString().ToLowerInvariant()} tx={c.TxFrames} rx={c.RxFrames} drops(tx={c.TxDrops} rx={c.RxDrops + DroppedUnbound})"
                 + (LastProblem.Length > 0 ? $" last: {LastProblem}" : "");
         }
     }

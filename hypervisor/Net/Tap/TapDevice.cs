@@ -10,7 +10,7 @@ namespace ParaKit.Hypervisor.Net.Tap;
 /// <summary>A TAP or bridge operation failed: says which interface, what and why.</summary>
 public sealed class HostNetworkException(string message) : IOException(message);
 
-public sealed unsafe class TapDevice : IDisposable
+public sealed unsafe class TapDevice : IFramePipe, IDisposable
 {
     private int _fd;
     private string? _bridge;

@@ -52,14 +52,14 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
     private volatile bool _stop;
     internal int Kicked;
 
-    internal TapPort(NetworkWorker worker, TapDevice tap)
+    internal TapPort(NetworkWorker worker, IFramePipe pipe)
     {
         _worker = worker;
-        Tap = tap;
+        Pipe = pipe;
         int mtu;
         try
         {
-            mtu = tap.Mtu;
+            mtu = pipe.Mtu;
         }
         catch (HostNetworkException)
         {
@@ -71,12 +71,16 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
         _base = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0);
         _stopFd = Libc.Eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_stopFd < 0)
-            throw new HostNetworkException($"cannot create an eventfd for TAP {tap.Name}: {Libc.StrError(Libc.LastErrno)}");
+            throw new HostNetworkException($"cannot create an eventfd for TAP {pipe.Name}: {Libc.StrError(Libc.LastErrno)}");
     }
 
-    public TapDevice Tap { get; }
+    /// <summary>The host end: a TAP, or a test's socket.</summary>
+    public IFramePipe Pipe { get; }
 
-    public string Name => Tap.Name;
+    /// <summary>The TAP, when the host end is one.</summary>
+    public TapDevice? Tap => Pipe as TapDevice;
+
+    public string Name => Pipe.Name;
 
     /// <summary>The switch port this TAP is (set by the worker).</summary>
     public SwitchPort Port { get; internal set; } = null!;
@@ -92,7 +96,7 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
     /// <summary>The switch's output towards the host: one write per frame.</summary>
     public void Deliver(ReadOnlySpan<byte> frame)
     {
-        int rc = Tap.Write(frame);
+        int rc = Pipe.Write(frame);
         if (rc == 0)
         {
             Counters.ToHostFrames++;
@@ -107,7 +111,7 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
 
     internal void Start()
     {
-        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "parakit-tap-" + Tap.Name };
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "parakit-tap-" + Pipe.Name };
         _reader.Start();
     }
 
@@ -128,7 +132,7 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
                 _readerWaiting = false;
                 continue;
             }
-            int n = Tap.Read(_base + (produced % RingSlots) * _slotSize, _slotSize);
+            int n = Pipe.Read(_base + (produced % RingSlots) * _slotSize, _slotSize);
             if (n > 0)
             {
                 if (n >= _slotSize)
@@ -155,7 +159,7 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
             // Nothing waiting: hand over what we have, then sleep until the TAP or the stop fd speaks.
             if (_produced != Volatile.Read(ref _consumed))
                 _worker.Kick(this);
-            fds[0] = new PollFd { Fd = Tap.Fd, Events = Libc.POLLIN };
+            fds[0] = new PollFd { Fd = Pipe.Fd, Events = Libc.POLLIN };
             fds[1] = new PollFd { Fd = _stopFd, Events = Libc.POLLIN };
             Libc.Ppoll(fds, 2, null, null);
         }
@@ -192,7 +196,9 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
     /// <summary>Reads the kernel's drop counters for the interface (before it goes away).</summary>
     public void SnapshotKernelCounters()
     {
-        long rx = Tap.KernelCounter("rx_dropped"), tx = Tap.KernelCounter("tx_dropped");
+        if (Tap is not { Fd: >= 0 } tap)
+            return;
+        long rx = tap.KernelCounter("rx_dropped"), tx = tap.KernelCounter("tx_dropped");
         if (rx >= 0)
             Counters.KernelRxDropped = rx;
         if (tx >= 0)
