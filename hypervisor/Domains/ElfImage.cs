@@ -31,7 +31,11 @@ public sealed class ElfImage
     private const byte SttObject = 1, SttFunc = 2;
 
     private readonly byte[] _file;
-    private readonly ElfSymbol[] _symbols; // sorted by address
+    private readonly (ulong Offset, ushort EntrySize, ushort Count) _sections;
+    // Sorted by address; read on first use: only crash reports and a few tests need symbols, and
+    // reading them up front was a measurable part of `parakit run`'s start-up.
+    private ElfSymbol[]? _symbolsRead;
+    private ElfSymbol[] _symbols => _symbolsRead ??= ReadSymbols(_file, _sections.Offset, _sections.EntrySize, _sections.Count);
 
     public ulong Entry { get; }
     public IReadOnlyList<ElfSegment> Segments { get; }
@@ -41,12 +45,12 @@ public sealed class ElfImage
     public ulong HighAddress { get; }
     public int FileSize => _file.Length;
 
-    private ElfImage(byte[] file, ulong entry, ElfSegment[] segments, ElfSymbol[] symbols)
+    private ElfImage(byte[] file, ulong entry, ElfSegment[] segments, (ulong, ushort, ushort) sections)
     {
         _file = file;
         Entry = entry;
         Segments = segments;
-        _symbols = symbols;
+        _sections = sections;
         LowAddress = segments.Min(s => s.VirtualAddress);
         HighAddress = segments.Max(s => s.End);
     }
@@ -141,8 +145,7 @@ public sealed class ElfImage
         if (!segments.Any(s => s.IsExecutable && entry >= s.VirtualAddress && entry < s.End))
             throw new GuestImageException($"entry point 0x{entry:x} is not inside an executable segment");
 
-        var symbols = ReadSymbols(f, shoff, shentsize, shnum);
-        return new ElfImage(file, entry, segments.ToArray(), symbols);
+        return new ElfImage(file, entry, segments.ToArray(), (shoff, shentsize, shnum));
     }
 
     /// <summary>Function and object symbols, sorted. A missing or malformed table gives none:

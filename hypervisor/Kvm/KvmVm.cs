@@ -54,8 +54,10 @@ public sealed unsafe class KvmVm : IDisposable
 
     private byte[] QuerySupportedCpuid(out int count)
     {
-        // kvm_cpuid2: u32 nent, u32 padding, then entries. Grow until KVM stops saying E2BIG.
-        for (int n = 64; n <= 4096; n *= 2)
+        // kvm_cpuid2: u32 nent, u32 padding, then entries. Start at KVM_MAX_CPUID_ENTRIES (256):
+        // KVM enumerates the host's leaves (each CPUID traps when nested) before it can say
+        // E2BIG, so a first guess too small costs a whole second enumeration.
+        for (int n = 256; n <= 4096; n *= 2)
         {
             byte[] buf = new byte[8 + n * sizeof(KvmCpuidEntry2)];
             fixed (byte* p = buf)

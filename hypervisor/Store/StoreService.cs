@@ -13,7 +13,7 @@ public sealed class StoreService : IDisposable
     private readonly HashSet<RingConnection> _kicked = [];
     private readonly List<RingConnection> _rings = [];
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
-    private readonly Thread _thread;
+    private Thread? _thread;
     private volatile bool _stop;
 
     public XenStore Store => _store;
@@ -22,8 +22,23 @@ public sealed class StoreService : IDisposable
     public StoreService(XenStore store)
     {
         _store = store;
-        _thread = new Thread(Loop) { IsBackground = true, Name = "xenstored" };
-        _thread.Start();
+    }
+
+    /// <summary>The thread starts with the first kick: a domain that never talks to the store
+    /// (hello) never pays for it, and starting a thread was a visible part of `parakit run`'s
+    /// start-up. Until a guest kicks, its ring holds no requests to serve.</summary>
+    private void EnsureThread()
+    {
+        if (Volatile.Read(ref _thread) is not null)
+            return;
+        lock (_lock)
+        {
+            if (_thread is not null || _stop)
+                return;
+            var t = new Thread(Loop) { IsBackground = true, Name = "xenstored" };
+            t.Start();
+            Volatile.Write(ref _thread, t);
+        }
     }
 
     /// <summary>Registers a ring connection with the store; watch events for it kick the thread.</summary>
@@ -58,6 +73,7 @@ public sealed class StoreService : IDisposable
             if (!_rings.Contains(c) || !_kicked.Add(c))
                 return;
         }
+        EnsureThread();
         _wake.Release();
     }
 
@@ -104,8 +120,13 @@ public sealed class StoreService : IDisposable
 
     public void Dispose()
     {
-        _stop = true;
+        Thread? t;
+        lock (_lock)
+        {
+            _stop = true;
+            t = _thread;
+        }
         _wake.Release();
-        _thread.Join(TimeSpan.FromSeconds(2));
+        t?.Join(TimeSpan.FromSeconds(2));
     }
 }
