@@ -43,6 +43,8 @@ public static unsafe class Kernel
             Panic.Fail("StartInfo describes an empty heap");
         Allocator.Initialize(startInfo->HeapStart, startInfo->HeapEnd);
         StartupCodeHelpers.InitializeRuntime();
+        RuntimeHost.ReportCrash = &Traps.ReportCrash;
+        Traps.Initialize(startInfo);
         Clock.Initialize((SharedInfo*)startInfo->SharedInfoAddress, startInfo->TscKhz);
 
         uint length = startInfo->CmdLineLength;

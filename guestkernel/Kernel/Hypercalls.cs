@@ -24,9 +24,25 @@ public static unsafe class Hypervisor
     /// (negative errno on failure, see <see cref="Errno"/>).</summary>
     public static long Call(int number, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0)
     {
+        if ((uint)number >= Hypercall.Count)
+            BadHypercall(number);
         var stub = (delegate* unmanaged[SuppressGCTransition]<ulong, ulong, ulong, ulong, ulong, long>)(s_page + number * GuestLayout.HypercallStubSize);
         Count++;
         return stub(a1, a2, a3, a4, a5);
+    }
+
+    /// <summary>The page has no stub for <paramref name="number"/>: jumping there would run
+    /// whatever lies beyond it. End the domain naming the number and the calling method.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void BadHypercall(int number)
+    {
+        Internal.Runtime.FaultRecord r = default;
+        Internal.Runtime.HardwareFaults.CallerContext(&r);
+        r.Cause = Internal.Runtime.HardwareFaults.BadHypercall;
+        r.Vector = uint.MaxValue;
+        r.ErrorCode = (ulong)(uint)number;
+        Console.WriteLine("panic: bad hypercall number " + number.ToString() + " (the hypercall page has stubs 0-127)");
+        Internal.Runtime.HardwareFaults.Report(&r);
     }
 
     /// <summary>console_io(CONSOLEIO_write): returns the count written or -EFAULT.</summary>

@@ -37,7 +37,11 @@ public static class CommandLine
                               read and change the store of a running `parakit create`
           list                the domains of a running `parakit create`
           vif [NAME]          its vifs and switches: rings, counters, drops by reason
-          trace analyze FILE  summarize a trace written by `create --trace FILE` or `run --trace FILE`
+          trace record -o FILE [--events LIST] -- create FILE...
+                              run `create` (or `run`) with its trace points recording into FILE
+          trace analyze FILE  summarize a trace written by `trace record` or `create|run --trace FILE`
+          trace export --chrome FILE OUT.json
+                              the trace as Chrome trace JSON (Perfetto): a track per vCPU and worker
           demo ring [N]       run the shared-ring demo
           --version           print the version
 

@@ -16,7 +16,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class CreateCommand
 {
     private const string Help = """
-        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--trace FILE [--trace-records N]] FILE...
+        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-events LIST] [--trace-records N]] FILE...
 
         Boots one domain per configuration file in this hypervisor process and waits until they
         have all ended; Ctrl-C destroys them. Each file holds `key = value` lines:
@@ -26,18 +26,30 @@ public static class CreateCommand
           extra = "args"            guest command line
           on_crash = "destroy"      destroy | preserve | restart
           vcpus = 1                 only 1 is supported
-          vif = [ 'mac=00:16:3e:00:00:01,bridge=sw0', 'bridge=sw1' ]
+          vif = [ 'mac=00:16:3e:00:00:01,bridge=sw0', 'bridge=br0,ip=10.0.0.2/24,gateway=10.0.0.1' ]
                                     network devices (xl-network-configuration): mac (default
-                                    00:16:3e:<domid>:<index>), bridge (an in-process switch,
-                                    created on first use; default sw0), mtu, ip, vifname
+                                    00:16:3e:<domid>:<index>), bridge (default sw0), mtu, ip,
+                                    gateway, vifname. When bridge names an existing Linux bridge,
+                                    the vif appears on the host as TAP vif<domid>.<n> (or
+                                    vifname) in that bridge, as with Xen's vif-bridge; otherwise
+                                    it is an in-process switch, created on first use. ip and
+                                    gateway reach the guest through the vif's backend directory.
         Strings are quoted, numbers bare, '#' starts a comment.
 
         options:
           --timeout S   destroy every domain still running after S seconds (exit status 124)
           --stats       print each domain's exits by reason and hypercall counts at the end
-          --pcap DIR    capture every frame each switch forwards to DIR/SWITCH.pcap (tcpdump format)
+          --pcap DIR    capture every frame each switch forwards to DIR/SWITCH.pcap (tcpdump format);
+                        a vif on a Linux bridge is captured to DIR/VIFNAME.pcap
+          --uplink SWITCH=TAP
+                        give in-process switch SWITCH a port on the host: TAP interface TAP,
+                        created and brought up (a persistent TAP made beforehand with
+                        `ip tuntap add TAP mode tap` is used as it is, addresses and bridge kept)
           --trace FILE  record exits, hypercalls, events, blocks and wakes, ring batches, grant
                         copies and drops into FILE (read it with `parakit trace analyze FILE`)
+          --trace-events LIST
+                        only these classes (comma-separated): exits, hypercalls, events, sched,
+                        rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                         records each thread may buffer (default 1048576); more are lost, counted
 
@@ -47,10 +59,13 @@ public static class CreateCommand
 
     internal const string HelpText = Help;
 
-    public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null)
+    public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null,
+        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null)
     {
+        var uplinks = (uplinkTexts ?? []).Select(ParseUplink).ToList();
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
+        var traceClasses = TraceCommand.Classes(trace, traceEventsText);
         if (files.Count == 0)
             throw new UsageException("create: at least one configuration FILE is needed (try parakit create --help)");
 
@@ -67,7 +82,7 @@ public static class CreateCommand
             configs.Add((cfg, ElfImage.Load(cfg.Kernel)));
         }
         // A trace file that cannot be written is a mistake found before anything boots.
-        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords);
+        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
 
         using var hv = Domains.Hypervisor.Open();
         // Domain 0's store socket, so `parakit xenstore ...` in another shell reaches these domains.
@@ -79,6 +94,8 @@ public static class CreateCommand
         using var toolstack = new DomainToolstack(hv, cfg => new PrefixedConsoleSink(cfg.Name.PadRight(width) + " | ", stdout), pcap);
         foreach (var (cfg, image) in configs)
             toolstack.Add(cfg, image);
+        foreach (var (sw, tap) in uplinks)
+            toolstack.Networks.AddUplink(sw, tap);
         using var control = ControlSocketServer.TryStart(ControlSocketPath.Default(), toolstack.Answer, out string? controlProblem);
         if (controlProblem is not null)
             System.Console.Error.WriteLine($"parakit: {controlProblem} (parakit list/vif will not reach these domains)");
@@ -102,6 +119,18 @@ public static class CreateCommand
             RunOutcome.TimedOut => ExitCodes.Timeout,
             _ => toolstack.AllInstances.Any(d => d.Exit?.State == DomainState.Crashed) ? ExitCodes.Crash : ExitCodes.Ok,
         };
+    }
+
+    /// <summary>--uplink SWITCH=TAP: both names like Linux interface names.</summary>
+    private static (string Switch, string Tap) ParseUplink(string text)
+    {
+        int eq = text.IndexOf('=');
+        static bool Name(string s) => s.Length is >= 1 and <= 15 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+        if (eq < 0 || !Name(text[..eq]) || !Name(text[(eq + 1)..]))
+            throw new UsageException($"create: --uplink wants SWITCH=TAP (e.g. --uplink sw0=pk-up0; each 1-15 letters, digits, '-', '_' or '.'), got '{text}'");
+        if (Net.Tap.TapDevice.IsLinuxBridge(text[..eq]))
+            throw new UsageException($"create: --uplink {text}: {text[..eq]} is a Linux bridge here, so its vifs already reach the host through their own TAPs; give an in-process switch name");
+        return (text[..eq], text[(eq + 1)..]);
     }
 
     /// <summary>--pcap DIR must be a folder we can create files in; found out before anything boots.</summary>

@@ -30,7 +30,14 @@ internal static class ParakitCommands
             guestWords = args[(dd + 1)..];
             args = args[..dd];
         }
-        var tree = Build(guestWords);
+        // `trace record ... -- create ...`: the traced command is parsed later, by this same tree.
+        string[] tracedCommand = [];
+        if (args.Length > 1 && args[0] == "trace" && args[1] == "record" && Array.IndexOf(args, "--") is int rd and > 1)
+        {
+            tracedCommand = args[(rd + 1)..];
+            args = args[..rd];
+        }
+        var tree = Build(guestWords, tracedCommand);
         var result = tree.Root.Parse(args);
         if (result.Errors.Count > 0)
             throw new UsageException(Describe(tree, result));
@@ -109,7 +116,7 @@ internal static class ParakitCommands
 
     private static Argument<string?> OptionalWord(string name) => new(name) { Arity = ArgumentArity.ZeroOrOne };
 
-    private static Tree Build(string[] guestWords)
+    private static Tree Build(string[] guestWords, string[] tracedCommand)
     {
         var root = new RootCommand("ParaKit domain 0: runs unikernel guests on KVM with Xen-style hypercalls.");
         var tree = new Tree { Root = root };
@@ -147,9 +154,10 @@ internal static class ParakitCommands
             var stats = Flag("--stats");
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
-            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords };
+            var traceEvents = Text("--trace-events");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents };
             run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
-                r.GetValue(trace), r.GetValue(traceRecords)));
+                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents)));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }
@@ -160,8 +168,10 @@ internal static class ParakitCommands
             var pcap = Text("--pcap");
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords)));
+            var traceEvents = Text("--trace-events");
+            var uplink = new Option<string[]>("--uplink") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, traceEvents, uplink };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(uplink) ?? []));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }
@@ -201,14 +211,28 @@ internal static class ParakitCommands
             root.Subcommands.Add(vif);
         }
         {
-            var trace = new Command("trace", "summarize a trace written by create/run --trace");
-            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: analyze (try parakit trace --help)"));
+            var trace = new Command("trace", "record a run's trace points and read the trace");
+            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: record, analyze or export (try parakit trace --help)"));
             tree.Unexpected[trace] = verb => $"trace: unknown command '{verb}' (try parakit trace --help)";
             tree.HelpTexts[trace] = TraceCommand.HelpText;
             var file = Operands("FILE");
             var analyze = new Command("analyze", "exits, hypercalls, events, rings, copies and drops per domain") { file };
             analyze.SetAction(r => TraceCommand.ExecuteAnalyze(r.GetValue(file) ?? []));
             trace.Subcommands.Add(analyze);
+
+            var chrome = Flag("--chrome");
+            var exportFiles = Operands("FILE");
+            var export = new Command("export", "write a trace as Chrome trace-event JSON (Perfetto)") { chrome, exportFiles };
+            export.SetAction(r => TraceCommand.ExecuteExport(r.GetValue(chrome), r.GetValue(exportFiles) ?? []));
+            trace.Subcommands.Add(export);
+
+            var output = Text("-o", "--output");
+            var events = Text("--events");
+            var records = Text("--records");
+            var record = new Command("record", "run create (or run) with its trace points recording into a file") { output, events, records };
+            record.SetAction(r => TraceCommand.ExecuteRecord(r.GetValue(output), r.GetValue(events), r.GetValue(records), tracedCommand, Invoke));
+            tree.Unexpected[record] = word => $"trace record: unexpected argument '{word}': the command to trace follows `--` (try parakit trace record --help)";
+            trace.Subcommands.Add(record);
             root.Subcommands.Add(trace);
         }
         {

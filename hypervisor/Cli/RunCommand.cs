@@ -10,7 +10,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class RunCommand
 {
     private const string Help = """
-        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE] [-- CMDLINE...]
+        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE [--trace-events LIST]] [-- CMDLINE...]
 
         Boots IMAGE (a static x86-64 ELF linked at 0x100000) as one domain with its console on
         stdout, and exits with the guest's status:
@@ -23,6 +23,9 @@ public static class RunCommand
           --name NAME    domain name (default: the image file name)
           --stats        print exits by reason and hypercall counts on stderr at the end
           --trace FILE   record the run's trace points into FILE (`parakit trace analyze FILE`)
+          --trace-events LIST
+                         only these classes (comma-separated): exits, hypercalls, events, sched,
+                         rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                          records each thread may buffer (default 1048576); more are lost, counted
           -- CMDLINE     everything after -- becomes the guest command line
@@ -32,7 +35,7 @@ public static class RunCommand
 
     /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
     /// so every mistake gets the same sentence it always had).</summary>
-    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null)
+    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null)
     {
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
@@ -44,6 +47,7 @@ public static class RunCommand
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         string cmdline = CommandLine.Join(guestWords);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
+        var traceClasses = TraceCommand.Classes(trace, traceEventsText);
         var config = new DomainConfig
         {
             Name = name ?? Path.GetFileNameWithoutExtension(image),
@@ -52,7 +56,7 @@ public static class RunCommand
             CommandLine = cmdline,
         };
         var elf = ElfImage.Load(image);
-        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords);
+        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
         using var hv = Domains.Hypervisor.Open();
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
         bool interrupted = false;

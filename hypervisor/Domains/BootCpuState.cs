@@ -48,7 +48,9 @@ public static class BootCpuState
         s.Tr = new KvmSegment { Base = PageTableBuilder.TssAddress, Limit = 0x67, Selector = TssSelector, Type = 11, Present = 1 };
         s.Ldt = new KvmSegment { Limit = 0xFFFF, Type = 2, Present = 1 };
         s.Gdt = new KvmDtable { Base = PageTableBuilder.GdtAddress, Limit = GdtEntries * 8 - 1 };
-        s.Idt = new KvmDtable { Base = 0, Limit = 0 }; // no IDT: any fault ends as a triple fault
+        // Domain 0's IDT, every gate not present until set_trap_table: a fault without a handler
+        // still ends as a triple fault (KVM_EXIT_SHUTDOWN, the crash report).
+        s.Idt = new KvmDtable { Base = ParaKit.Protocols.Traps.TrapLayout.IdtAddress, Limit = ParaKit.Protocols.Traps.TrapLayout.IdtEntries * ParaKit.Protocols.Traps.TrapLayout.GateSize - 1 };
         s.Cr0 = Cr0PE | Cr0MP | Cr0ET | Cr0NE | Cr0WP | Cr0PG;
         s.Cr3 = cr3;
         s.Cr4 = Cr4PAE | Cr4OSFXSR | Cr4OSXMMEXCPT;

@@ -136,6 +136,22 @@ public sealed unsafe class Domain : IDisposable
         RecordExit(DomainExit.Crash(why + Environment.NewLine + CrashReport()));
     }
 
+    /// <summary>The guest reported its own crash (crash_report): its cause and backtrace
+    /// replace the register dump, which would only show the hypercall stub.</summary>
+    internal void RequestGuestCrash(in ParaKit.Protocols.Traps.GuestCrashInfo info)
+    {
+        string report;
+        try
+        {
+            report = GuestCrashReport.Format(info, Image, Memory, Layout);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            report = "  (no backtrace: " + e.Message + ")";
+        }
+        RecordExit(DomainExit.Crash(GuestCrashReport.Headline(info) + Environment.NewLine + report));
+    }
+
     private void RecordExit(DomainExit exit)
     {
         lock (_lock)

@@ -55,6 +55,8 @@ public static class DomainBuilder
             // The fixed pages, GDT and page tables all sit in the first MiB.
             Span<byte> ram = memory.Slice(0, (int)GuestLayout.PrivateEnd);
             BootCpuState.WriteGdt(ram);
+            TrapGates.WriteTss(ram);
+            ram.Slice((int)ParaKit.Protocols.Traps.TrapLayout.IdtAddress, ParaKit.Protocols.Traps.TrapLayout.IdtEntries * ParaKit.Protocols.Traps.TrapLayout.GateSize).Clear();
             ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes, layout.IsUniform);
             WriteHypercallPage(memory.Slice(GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
             WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);

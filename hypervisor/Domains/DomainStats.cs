@@ -40,6 +40,7 @@ public sealed class DomainStats
 
     public static string HypercallName(int nr) => nr switch
     {
+        Hypercall.SetTrapTable => "set_trap_table",
         Hypercall.MemoryOp => "memory_op",
         Hypercall.Multicall => "multicall",
         Hypercall.SetTimerOp => "set_timer_op",
@@ -50,6 +51,8 @@ public sealed class DomainStats
         Hypercall.SchedOp => "sched_op",
         Hypercall.EventChannelOp => "event_channel_op",
         Hypercall.HvmOp => "hvm_op",
+        ParaKit.Protocols.Traps.ParaKitHypercall.FaultInfo => "fault_info",
+        ParaKit.Protocols.Traps.ParaKitHypercall.CrashReport => "crash_report",
         _ => $"hypercall_{nr}",
     };
 

@@ -61,7 +61,10 @@ public sealed record MemoryLayout(ulong MemoryBytes, ulong ImageStart, ulong Ima
             // The grant table: the guest writes entries, the hypervisor flips reading/writing.
             >= Grants.GrantTable.FrameAddress and < Grants.GrantTable.FrameAddress + Grants.GrantTable.FrameCount * Page => PageAccess.ReadWrite,
             < GuestLayout.PrivateStart => PageAccess.None,
-            < GuestLayout.PrivateEnd => PageAccess.Read, // GDT and page tables: visible, never writable
+            // The trap stack (IST1): the CPU pushes fault frames there at ring 3.
+            >= ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom and < ParaKit.Protocols.Traps.TrapLayout.TrapStackTop => PageAccess.ReadWrite,
+            ParaKit.Protocols.Traps.TrapLayout.TrapStackGuard => PageAccess.None,
+            < GuestLayout.PrivateEnd => PageAccess.Read, // GDT, TSS, IDT and page tables: visible, never writable
             _ when page == GuardPage => PageAccess.None,
             _ when page >= StackBottom => PageAccess.ReadWrite,
             _ => PageAccess.All, // image and heap
@@ -87,6 +90,7 @@ public sealed record MemoryLayout(ulong MemoryBytes, ulong ImageStart, ulong Ima
     [
         (GuestLayout.SharedInfoAddress, GuestLayout.SharedInfoAddress + Page),
         (GuestLayout.StoreRingAddress, GuestLayout.ConsoleRingAddress + Page),
+        (ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom, ParaKit.Protocols.Traps.TrapLayout.TrapStackTop),
         (ImageStart, GuardPage),
         (StackBottom, StackTop),
     ];

@@ -12,10 +12,12 @@ public static class PageTableBuilder
     public const ulong Present = 1, Writable = 2, User = 4, Accessed = 0x20, Dirty = 0x40, Large = 0x80;
     public const ulong NoExecute = 1UL << 63;
     public const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
-    /// <summary>The GDT and the TSS live in the first two private pages; tables follow.</summary>
+    /// <summary>The GDT, the TSS and the IDT live in the first three private pages; tables
+    /// follow, up to the trap stack's guard page at the end of the private region.</summary>
     public const ulong GdtAddress = GuestLayout.PrivateStart;
     public const ulong TssAddress = GuestLayout.PrivateStart + 0x1000;
-    public const ulong FirstTablePage = GuestLayout.PrivateStart + 0x2000;
+    public const ulong FirstTablePage = ParaKit.Protocols.Traps.TrapLayout.IdtAddress + 0x1000;
+    public const ulong LastTablePageEnd = ParaKit.Protocols.Traps.TrapLayout.TrapStackGuard;
 
     private const ulong Table = Present | Writable | User | Accessed;
     private const ulong TwoMiB = 1 << 21, Page = GuestLayout.PageSize;
@@ -29,7 +31,7 @@ public static class PageTableBuilder
         ulong next = FirstTablePage;
         ulong Alloc(Span<byte> r)
         {
-            if (next >= GuestLayout.PrivateEnd)
+            if (next >= LastTablePageEnd)
                 throw new InvalidOperationException("page tables do not fit in the private region");
             ulong a = next;
             next += Page;

@@ -18,7 +18,7 @@ public sealed class HypercallDispatcher
 {
     private readonly HypercallHandler?[] _handlers = new HypercallHandler?[Hypercall.Count];
 
-    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op.</summary>
+    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op, set_trap_table, fault_info.</summary>
     public static HypercallDispatcher CreateCore()
     {
         var d = new HypercallDispatcher();
@@ -28,6 +28,7 @@ public sealed class HypercallDispatcher
         d.Register(Hypercall.SchedOp, CoreHypercalls.SchedOp);
         Events.EventChannelHypercalls.Register(d);
         Grants.GrantTableHypercalls.Register(d);
+        TrapHypercalls.Register(d);
         return d;
     }
 
@@ -51,7 +52,7 @@ public sealed class HypercallDispatcher
             return Errno.ENOSYS;
         }
         domain.Stats.HypercallsByNumber[number]++;
-        if (!TracePoint.On)
+        if (!TracePoint.On || !TracePoint.HypercallsOn)
             return h(domain, args);
         ulong t0 = NativeCode.Rdtsc();
         long rc = h(domain, args);

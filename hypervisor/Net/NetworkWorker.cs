@@ -2,7 +2,10 @@
 // (both single-threaded by design). Guests' event-channel sends only mark their vif and wake the
 // worker; the worker drains marked vifs' TX rings through the switch into the other vifs' RX
 // rings, then publishes each touched RX ring once (one notification per batch, not per frame).
+// A TAP port (Net/Tap) joins the same switch: its reader thread kicks the worker like a guest
+// does, and the batch forwards the host's frames with the same backpressure.
 using ParaKit.Hypervisor.Net.Switch;
+using ParaKit.Hypervisor.Net.Tap;
 
 namespace ParaKit.Hypervisor.Net;
 
@@ -59,6 +62,8 @@ public sealed class NetworkWorker : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<WorkerVif> _vifs = new();
+    private readonly List<TapPort> _taps = new();
+    private readonly List<TapPort> _removedTaps = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private Thread? _thread;
     private volatile bool _stop;
@@ -69,6 +74,16 @@ public sealed class NetworkWorker : IDisposable
     public string Name { get; }
 
     public VirtualSwitch Switch { get; } = new();
+
+    /// <summary>For a vif on a Linux bridge: that bridge. Its worker's switch then has two ports,
+    /// the vif and its TAP (vif&lt;domid&gt;.&lt;n&gt;) in the bridge.</summary>
+    public string? HostBridge { get; init; }
+
+    /// <summary>TAP ports, current then removed (kept with their counters for the final report).</summary>
+    public IReadOnlyList<TapPort> Taps
+    {
+        get { lock (_lock) return [.. _taps, .. _removedTaps]; }
+    }
 
     /// <summary>Batches run (for tests and stats).</summary>
     public long Batches;
@@ -126,6 +141,34 @@ public sealed class NetworkWorker : IDisposable
         }
     }
 
+    /// <summary>Adds a TAP as a port of the switch and starts reading it.</summary>
+    public TapPort AddTap(TapDevice tap)
+    {
+        var t = new TapPort(this, tap);
+        lock (_lock)
+        {
+            t.Port = Switch.AddPort("tap:" + tap.Name, t);
+            _taps.Add(t);
+        }
+        t.Start();
+        return t;
+    }
+
+    /// <summary>Stops reading the TAP and removes its port (host frames still in its ring never
+    /// entered the switch and are not counted as forwarded). The caller closes the TAP after.</summary>
+    public void RemoveTap(TapPort t)
+    {
+        t.SnapshotKernelCounters();
+        lock (_lock)
+        {
+            if (!_taps.Remove(t))
+                return;
+            Switch.RemovePort(t.Port);
+            _removedTaps.Add(t);
+        }
+        t.Dispose();
+    }
+
     /// <summary>When the worker is idle, a kick runs the batch right away on the kicking guest's
     /// vCPU thread (like Linux running netback in the sender's softirq) instead of waking the
     /// worker thread: the guest's exit gets longer by the batch, but a frame skips a thread
@@ -137,9 +180,14 @@ public sealed class NetworkWorker : IDisposable
 
     /// <summary>The guest sent on the vif's channel: safe from any thread (the vCPU thread's
     /// handler). Marks the vif, then runs the batch here if the worker is idle, else wakes it.</summary>
-    public void Kick(WorkerVif vif)
+    public void Kick(WorkerVif vif) => Kick(ref vif.Kicked);
+
+    /// <summary>A TAP's reader thread queued host frames.</summary>
+    internal void Kick(TapPort tap) => Kick(ref tap.Kicked);
+
+    private void Kick(ref int mark)
     {
-        if (Interlocked.Exchange(ref vif.Kicked, 1) != 0)
+        if (Interlocked.Exchange(ref mark, 1) != 0)
             return;
         if (InlineKicks && _lock.TryEnter())
         {
@@ -188,6 +236,11 @@ public sealed class NetworkWorker : IDisposable
                 moved += nb.ProcessTx();
             }
         }
+        foreach (var t in _taps)
+        {
+            if (Interlocked.Exchange(ref t.Kicked, 0) != 0 || t.Held)
+                moved += t.DrainIntoSwitch();
+        }
         // Senders held for room at a receiver try again after every batch (a receiver may have
         // drained) and, while one is held, every HoldRetryMs (the receiver may count as stalled by then).
         _anyBlocked = false;
@@ -199,6 +252,8 @@ public sealed class NetworkWorker : IDisposable
                 _anyBlocked |= nb.TxBlocked;
             }
         }
+        foreach (var t in _taps)
+            _anyBlocked |= t.Held;
         foreach (var v in _vifs)
         {
             if (v.RxTouched)
@@ -239,11 +294,17 @@ public sealed class NetworkWorker : IDisposable
         }
     }
 
-    /// <summary>Stops and joins the worker thread; a second call does nothing.</summary>
+    /// <summary>Stops the TAP readers and the worker thread; a second call does nothing. The
+    /// owners of the TAPs close them.</summary>
     public void Dispose()
     {
         if (_stop)
             return;
+        TapPort[] current;
+        lock (_lock)
+            current = [.. _taps];
+        foreach (var t in current)
+            RemoveTap(t);
         _stop = true;
         _wake.Release();
         _thread?.Join();

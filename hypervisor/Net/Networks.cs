@@ -1,6 +1,11 @@
 // The in-process switches of one hypervisor, by name (xl.cfg's `bridge=NAME`): each is created
 // on first use with its own network worker thread, so separate networks never share a lock or a
-// thread; an optional pcap capture per switch. Disposed after every domain is gone.
+// thread; an optional pcap capture per switch. A switch can have TAP uplinks (`--uplink sw0=TAP`),
+// which these networks own. A vif on a Linux bridge gets a private worker of its own here (its
+// switch joins the vif and its TAP); its vif stops it when it detaches. Disposed after every
+// domain is gone.
+using ParaKit.Hypervisor.Net.Tap;
+
 namespace ParaKit.Hypervisor.Net;
 
 public sealed class Networks : IDisposable
@@ -9,6 +14,8 @@ public sealed class Networks : IDisposable
     private readonly Dictionary<string, NetworkWorker> _workers = new(StringComparer.Ordinal);
     private readonly string? _pcapDirectory;
     private readonly List<Pcap.PcapWriter> _captures = [];
+    private readonly List<NetworkWorker> _private = [];
+    private readonly List<TapDevice> _uplinks = [];
 
     /// <param name="pcapDirectory">When set, each switch writes every frame it forwards to DIR/NAME.pcap.</param>
     public Networks(string? pcapDirectory = null) => _pcapDirectory = pcapDirectory;
@@ -20,17 +27,54 @@ public sealed class Networks : IDisposable
         {
             if (_workers.TryGetValue(name, out var w))
                 return w;
-            w = new NetworkWorker(name);
-            if (_pcapDirectory is not null)
-            {
-                var capture = Pcap.PcapWriter.Create(Path.Combine(_pcapDirectory, name + ".pcap"));
-                _captures.Add(capture);
-                w.Switch.Capture = capture;
-            }
-            w.Start();
+            w = StartWorker(new NetworkWorker(name));
             _workers[name] = w;
             return w;
         }
+    }
+
+    /// <summary>A new private worker for vif <paramref name="vifName"/> on Linux bridge
+    /// <paramref name="bridge"/> (captured to DIR/VIFNAME.pcap with --pcap).</summary>
+    public NetworkWorker ForHostBridge(string vifName, string bridge)
+    {
+        lock (_lock)
+        {
+            var w = StartWorker(new NetworkWorker(vifName) { HostBridge = bridge });
+            _private.Add(w);
+            return w;
+        }
+    }
+
+    /// <summary>Gives switch <paramref name="switchName"/> a TAP uplink: TAP <paramref name="tapName"/>
+    /// is created (or, if a persistent TAP of that name exists, attached to) and brought up.</summary>
+    public TapPort AddUplink(string switchName, string tapName)
+    {
+        var tap = TapDevice.Open(tapName, mustBeNew: false);
+        try
+        {
+            tap.SetUp();
+            var port = Get(switchName).AddTap(tap);
+            lock (_lock)
+                _uplinks.Add(tap);
+            return port;
+        }
+        catch
+        {
+            tap.Dispose();
+            throw;
+        }
+    }
+
+    private NetworkWorker StartWorker(NetworkWorker w)
+    {
+        if (_pcapDirectory is not null)
+        {
+            var capture = Pcap.PcapWriter.Create(Path.Combine(_pcapDirectory, w.Name + ".pcap"));
+            _captures.Add(capture);
+            w.Switch.Capture = capture;
+        }
+        w.Start();
+        return w;
     }
 
     /// <summary>The capture files written so far (path and frame count).</summary>
@@ -39,9 +83,10 @@ public sealed class Networks : IDisposable
         get { lock (_lock) return [.. _captures]; }
     }
 
+    /// <summary>The in-process switches, then the private workers of vifs on Linux bridges.</summary>
     public IReadOnlyList<NetworkWorker> All
     {
-        get { lock (_lock) return [.. _workers.Values]; }
+        get { lock (_lock) return [.. _workers.Values, .. _private]; }
     }
 
     /// <summary>Stops every worker and closes the captures; the switches and their counters stay
@@ -52,6 +97,11 @@ public sealed class Networks : IDisposable
         {
             foreach (var w in _workers.Values)
                 w.Dispose();
+            foreach (var w in _private)
+                w.Dispose();
+            // Uplink TAPs go after their readers stopped: a TAP made here disappears, a persistent one stays.
+            foreach (var t in _uplinks)
+                t.Dispose();
             foreach (var c in _captures)
                 c.Dispose();
         }

@@ -66,7 +66,7 @@ public sealed unsafe class RingConnection : StoreConnection
         for (int i = 0; i < MaxRequestsPerService; i++)
         {
             // Leave requests in the ring while replies cannot drain: back-pressure on the guest.
-            if (PendingOutput > _store.Quotas.MaxQueuedMessages / 2)
+            if (!_store.MayRead(this))
                 break;
             XsDecodeStatus st = XenstoreMessageReader.ReadRequest(_page, _request, ref _have, out var header, out int length);
             if (st == XsDecodeStatus.Truncated)

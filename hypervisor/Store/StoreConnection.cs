@@ -11,6 +11,7 @@ public class StoreConnection(uint domId, string name)
     /// <summary>Messages (header + payload) waiting for the transport.</summary>
     private readonly Queue<byte[]> _outbox = new();
     private readonly Lock _outLock = new();
+    private int _outstanding;
 
     public uint DomId { get; } = domId;
     public string Name { get; } = name;
@@ -19,6 +20,10 @@ public class StoreConnection(uint domId, string name)
     public bool IsClosed { get; internal set; }
     /// <summary>Watch events dropped because the client stopped reading (outbox full).</summary>
     public long DroppedEvents { get; internal set; }
+
+    /// <summary>Times the transport held this client's next request back because it had
+    /// <see cref="StoreQuotas.OutstandingReplies"/> replies it had not taken yet.</summary>
+    public long Stalls { get; private set; }
 
     internal List<StoreWatch> Watches { get; } = [];
     internal Dictionary<uint, StoreTransaction> Transactions { get; } = [];
@@ -31,12 +36,37 @@ public class StoreConnection(uint domId, string name)
         get { lock (_outLock) return _outbox.Count; }
     }
 
+    /// <summary>Replies queued and not yet taken by the transport (watch events not counted):
+    /// cxenstored's "outstanding requests".</summary>
+    public int OutstandingReplies
+    {
+        get { lock (_outLock) return _outstanding; }
+    }
+
+    /// <summary>Whether the transport may read this client's next request: not while
+    /// <paramref name="quota"/> replies wait for it (cxenstored's quota-outstanding; the client
+    /// is held back, not refused). Counts each time it says no.</summary>
+    internal bool MayRead(int quota)
+    {
+        lock (_outLock)
+        {
+            if (_outstanding < quota)
+                return true;
+            Stalls++;
+            return false;
+        }
+    }
+
     internal void Enqueue(XsdSockMsgType type, uint reqId, uint txId, ReadOnlySpan<byte> payload)
     {
         var msg = new byte[XsdSockMsg.Size + payload.Length];
         XsCodec.TryEncode(msg, type, reqId, txId, payload, out _);
         lock (_outLock)
+        {
             _outbox.Enqueue(msg);
+            if (type != XsdSockMsgType.WatchEvent)
+                _outstanding++;
+        }
     }
 
     internal void SignalOutput() => OutputQueued?.Invoke(this);
@@ -51,7 +81,14 @@ public class StoreConnection(uint domId, string name)
     public byte[]? TakeOutput()
     {
         lock (_outLock)
-            return _outbox.Count > 0 ? _outbox.Dequeue() : null;
+        {
+            if (_outbox.Count == 0)
+                return null;
+            byte[] msg = _outbox.Dequeue();
+            if (BitConverter.ToUInt32(msg, 0) != (uint)XsdSockMsgType.WatchEvent)
+                _outstanding--;
+            return msg;
+        }
     }
 
     public override string ToString() => $"{Name} (domain {DomId})";

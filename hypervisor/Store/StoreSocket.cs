@@ -130,6 +130,7 @@ public sealed class StoreSocketServer : IDisposable
     {
         var conn = new StoreConnection(0, "socket");
         var wake = new SemaphoreSlim(0);
+        var drained = new SemaphoreSlim(0);
         conn.OutputQueued += _ => wake.Release();
         _store.Attach(conn);
         // Replies and watch events go out on their own thread, so a store caller never waits on a socket.
@@ -141,7 +142,11 @@ public sealed class StoreSocketServer : IDisposable
                 {
                     wake.Wait(200);
                     while (conn.TakeOutput() is { } msg)
+                    {
                         socket.Send(msg);
+                        if (drained.CurrentCount == 0)
+                            drained.Release();
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -154,6 +159,10 @@ public sealed class StoreSocketServer : IDisposable
         {
             while (!_stop)
             {
+                // A client that does not read its replies is not read either (cxenstored's
+                // quota-outstanding): its requests wait in the socket, not in our memory.
+                while (!_store.MayRead(conn) && !_stop && !conn.IsClosed)
+                    drained.Wait(200);
                 if (!ReadExactly(socket, buf.AsSpan(0, XsdSockMsg.Size)))
                     break;
                 // A length beyond the limit is a broken client: drop it (the store keeps going).

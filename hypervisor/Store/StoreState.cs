@@ -21,6 +21,10 @@ public sealed record StoreQuotas
     public int MaxValueSize { get; init; } = 4096;
     /// <summary>Messages queued for a client that does not read before watch events are dropped.</summary>
     public int MaxQueuedMessages { get; init; } = 1024;
+    /// <summary>Replies a client may leave untaken before its next request waits (cxenstored's
+    /// quota-outstanding, default 20). Applies to every connection, domain 0's sockets too, so
+    /// a client that never reads cannot grow domain 0.</summary>
+    public int OutstandingReplies { get; init; } = 20;
 }
 
 internal sealed class StoreState
@@ -94,11 +98,21 @@ internal sealed class StoreState
         log?.Touch(path);
         var n = StoreTree.Get(Root, path);
         if (n is null)
-            return XsError.ENOENT;
+            return MissingNodeError(dom, path, XsAccess.Read, XsError.ENOENT);
         if (!n.Perms.Allows(dom, XsAccess.Read))
             return XsError.EACCES;
         node = n;
         return XsError.None;
+    }
+
+    /// <summary>What a missing node's error may tell <paramref name="dom"/> (cxenstored's
+    /// errno_from_parents): <paramref name="error"/> only if the nearest existing ancestor grants
+    /// some of <paramref name="wanted"/>, else EACCES, so that a domain cannot learn which of
+    /// another domain's nodes exist.</summary>
+    private XsError MissingNodeError(uint dom, string path, XsAccess wanted, XsError error)
+    {
+        var (ancestor, _) = StoreTree.DeepestExisting(Root, path);
+        return (ancestor.Perms.AccessOf(dom) & wanted) != 0 ? error : XsError.EACCES;
     }
 
     /// <summary>WRITE (value non-null) or MKDIR (value null: an existing node is left alone).
@@ -106,22 +120,22 @@ internal sealed class StoreState
     /// permissions, owned by the writer unless it is domain 0.</summary>
     public XsError Write(uint dom, string path, byte[]? value, StoreQuotas quotas, long gen, IAccessLog? log, List<StoreChange> changes)
     {
-        if (value is not null && value.Length > quotas.MaxValueSize && dom != 0)
-            return XsError.E2BIG;
         var (deepest, deepestPath) = StoreTree.DeepestExisting(Root, path);
         TouchChain(log, deepestPath, path);
+        // Permission first, as in Xen: the node if it exists, else the ancestor that would be
+        // its parent's owner; neither the size nor "exists already" may answer before it.
+        if (!deepest.Perms.Allows(dom, XsAccess.Write))
+            return XsError.EACCES;
+        if (value is not null && value.Length > quotas.MaxValueSize && dom != 0)
+            return XsError.E2BIG;
         if (deepestPath == path)
         {
             if (value is null)
-                return XsError.None; // MKDIR of an existing node
-            if (!deepest.Perms.Allows(dom, XsAccess.Write))
-                return XsError.EACCES;
+                return XsError.None; // MKDIR of an existing node the caller may write
             Root = StoreTree.Set(Root, path, deepest.With(value: value, gen: gen), gen);
             changes.Add(new StoreChange(path, false, deepest.Perms));
             return XsError.None;
         }
-        if (!deepest.Perms.Allows(dom, XsAccess.Write))
-            return XsError.EACCES;
         var perms = dom == 0 ? deepest.Perms : deepest.Perms.WithOwner(dom);
         string[] all = StoreTree.Split(path);
         int have = deepestPath == "/" ? 0 : StoreTree.Split(deepestPath).Length;
@@ -148,8 +162,10 @@ internal sealed class StoreState
         var n = StoreTree.Get(Root, path);
         if (n is null)
         {
-            // Already gone is fine if the parent exists (as xenstored answers).
-            return StoreTree.Get(Root, StoreTree.Parent(path)) is null ? XsError.ENOENT : XsError.None;
+            // Already gone is fine if the parent exists (as xenstored answers), but only to a
+            // caller who could have written there.
+            XsError e = MissingNodeError(dom, path, XsAccess.Write, XsError.ENOENT);
+            return e != XsError.ENOENT ? e : StoreTree.Get(Root, StoreTree.Parent(path)) is null ? XsError.ENOENT : XsError.None;
         }
         var parent = StoreTree.Get(Root, StoreTree.Parent(path))!;
         if (!n.Perms.Allows(dom, XsAccess.Write) || !parent.Perms.Allows(dom, XsAccess.Write))
@@ -166,7 +182,7 @@ internal sealed class StoreState
         log?.Touch(path);
         var n = StoreTree.Get(Root, path);
         if (n is null)
-            return XsError.ENOENT;
+            return MissingNodeError(dom, path, XsAccess.Write, XsError.ENOENT);
         // Only the owner (or domain 0) may change permissions, and only domain 0 may give a node away.
         if (dom != 0 && (n.Perms.Owner != dom || perms.Owner != dom))
             return XsError.EACCES;

@@ -21,6 +21,9 @@ public sealed class StoreStats
     public long ClosedConnections;
     /// <summary>Requests that hit a bug in the store (answered EIO). Always 0, or it is a bug.</summary>
     public long InternalErrors;
+    /// <summary>Times a client's next request was held back because it had not taken
+    /// <see cref="StoreQuotas.OutstandingReplies"/> replies (see <see cref="XenStore.MayRead"/>).</summary>
+    public long Stalls;
 }
 
 public sealed class XenStore
@@ -71,6 +74,17 @@ public sealed class XenStore
             c.Transactions.Clear();
             Stats.ClosedConnections++;
         }
+    }
+
+    /// <summary>Whether a transport may read <paramref name="c"/>'s next request now: not while
+    /// it has the quota of replies untaken (the request waits in the ring or socket, and the
+    /// client's own sends block: nothing grows without bound). Counted in <see cref="StoreStats.Stalls"/>.</summary>
+    public bool MayRead(StoreConnection c)
+    {
+        if (c.MayRead(Quotas.OutstandingReplies))
+            return true;
+        Interlocked.Increment(ref Stats.Stalls);
+        return false;
     }
 
     public int ConnectionCount
@@ -174,6 +188,64 @@ public sealed class XenStore
     {
         lock (_lock)
             return _live.CountOf(domid);
+    }
+
+    // ---- what XS_CONTROL reports (called with the lock held, from Execute) --------------------
+
+    /// <summary>Inconsistencies between the live tree and the store's books (node counts per
+    /// owner); empty when all is well.</summary>
+    internal List<string> CheckLocked()
+    {
+        var problems = new List<string>();
+        var counted = new Dictionary<uint, int>();
+        foreach (var n in _live.Root.Subtree())
+        {
+            counted.TryGetValue(n.Perms.Owner, out int k);
+            counted[n.Perms.Owner] = k + 1;
+        }
+        // The root is nobody's quota: it was there before any domain.
+        counted[_live.Root.Perms.Owner]--;
+        foreach (uint dom in counted.Keys.Union(_live.NodeCounts.Keys).Order())
+        {
+            counted.TryGetValue(dom, out int want);
+            int have = _live.CountOf(dom);
+            if (want != have)
+                problems.Add($"domain {dom} owns {want} nodes but is charged for {have}");
+        }
+        foreach (var c in _connections)
+        {
+            if (c.IsClosed)
+                problems.Add($"{c} is closed but still attached");
+        }
+        return problems;
+    }
+
+    /// <summary>What one domain holds in the store (what `xenstore-control quota N` prints),
+    /// or null if the store knows no such domain.</summary>
+    public (int Connections, int Watches, int Transactions, int Outstanding, long Stalls, int Nodes)? Usage(uint domid)
+    {
+        lock (_lock)
+            return UsageLocked(domid);
+    }
+
+    /// <summary><see cref="Usage"/> with the lock held.</summary>
+    internal (int Connections, int Watches, int Transactions, int Outstanding, long Stalls, int Nodes)? UsageLocked(uint domid)
+    {
+        if (domid != 0 && !_introduced.Contains(domid))
+            return null;
+        int conns = 0, watches = 0, txs = 0, outstanding = 0;
+        long stalls = 0;
+        foreach (var c in _connections)
+        {
+            if (c.DomId != domid)
+                continue;
+            conns++;
+            watches += c.Watches.Count;
+            txs += c.Transactions.Count;
+            outstanding += c.OutstandingReplies;
+            stalls += c.Stalls;
+        }
+        return (conns, watches, txs, outstanding, stalls, _live.CountOf(domid));
     }
 
     // ---- the wire --------------------------------------------------------------------------
@@ -286,10 +358,10 @@ public sealed class XenStore
                 reply = Encoding.ASCII.GetBytes(DomainPath(d) + "\0");
                 return XsError.None;
             case XsdSockMsgType.IsDomainIntroduced:
-                if (!TryUIntArg(payload, out d))
-                    return XsError.EINVAL;
                 if (!c.IsPrivileged)
                     return XsError.EACCES;
+                if (!TryUIntArg(payload, out d))
+                    return XsError.EINVAL;
                 reply = _introduced.Contains(d) ? "T\0"u8.ToArray() : "F\0"u8.ToArray();
                 return XsError.None;
             case XsdSockMsgType.Introduce:
@@ -309,6 +381,17 @@ public sealed class XenStore
                 return XsError.None;
             case XsdSockMsgType.Resume or XsdSockMsgType.SetTarget:
                 return c.IsPrivileged ? XsError.ENOSYS : XsError.EACCES;
+            case XsdSockMsgType.Control:
+                if (!c.IsPrivileged)
+                    return XsError.EACCES;
+                return StoreControl.Execute(this, payload, out reply);
+            case XsdSockMsgType.Read or XsdSockMsgType.Directory or XsdSockMsgType.DirectoryPart or XsdSockMsgType.GetPerms
+                or XsdSockMsgType.Write or XsdSockMsgType.Mkdir or XsdSockMsgType.Rm or XsdSockMsgType.SetPerms:
+                break;
+            default:
+                // Types this store does not implement (and WATCH_EVENT/ERROR, which only the
+                // store sends) get ENOSYS, as C xenstored answers them.
+                return XsError.ENOSYS;
         }
 
         // Tree operations, in a transaction or on the live store.
@@ -349,10 +432,8 @@ public sealed class XenStore
                 reply = perms?.ToWire();
                 return result;
             }
-            case XsdSockMsgType.Write or XsdSockMsgType.Mkdir or XsdSockMsgType.Rm or XsdSockMsgType.SetPerms:
+            default: // the mutations below
                 break;
-            default:
-                return XsError.EINVAL;
         }
 
         // Mutations: parse, then run on the chosen state (and log for replay inside a transaction).

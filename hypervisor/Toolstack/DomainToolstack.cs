@@ -88,7 +88,7 @@ public sealed class DomainToolstack : IDisposable
             {
                 slot.Devices.Add(vif.Model == NicModel.E1000
                     ? Devices.E1000.E1000Device.Attach(d, vif, Networks.Get(vif.Bridge))
-                    : VifDevice.Attach(d, vif, _devices, Networks.Get(vif.Bridge)));
+                    : VifDevice.Attach(d, vif, _devices, Networks));
             }
         }
         catch

@@ -6,6 +6,7 @@ using System.Text;
 using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Net;
 using ParaKit.Hypervisor.Net.Pcap;
+using ParaKit.Hypervisor.Net.Tap;
 
 namespace ParaKit.Hypervisor.Toolstack;
 
@@ -50,16 +51,34 @@ public static class NetworkReport
         {
             var s = sw.Switch;
             var capture = captures.FirstOrDefault(p => p == s.Capture);
-            sb.AppendLine($"switch {sw.Name}: {s.Ports.Count + s.RemovedPorts.Count} ports ({s.RemovedPorts.Count} removed), {s.LearnedAddresses} addresses learned now, {sw.Batches} worker batches"
+            string what = sw.HostBridge is { } bridge ? $"vif {sw.Name} on Linux bridge {bridge}, private switch" : $"switch {sw.Name}";
+            sb.AppendLine($"{what}: {s.Ports.Count + s.RemovedPorts.Count} ports ({s.RemovedPorts.Count} removed), {s.LearnedAddresses} addresses learned now, {sw.Batches} worker batches"
                 + (capture is null ? "" : $", capture {capture.Path} ({capture.Frames} frames)"));
             foreach (var p in s.Ports.Concat(s.RemovedPorts))
             {
                 var pc = p.Counters;
                 sb.AppendLine($"  port {p.Name,-10} in={pc.InFrames} out={pc.OutFrames} flooded={pc.Flooded} drops: runt={pc.DropRunt} bad_source={pc.DropBadSource} same_port={pc.DropSamePort} no_peer={pc.DropNoPeer}");
             }
+            foreach (var t in sw.Taps)
+                sb.AppendLine("  " + TapLine(t));
         }
         return sb.ToString();
     }
+
+    /// <summary>A TAP port's traffic both ways and its drops by reason (ours, then the kernel's).</summary>
+    public static string TapLine(TapPort t)
+    {
+        var c = t.Counters;
+        if (t.Tap.Fd >= 0)
+            t.SnapshotKernelCounters();
+        string where = t.Tap.Bridge is { } b ? $" in bridge {b}" : t.Tap.JoinedBridge is { } left ? $" (left bridge {left}, removed)" : "";
+        return $"tap {t.Name}{where}: to_host frames={c.ToHostFrames} bytes={c.ToHostBytes} from_host frames={c.FromHostFrames} bytes={c.FromHostBytes} held={c.FromHostHeld} ring_full={c.RingFull}"
+            + $" drops: from_host_oversize={c.FromHostOversize} from_host_read_errors={c.FromHostReadErrors} to_host_write_errors={c.ToHostWriteErrors}"
+            + (c.LastErrno != 0 ? $" (last: {Native.Libc.StrError(c.LastErrno)})" : "")
+            + $" kernel_rx_dropped={Kernel(c.KernelRxDropped)} kernel_tx_dropped={Kernel(c.KernelTxDropped)}";
+    }
+
+    private static string Kernel(long v) => v < 0 ? "?" : v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>One vif in full: where it lives in the store, both rings' indices (as Linux
     /// netback's debugfs io_ring_q0 shows them), every counter.</summary>
@@ -81,6 +100,8 @@ public static class NetworkReport
         }
         sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} held={c.TxHeld} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize} undelivered={c.TxUndelivered}");
         sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound}");
+        if (v.HostTap is { } tap)
+            sb.AppendLine("  " + TapLine(tap));
         sb.AppendLine($"  notifications to the guest={c.Notifications}; connects={v.Connects} closed_by_frontend={v.ClosedByFrontend} lost_misbehaving={v.LostMisbehaving} refused={v.ConnectRefused}");
         if (v.LastProblem.Length > 0)
             sb.AppendLine($"  last problem: {v.LastProblem}");

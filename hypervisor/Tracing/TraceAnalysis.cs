@@ -1,7 +1,8 @@
 // xenalyze for ParaKit traces: one pass over a trace file's records, summed per domain. Exits by
 // reason with the time domain 0 spent handling them (from each exit to the next KVM_RUN, time
 // asleep in SCHEDOP_block/poll left out), hypercalls by op and sub-op with latencies, event sends
-// and deliveries, blocks and wakes, ring batches, grant copies and frame drops. Pure: records in,
+// and deliveries, blocks and wakes, ring batches, grant copies, frame drops and device register
+// accesses (by device and register name, from the file's register table). Pure: records in,
 // numbers out; TraceReport prints them.
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Kvm;
@@ -18,6 +19,8 @@ public sealed class TraceAnalysis
     public required TraceFileHeader Header { get; init; }
     public required IReadOnlyList<TraceThreadInfo> Threads { get; init; }
     public required IReadOnlyList<DomainTraceSummary> Domains { get; init; }
+    /// <summary>Devices by id, from the file's register table.</summary>
+    public IReadOnlyDictionary<ushort, TraceDevice> Devices { get; init; } = new Dictionary<ushort, TraceDevice>();
     /// <summary>Records whose event number this parakit does not know (a newer writer).</summary>
     public long UnknownRecords { get; init; }
     public ulong FirstTsc { get; init; }
@@ -27,6 +30,10 @@ public sealed class TraceAnalysis
     public long Lost => (long)Header.LostRecords;
 
     public double Seconds(ulong cycles) => cycles / (double)Header.TscHz;
+
+    public string DeviceName(ushort id) => Devices.TryGetValue(id, out var d) ? d.Name : $"device {id}";
+
+    public string RegisterName(ushort device, ulong offset) => Devices.TryGetValue(device, out var d) ? d.RegisterName(offset) : $"0x{offset:x}";
     public double Microseconds(double cycles) => cycles * 1e6 / Header.TscHz;
 
     /// <summary>Reads every record of <paramref name="reader"/> once.</summary>
@@ -61,6 +68,7 @@ public sealed class TraceAnalysis
             Header = reader.Header,
             Threads = reader.Threads,
             Domains = domains.Values.ToList(),
+            Devices = reader.Devices.ToDictionary(d => d.Id),
             UnknownRecords = unknown,
             FirstTsc = first,
             LastTsc = last,
@@ -100,6 +108,13 @@ public sealed class HypercallSummary(int op, uint? subOp)
     public string Name => TraceNames.Hypercall(Op, SubOp);
 }
 
+/// <summary>Accesses to one register of one device.</summary>
+public sealed class RegisterAccessSummary
+{
+    public long Reads, Writes;
+    public ulong LastValue;
+}
+
 /// <summary>One direction of a domain's netback rings.</summary>
 public sealed class RingSummary
 {
@@ -133,6 +148,10 @@ public sealed class DomainTraceSummary(ushort id, string name)
     public RingSummary Rx { get; } = new();
     public long GrantCopiesOut, GrantBytesOut, GrantCopiesIn, GrantBytesIn;
     public SortedDictionary<FrameDropReason, long> Drops { get; } = [];
+
+    /// <summary>Register accesses of this domain's guest by (device id, register offset).</summary>
+    public SortedDictionary<(ushort Device, ulong Offset), RegisterAccessSummary> Registers { get; } = [];
+    public long DeviceReads, DeviceWrites;
 
     // The exit whose handling is being timed (until the next KVM_RUN of this domain's vCPU).
     private uint _pendingReason;
@@ -235,6 +254,24 @@ public sealed class DomainTraceSummary(ushort id, string name)
             case TraceEvent.NetDrop:
                 Drops[(FrameDropReason)r.Flags] = Drops.GetValueOrDefault((FrameDropReason)r.Flags) + (long)r.A0;
                 break;
+            case TraceEvent.DeviceAccess:
+            {
+                var key = ((ushort)(r.A0 >> 48), r.A0 & TraceDevices.OffsetMask);
+                if (!Registers.TryGetValue(key, out var reg))
+                    Registers[key] = reg = new RegisterAccessSummary();
+                if ((r.Flags & 1) != 0)
+                {
+                    reg.Writes++;
+                    DeviceWrites++;
+                }
+                else
+                {
+                    reg.Reads++;
+                    DeviceReads++;
+                }
+                reg.LastValue = r.A1;
+                break;
+            }
             default:
                 Records--;
                 return false;

@@ -52,6 +52,13 @@ public enum TraceEvent : ushort
     NetRxBatch = 0x0502,
     /// <summary>Netback dropped frames of the record's domain. flags = <see cref="FrameDropReason"/>, a0 = frames.</summary>
     NetDrop = 0x0503,
+
+    // 0x06xx: emulated devices.
+    /// <summary>A guest read or wrote a device register (an MMIO or port access the device model
+    /// handled). a0 = register offset in the device's range (low 48 bits) | device id &lt;&lt; 48
+    /// (<see cref="TraceDevices"/>), a1 = the value read or written; flags bit 0 = write, bits
+    /// 1-4 = access width in bytes.</summary>
+    DeviceAccess = 0x0601,
 }
 
 /// <summary>How a vCPU went to sleep (flags of <see cref="TraceEvent.VcpuBlock"/>).</summary>

@@ -1,4 +1,4 @@
-// The trace file's fixed parts: the header, the thread table and the domain table (README.md
+// The trace file's fixed parts: the header, the thread, domain and register tables (README.md
 // beside this file documents them byte by byte). Blittable, little-endian, explicit layout, so
 // writer and reader copy them as bytes and a size test pins each one.
 using System.Runtime.InteropServices;
@@ -13,7 +13,8 @@ public struct TraceFileHeader
     public const int Size = 96;
     /// <summary>"PKTRACE\0" read as a little-endian u64.</summary>
     public const ulong MagicValue = 0x0045434152544B50;
-    public const ushort CurrentVersion = 1;
+    /// <summary>Version 2 added the register table (version 1 files have none; both are read).</summary>
+    public const ushort CurrentVersion = 2;
 
     [FieldOffset(0)] public ulong Magic;
     [FieldOffset(8)] public ushort Version;
@@ -21,7 +22,8 @@ public struct TraceFileHeader
     [FieldOffset(12)] public ushort RecordSize;
     [FieldOffset(14)] public ushort ThreadEntrySize;
     [FieldOffset(16)] public ushort DomainEntrySize;
-    [FieldOffset(18)] public ushort Reserved0;
+    /// <summary>Size of a register table entry (48; 0 in version 1 files, which have no table).</summary>
+    [FieldOffset(18)] public ushort RegisterEntrySize;
     /// <summary>Capacity of each thread's buffer, in records (what a thread could hold before losing any).</summary>
     [FieldOffset(20)] public uint RecordsPerThread;
     /// <summary>TSC ticks per second.</summary>
@@ -37,10 +39,16 @@ public struct TraceFileHeader
     [FieldOffset(72)] public ulong LostRecords;
     [FieldOffset(80)] public uint ThreadCount;
     [FieldOffset(84)] public uint DomainCount;
-    [FieldOffset(88)] public ulong Reserved1;
+    /// <summary>The <see cref="TraceClasses"/> recorded; 0 in files written before filters existed (all classes).</summary>
+    [FieldOffset(88)] public uint EventClasses;
+    /// <summary>Entries in the register table (devices and their register names).</summary>
+    [FieldOffset(92)] public uint RegisterCount;
+
+    /// <summary>The classes of events the file can hold (the others were filtered out while recording).</summary>
+    public readonly TraceClasses Classes => EventClasses == 0 ? TraceClasses.All : (TraceClasses)EventClasses & TraceClasses.All;
 
     /// <summary>Offset of the first record.</summary>
-    public readonly long RecordsOffset => (long)HeaderSize + (long)ThreadCount * ThreadEntrySize + (long)DomainCount * DomainEntrySize;
+    public readonly long RecordsOffset => (long)HeaderSize + (long)ThreadCount * ThreadEntrySize + (long)DomainCount * DomainEntrySize + (long)RegisterCount * RegisterEntrySize;
 }
 
 /// <summary>One thread of the thread table, 48 bytes: records carry its index.</summary>
@@ -85,6 +93,36 @@ public unsafe struct TraceDomainEntry
     [FieldOffset(4)] public uint Reserved1;
     /// <summary>The domain's name, UTF-8, NameLength bytes (truncated to 56).</summary>
     [FieldOffset(8)] public fixed byte Name[NameBytes];
+
+    public string GetName()
+    {
+        fixed (byte* p = Name)
+            return TraceNameField.Read(new ReadOnlySpan<byte>(p, NameBytes), NameLength);
+    }
+
+    public void SetName(string name)
+    {
+        fixed (byte* p = Name)
+            NameLength = (byte)TraceNameField.Write(name, new Span<byte>(p, NameBytes));
+    }
+}
+
+/// <summary>One entry of the register table, 48 bytes: a device's name (kind 0) or the name of
+/// one of its registers (kind 1, at Offset).</summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+public unsafe struct TraceRegisterEntry
+{
+    public const int Size = 48;
+    public const int NameBytes = 32;
+    public const byte KindDevice = 0, KindRegister = 1;
+
+    [FieldOffset(0)] public ushort Device;
+    [FieldOffset(2)] public byte NameLength;
+    [FieldOffset(3)] public byte Kind;
+    [FieldOffset(4)] public uint Reserved;
+    [FieldOffset(8)] public ulong Offset;
+    /// <summary>UTF-8, NameLength bytes (truncated to 32).</summary>
+    [FieldOffset(16)] public fixed byte Name[NameBytes];
 
     public string GetName()
     {

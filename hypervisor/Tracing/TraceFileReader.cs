@@ -26,14 +26,17 @@ public sealed class TraceFileReader : IDisposable
     public TraceFileHeader Header { get; }
     public IReadOnlyList<TraceThreadInfo> Threads { get; }
     public IReadOnlyList<TraceDomainName> Domains { get; }
+    /// <summary>The devices named in the register table (none in version 1 files).</summary>
+    public IReadOnlyList<TraceDevice> Devices { get; }
 
-    private TraceFileReader(string path, FileStream file, TraceFileHeader header, IReadOnlyList<TraceThreadInfo> threads, IReadOnlyList<TraceDomainName> domains)
+    private TraceFileReader(string path, FileStream file, TraceFileHeader header, IReadOnlyList<TraceThreadInfo> threads, IReadOnlyList<TraceDomainName> domains, IReadOnlyList<TraceDevice> devices)
     {
         Path = path;
         _file = file;
         Header = header;
         Threads = threads;
         Domains = domains;
+        Devices = devices;
     }
 
     /// <summary>Opens and checks <paramref name="path"/>; throws <see cref="TraceFileException"/>.</summary>
@@ -56,8 +59,8 @@ public sealed class TraceFileReader : IDisposable
         }
         try
         {
-            var (header, threads, domains) = ReadTables(path, file);
-            return new TraceFileReader(path, file, header, threads, domains);
+            var (header, threads, domains, devices) = ReadTables(path, file);
+            return new TraceFileReader(path, file, header, threads, domains, devices);
         }
         catch
         {
@@ -66,7 +69,7 @@ public sealed class TraceFileReader : IDisposable
         }
     }
 
-    private static (TraceFileHeader, List<TraceThreadInfo>, List<TraceDomainName>) ReadTables(string path, FileStream file)
+    private static (TraceFileHeader, List<TraceThreadInfo>, List<TraceDomainName>, List<TraceDevice>) ReadTables(string path, FileStream file)
     {
         long length = file.Length;
         if (length < 8)
@@ -78,8 +81,18 @@ public sealed class TraceFileReader : IDisposable
             throw new TraceFileException($"{path} is not a ParaKit trace (it does not start with \"PKTRACE\")");
         if (got < TraceFileHeader.Size)
             throw new TraceFileException($"{path} is truncated: it ends at byte {length}, inside the {TraceFileHeader.Size}-byte header");
-        if (h.Version != TraceFileHeader.CurrentVersion)
-            throw new TraceFileException($"{path} is a ParaKit trace of format version {h.Version}; this parakit reads version {TraceFileHeader.CurrentVersion}");
+        if (h.Version is not (1 or TraceFileHeader.CurrentVersion))
+            throw new TraceFileException($"{path} is a ParaKit trace of format version {h.Version}; this parakit reads versions 1 to {TraceFileHeader.CurrentVersion}");
+        if (h.Version == 1)
+        {
+            // Version 1 had no register table; these fields were reserved (0).
+            h.RegisterEntrySize = 0;
+            h.RegisterCount = 0;
+        }
+        else if (h.RegisterEntrySize != TraceRegisterEntry.Size)
+            throw new TraceFileException($"{path} has a damaged header: register entries of {h.RegisterEntrySize} bytes, expected {TraceRegisterEntry.Size}");
+        if (h.RegisterCount > 1 << 24)
+            throw new TraceFileException($"{path} has a damaged header: {h.RegisterCount} register table entries");
         if (h.HeaderSize != TraceFileHeader.Size || h.RecordSize != TraceRecord.Size || h.ThreadEntrySize != TraceThreadEntry.Size || h.DomainEntrySize != TraceDomainEntry.Size)
             throw new TraceFileException($"{path} has a damaged header: sizes {h.HeaderSize}/{h.RecordSize}/{h.ThreadEntrySize}/{h.DomainEntrySize} (header/record/thread/domain), expected {TraceFileHeader.Size}/{TraceRecord.Size}/{TraceThreadEntry.Size}/{TraceDomainEntry.Size}");
         if (h.TscHz == 0)
@@ -117,7 +130,26 @@ public sealed class TraceFileReader : IDisposable
             file.ReadExactly(MemoryMarshal.AsBytes(new Span<TraceDomainEntry>(ref e)));
             domains.Add(new TraceDomainName(e.Id, e.GetName()));
         }
-        return (h, threads, domains);
+        var devices = new List<TraceDevice>();
+        (ushort Id, string Name, List<TraceRegister> Registers)? current = null;
+        for (int i = 0; i < h.RegisterCount; i++)
+        {
+            TraceRegisterEntry e = default;
+            file.ReadExactly(MemoryMarshal.AsBytes(new Span<TraceRegisterEntry>(ref e)));
+            if (e.Kind == TraceRegisterEntry.KindDevice)
+            {
+                if (current is { } c)
+                    devices.Add(TraceDevices.Make(c.Id, c.Name, c.Registers));
+                current = (e.Device, e.GetName(), []);
+            }
+            else if (current is { } c && c.Id == e.Device)
+                c.Registers.Add(new TraceRegister(e.Offset, e.GetName()));
+            else
+                throw new TraceFileException($"{path} has a damaged register table: entry {i} names a register of device {e.Device} outside that device's entries");
+        }
+        if (current is { } last)
+            devices.Add(TraceDevices.Make(last.Id, last.Name, last.Registers));
+        return (h, threads, domains, devices);
     }
 
     /// <summary>Reads the next records into <paramref name="into"/>; returns how many (0 at the end).</summary>

@@ -1,4 +1,4 @@
-// Writes a capture as one trace file: header, thread table, domain table, then every record of
+// Writes a capture as one trace file: header, thread, domain and register tables, then every record of
 // every thread merged in TSC order. The merge only ever takes the head of a thread's sequence,
 // so each thread's records keep the order it wrote them in even where TSCs of different cores
 // disagree by a few cycles; ties go to the lower thread index, so the output is deterministic.
@@ -15,6 +15,19 @@ public static class TraceFileWriter
     public static long Write(Stream output, TraceCapture capture, IEnumerable<TraceDomainName> domains)
     {
         var domainList = domains.GroupBy(d => d.Id).Select(g => g.Last()).OrderBy(d => d.Id).ToList();
+        var registers = new List<TraceRegisterEntry>();
+        foreach (var d in capture.Devices)
+        {
+            var e = new TraceRegisterEntry { Device = d.Id, Kind = TraceRegisterEntry.KindDevice };
+            e.SetName(d.Name);
+            registers.Add(e);
+            foreach (var r in d.Registers)
+            {
+                var re = new TraceRegisterEntry { Device = d.Id, Kind = TraceRegisterEntry.KindRegister, Offset = r.Offset };
+                re.SetName(r.Name);
+                registers.Add(re);
+            }
+        }
         var header = new TraceFileHeader
         {
             Magic = TraceFileHeader.MagicValue,
@@ -23,6 +36,8 @@ public static class TraceFileWriter
             RecordSize = TraceRecord.Size,
             ThreadEntrySize = TraceThreadEntry.Size,
             DomainEntrySize = TraceDomainEntry.Size,
+            RegisterEntrySize = TraceRegisterEntry.Size,
+            RegisterCount = (uint)registers.Count,
             RecordsPerThread = (uint)capture.RecordsPerThread,
             TscHz = capture.TscHz,
             BaseTsc = capture.Started.Tsc,
@@ -33,6 +48,7 @@ public static class TraceFileWriter
             LostRecords = (ulong)capture.Lost,
             ThreadCount = (uint)capture.Threads.Count,
             DomainCount = (uint)domainList.Count,
+            EventClasses = (uint)capture.Classes,
         };
         output.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TraceFileHeader>(ref header)));
         foreach (var t in capture.Threads)
@@ -47,6 +63,7 @@ public static class TraceFileWriter
             e.SetName(d.Name);
             output.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TraceDomainEntry>(ref e)));
         }
+        output.Write(MemoryMarshal.AsBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(registers)));
         long written = WriteMerged(output, capture.Threads);
         output.Flush();
         return written;

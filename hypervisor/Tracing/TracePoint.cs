@@ -4,7 +4,8 @@
 // tracing on, a point reads the TSC and stores one 32-byte record into the calling thread's own
 // buffer: one writer per buffer, so no lock and no interlocked instruction on the record path. A
 // full buffer counts the record as lost instead (xentrace's TRC_LOST_RECORDS, but every analysis
-// prints the count).
+// prints the count). Each point also belongs to one TraceClasses class: a session may record only
+// some classes, and a point of a class left out returns after one more static flag check.
 using System.Runtime.CompilerServices;
 using ParaKit.Hypervisor.Native;
 
@@ -14,6 +15,8 @@ public static class TracePoint
 {
     // Plain fields without initializers: no static constructor, so the off check stays one load.
     private static bool s_on;
+    // One flag per class, set by Begin before s_on; a point checks its own after On.
+    private static bool s_lifecycle, s_exits, s_sched, s_hypercalls, s_events, s_grants, s_rings, s_drops, s_device;
     private static TraceSession? s_session;
     [ThreadStatic] private static TraceBuffer? t_buffer;
 
@@ -24,11 +27,24 @@ public static class TracePoint
         get => s_on;
     }
 
+    /// <summary>True while recording exits and kicks (a call site that computes something only
+    /// for one class, such as a start TSC, checks its class instead of <see cref="On"/>).</summary>
+    public static bool ExitsOn => s_exits;
+    public static bool HypercallsOn => s_hypercalls;
+    public static bool SchedOn => s_sched;
+    public static bool EventsOn => s_events;
+    public static bool GrantsOn => s_grants;
+    public static bool RingsOn => s_rings;
+    public static bool DropsOn => s_drops;
+    public static bool LifecycleOn => s_lifecycle;
+    public static bool DeviceOn => s_device;
+
     internal static TraceSession? Session => Volatile.Read(ref s_session);
 
     internal static void Begin(TraceSession session)
     {
         Volatile.Write(ref s_session, session);
+        SetClasses(session.Classes);
         Volatile.Write(ref s_on, true);
     }
 
@@ -37,7 +53,22 @@ public static class TracePoint
         if (Volatile.Read(ref s_session) != session)
             return;
         Volatile.Write(ref s_on, false);
+        SetClasses(TraceClasses.None);
         Volatile.Write(ref s_session, null);
+    }
+
+    private static void SetClasses(TraceClasses c)
+    {
+        s_lifecycle = (c & TraceClasses.Lifecycle) != 0;
+        s_exits = (c & TraceClasses.Exits) != 0;
+        s_sched = (c & TraceClasses.Sched) != 0;
+        s_hypercalls = (c & TraceClasses.Hypercalls) != 0;
+        s_events = (c & TraceClasses.Events) != 0;
+        s_grants = (c & TraceClasses.Grants) != 0;
+        s_rings = (c & TraceClasses.Rings) != 0;
+        s_drops = (c & TraceClasses.Drops) != 0;
+        s_device = (c & TraceClasses.Device) != 0;
+        Thread.MemoryBarrier();
     }
 
     // ---- the points (each reads the TSC itself; NoInlining keeps the call sites small) ----
@@ -47,6 +78,8 @@ public static class TracePoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Exit(uint domain, uint reason, ulong enteredTsc)
     {
+        if (!s_exits)
+            return;
         ulong now = NativeCode.Rdtsc();
         Store(now, TraceEvent.VcpuExit, domain, 0, reason, enteredTsc == 0 ? 0 : now - enteredTsc);
     }
@@ -55,6 +88,8 @@ public static class TracePoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Kick(uint domain, ulong enteredTsc)
     {
+        if (!s_exits)
+            return;
         ulong now = NativeCode.Rdtsc();
         Store(now, TraceEvent.VcpuKick, domain, 0, 0, enteredTsc == 0 ? 0 : now - enteredTsc);
     }
@@ -65,15 +100,20 @@ public static class TracePoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Hypercall(uint domain, int number, ulong firstArgument, long result, ulong startTsc)
     {
+        if (!s_hypercalls)
+            return;
         ulong now = NativeCode.Rdtsc();
         ushort errno = result < 0 ? (ushort)Math.Min(-result, ushort.MaxValue) : (ushort)0;
         Store(now, TraceEvent.Hypercall, domain, errno, (uint)number | (firstArgument << 32), now - startTsc);
     }
 
-    /// <summary>The vCPU goes to sleep; returns the TSC to hand to <see cref="Wake"/>.</summary>
+    /// <summary>The vCPU goes to sleep; returns the TSC to hand to <see cref="Wake"/> (0 when
+    /// sched events are not recorded: Wake then records nothing).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong Block(uint domain, BlockKind kind)
     {
+        if (!s_sched)
+            return 0;
         ulong now = NativeCode.Rdtsc();
         Store(now, TraceEvent.VcpuBlock, domain, (ushort)kind, 0, 0);
         return now;
@@ -83,39 +123,77 @@ public static class TracePoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Wake(uint domain, WakeReason why, ulong blockedTsc)
     {
+        if (!s_sched)
+            return;
         ulong now = NativeCode.Rdtsc();
         Store(now, TraceEvent.VcpuWake, domain, (ushort)why, blockedTsc == 0 ? 0 : now - blockedTsc, 0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void DomainStart(uint domain) => Store(NativeCode.Rdtsc(), TraceEvent.DomainStart, domain, 0, 0, 0);
+    public static void DomainStart(uint domain)
+    {
+        if (s_lifecycle)
+            Store(NativeCode.Rdtsc(), TraceEvent.DomainStart, domain, 0, 0, 0);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void DomainStop(uint domain) => Store(NativeCode.Rdtsc(), TraceEvent.DomainStop, domain, 0, 0, 0);
+    public static void DomainStop(uint domain)
+    {
+        if (s_lifecycle)
+            Store(NativeCode.Rdtsc(), TraceEvent.DomainStop, domain, 0, 0, 0);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void EventSend(uint domain, uint port) => Store(NativeCode.Rdtsc(), TraceEvent.EventSend, domain, 0, port, 0);
+    public static void EventSend(uint domain, uint port)
+    {
+        if (s_events)
+            Store(NativeCode.Rdtsc(), TraceEvent.EventSend, domain, 0, port, 0);
+    }
 
     /// <summary>A port of <paramref name="domain"/> was set pending; <paramref name="newEdge"/> when
     /// it was not pending before (a delivery that wakes the vCPU).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void EventDeliver(uint domain, uint port, bool newEdge) =>
-        Store(NativeCode.Rdtsc(), TraceEvent.EventDeliver, domain, newEdge ? (ushort)1 : (ushort)0, port, 0);
+    public static void EventDeliver(uint domain, uint port, bool newEdge)
+    {
+        if (s_events)
+            Store(NativeCode.Rdtsc(), TraceEvent.EventDeliver, domain, newEdge ? (ushort)1 : (ushort)0, port, 0);
+    }
 
     /// <summary>Domain 0 copied <paramref name="bytes"/> through grant <paramref name="gref"/> of
     /// <paramref name="domain"/>, into the guest when <paramref name="toGuest"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void GrantCopy(uint domain, bool toGuest, int bytes, uint gref) =>
-        Store(NativeCode.Rdtsc(), TraceEvent.GrantCopy, domain, toGuest ? (ushort)1 : (ushort)0, (ulong)bytes, gref);
+    public static void GrantCopy(uint domain, bool toGuest, int bytes, uint gref)
+    {
+        if (s_grants)
+            Store(NativeCode.Rdtsc(), TraceEvent.GrantCopy, domain, toGuest ? (ushort)1 : (ushort)0, (ulong)bytes, gref);
+    }
 
     /// <summary>A netback pass over a ring: <paramref name="requests"/> consumed, <paramref name="frames"/> moved.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void RingBatch(uint domain, bool rx, uint requests, long frames, bool notified) =>
-        Store(NativeCode.Rdtsc(), rx ? TraceEvent.NetRxBatch : TraceEvent.NetTxBatch, domain, notified ? (ushort)1 : (ushort)0, requests, (ulong)frames);
+    public static void RingBatch(uint domain, bool rx, uint requests, long frames, bool notified)
+    {
+        if (s_rings)
+            Store(NativeCode.Rdtsc(), rx ? TraceEvent.NetRxBatch : TraceEvent.NetTxBatch, domain, notified ? (ushort)1 : (ushort)0, requests, (ulong)frames);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void FrameDrop(uint domain, FrameDropReason why, long frames = 1) =>
-        Store(NativeCode.Rdtsc(), TraceEvent.NetDrop, domain, (ushort)why, (ulong)frames, 0);
+    public static void FrameDrop(uint domain, FrameDropReason why, long frames = 1)
+    {
+        if (s_drops)
+            Store(NativeCode.Rdtsc(), TraceEvent.NetDrop, domain, (ushort)why, (ulong)frames, 0);
+    }
+
+    /// <summary>The guest of <paramref name="domain"/> read (or, when <paramref name="write"/>, wrote)
+    /// <paramref name="value"/> at <paramref name="offset"/> of device <paramref name="device"/>
+    /// (an id from <see cref="TraceDevices.Register"/>), <paramref name="width"/> bytes wide.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void DeviceAccess(uint domain, ushort device, ulong offset, bool write, ulong value, int width)
+    {
+        if (!s_device)
+            return;
+        ushort flags = (ushort)((write ? 1 : 0) | ((width & 0xF) << 1));
+        Store(NativeCode.Rdtsc(), TraceEvent.DeviceAccess, domain, flags, (offset & TraceDevices.OffsetMask) | ((ulong)device << 48), value);
+    }
 
     // ---- the record path ----
 

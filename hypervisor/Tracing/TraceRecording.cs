@@ -23,7 +23,7 @@ public sealed class TraceRecording : IDisposable
 
     /// <summary>Creates (or truncates) <paramref name="path"/> and starts recording. A path that
     /// cannot be written throws an IOException whose message names it.</summary>
-    public static TraceRecording Start(string path, int recordsPerThread = TraceSession.DefaultRecordsPerThread)
+    public static TraceRecording Start(string path, int recordsPerThread = TraceSession.DefaultRecordsPerThread, TraceClasses classes = TraceClasses.All)
     {
         FileStream file;
         try
@@ -36,7 +36,7 @@ public sealed class TraceRecording : IDisposable
         }
         try
         {
-            return new TraceRecording(path, file, TraceSession.Start(recordsPerThread));
+            return new TraceRecording(path, file, TraceSession.Start(recordsPerThread, classes));
         }
         catch
         {

@@ -20,6 +20,11 @@ public static class TraceReport
             sb.AppendLine($"records lost: 0");
         else
             sb.AppendLine($"records lost: {a.Lost} (buffers of {h.RecordsPerThread} records per thread filled up; the counts below miss them: record again with a larger --trace-records)");
+        var classes = h.Classes;
+        if (classes == TraceClasses.All)
+            sb.AppendLine("events recorded: all");
+        else
+            sb.AppendLine($"events recorded: {TraceClassNames.Describe(classes)} (filtered out: {TraceClassNames.Missing(classes)}; their counts below are absent, not zero)");
         if (a.UnknownRecords != 0)
             sb.AppendLine($"records of unknown events (written by a newer parakit?): {a.UnknownRecords}");
         sb.AppendLine("threads:");
@@ -78,6 +83,23 @@ public static class TraceReport
         {
             sb.AppendLine($"  grant copies by domain 0: {d.GrantCopiesIn + d.GrantCopiesOut} ({d.GrantBytesIn + d.GrantBytesOut} bytes): "
                 + $"out of the guest {d.GrantCopiesOut} ({d.GrantBytesOut} bytes), into it {d.GrantCopiesIn} ({d.GrantBytesIn} bytes)");
+        }
+        if (d.Registers.Count > 0)
+            DeviceAccesses(sb, a, d);
+    }
+
+    private static void DeviceAccesses(StringBuilder sb, TraceAnalysis a, DomainTraceSummary d)
+    {
+        sb.AppendLine($"  device accesses: {d.DeviceReads + d.DeviceWrites} ({d.DeviceReads} reads, {d.DeviceWrites} writes)");
+        foreach (var device in d.Registers.GroupBy(p => p.Key.Device))
+        {
+            long reads = device.Sum(p => p.Value.Reads), writes = device.Sum(p => p.Value.Writes);
+            sb.AppendLine($"    {a.DeviceName(device.Key)}: {reads} reads, {writes} writes");
+            // Busiest registers first: that is where the exits of an emulated device go.
+            int w = Math.Max(12, device.Max(p => a.RegisterName(device.Key, p.Key.Offset).Length));
+            sb.AppendLine($"      {"register".PadRight(w)}  {"offset",10}  {"reads",10}  {"writes",10}  last value");
+            foreach (var (key, reg) in device.OrderByDescending(p => p.Value.Reads + p.Value.Writes).ThenBy(p => p.Key.Offset))
+                sb.AppendLine($"      {a.RegisterName(key.Device, key.Offset).PadRight(w)}  {"0x" + key.Offset.ToString("x", CultureInfo.InvariantCulture),10}  {reg.Reads,10}  {reg.Writes,10}  0x{reg.LastValue:x}");
         }
     }
 

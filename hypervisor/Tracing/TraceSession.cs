@@ -35,23 +35,29 @@ public sealed class TraceSession : IDisposable
 
     public int RecordsPerThread { get; }
     public TraceTimeBase Started { get; }
+    /// <summary>The classes of events this session records; points of other classes record nothing.</summary>
+    public TraceClasses Classes { get; }
 
-    private TraceSession(int recordsPerThread)
+    private TraceSession(int recordsPerThread, TraceClasses classes)
     {
         RecordsPerThread = recordsPerThread;
+        Classes = classes;
         Started = TraceTimeBase.Now();
     }
 
-    /// <summary>Switches the trace points on. Throws if another session is recording.</summary>
-    public static TraceSession Start(int recordsPerThread = DefaultRecordsPerThread)
+    /// <summary>Switches the trace points of <paramref name="classes"/> on. Throws if another session is recording.</summary>
+    public static TraceSession Start(int recordsPerThread = DefaultRecordsPerThread, TraceClasses classes = TraceClasses.All)
     {
         if (recordsPerThread < 1 || recordsPerThread > MaxRecordsPerThread)
             throw new ArgumentOutOfRangeException(nameof(recordsPerThread), $"records per thread must be 1..{MaxRecordsPerThread}");
+        classes &= TraceClasses.All;
+        if (classes == TraceClasses.None)
+            throw new ArgumentOutOfRangeException(nameof(classes), "a session records at least one class of events");
         lock (s_startLock)
         {
             if (TracePoint.Session is not null)
                 throw new InvalidOperationException("a trace session is already recording in this process");
-            var session = new TraceSession(recordsPerThread);
+            var session = new TraceSession(recordsPerThread, classes);
             TracePoint.Begin(session);
             return session;
         }
@@ -87,7 +93,7 @@ public sealed class TraceSession : IDisposable
                 return _capture;
             ulong endTsc = NativeCode.Rdtsc();
             var threads = _buffers.Select(b => new TraceThreadCapture(b.Index, b.ThreadName, b.Records, Volatile.Read(ref b.Count), Volatile.Read(ref b.Lost))).ToList();
-            _capture = new TraceCapture(Started, endTsc, TscHz(), RecordsPerThread, threads);
+            _capture = new TraceCapture(Started, endTsc, TscHz(), RecordsPerThread, threads) { Classes = Classes, Devices = TraceDevices.All() };
             return _capture;
         }
     }
@@ -120,6 +126,10 @@ public sealed class TraceCapture(TraceTimeBase started, ulong endTsc, ulong tscH
     public ulong TscHz { get; } = tscHz;
     public int RecordsPerThread { get; } = recordsPerThread;
     public IReadOnlyList<TraceThreadCapture> Threads { get; } = threads;
+    /// <summary>The classes of events recorded (the others are absent from the capture, not zero).</summary>
+    public TraceClasses Classes { get; init; } = TraceClasses.All;
+    /// <summary>The devices registered for tracing (their names and register names).</summary>
+    public IReadOnlyList<TraceDevice> Devices { get; init; } = [];
     public long Records => Threads.Sum(t => (long)t.Count);
     public long Lost => Threads.Sum(t => t.Lost);
 }

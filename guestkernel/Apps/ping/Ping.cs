@@ -12,7 +12,9 @@
 //     only answers (the stack answers echo requests by itself) until N requests were answered,
 //     S seconds passed, or Q ms went by without a request once they started coming (none of
 //     them: until the domain is destroyed). Ends with `ping: answered requests=.. ...`.
-// Bad arguments exit 2, a vif that does not connect 3. The RTT is taken with our own Clock.NowNs
+// Without ip= (or gateway=) the vif's own configuration is used: vif = [ 'ip=A.B.C.D/N,gateway=G' ]
+// reaches the guest through the vif's backend directory (Netfronts.ReadAddress); an argument
+// overrides the vif's value key by key. Bad arguments exit 2, a vif that does not connect 3. The RTT is taken with our own Clock.NowNs
 // around the exchange; the reply's data is checked against what was sent (a mismatch is `bad`).
 using ParaKit.Drivers;
 using ParaKit.Drivers.Platform;
@@ -22,8 +24,9 @@ using ParaKit.Net.Traffic;
 
 public static class Ping
 {
-    private const string Usage = "usage: ping ip=A.B.C.D/PREFIX [gateway=G] dst=IP [count=N] [interval-ms=M] [size=S] [timeout-ms=T] [warmup-ms=W]\n"
-        + "       ping ip=A.B.C.D/PREFIX [gateway=G] [count=N] [seconds=S] [quiet-ms=Q]";
+    private const string Usage = "usage: ping [ip=A.B.C.D/PREFIX] [gateway=G] dst=IP [count=N] [interval-ms=M] [size=S] [timeout-ms=T] [warmup-ms=W]\n"
+        + "       ping [ip=A.B.C.D/PREFIX] [gateway=G] [count=N] [seconds=S] [quiet-ms=Q]\n"
+        + "       (ip and gateway default to the vif's: vif = [ 'ip=A.B.C.D/N,gateway=G' ])";
     private const ulong Second = 1_000_000_000, Millisecond = 1_000_000;
     private const ulong OpenTimeoutNs = 10 * Second;
     private const ulong WarmupEveryNs = 200 * Millisecond;
@@ -42,7 +45,7 @@ public static class Ping
         uint ip = 0, gateway = 0, dst = 0;
         int prefix = 0;
         ulong count = 0, intervalMs = 10, size = 56, timeoutMs = 1000, warmupMs = 10_000, seconds = 0, quietMs = 0;
-        bool haveIp = false, haveDst = false, haveCount = false, haveSeconds = false, haveQuiet = false;
+        bool haveIp = false, haveGateway = false, haveDst = false, haveCount = false, haveSeconds = false, haveQuiet = false;
         foreach (string a in args)
         {
             bool ok = TrafficText.TrySplit(a, out string key, out string value);
@@ -51,7 +54,7 @@ public static class Ping
                 switch (key)
                 {
                     case "ip": ok = haveIp = TryParseCidr(value, out ip, out prefix); break;
-                    case "gateway": ok = TrafficText.TryParseIpv4(value, out gateway) && gateway != 0; break;
+                    case "gateway": ok = haveGateway = TrafficText.TryParseIpv4(value, out gateway) && gateway != 0; break;
                     case "dst": ok = haveDst = TrafficText.TryParseIpv4(value, out dst) && dst != 0; break;
                     case "count": ok = haveCount = TrafficText.TryParseUInt64(value, out count) && count < 100_000_000; break;
                     case "interval-ms": ok = TrafficText.TryParseUInt64(value, out intervalMs) && intervalMs < 3_600_000; break;
@@ -70,24 +73,49 @@ public static class Ping
                 return 2;
             }
         }
-        if (!haveIp || (haveDst && (haveSeconds || haveQuiet || (haveCount && count == 0))))
+        if ((haveDst && (haveSeconds || haveQuiet || (haveCount && count == 0))))
         {
             Console.WriteLine(Usage);
             return 2;
         }
         if (haveDst && !haveCount)
             count = 10;
+
+        var vif = Netfronts.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
+        if (vif is null)
+        {
+            Console.WriteLine("ping: cannot open " + error);
+            return 3;
+        }
+        IEthernetDevice nic = vif;
+        // The toolstack's configuration, each key overridden by the command line.
+        string source = "command line";
+        if (!haveIp || !haveGateway)
+        {
+            if (!Netfronts.ReadAddress(vif, out VifAddress configured, out string why))
+            {
+                Console.WriteLine("ping: " + why);
+                return 2;
+            }
+            if (!haveIp)
+            {
+                if (!configured.HasAddress)
+                {
+                    Console.WriteLine("ping: no address: give ip=A.B.C.D/PREFIX, or configure the vif with vif = [ 'ip=A.B.C.D/N' ]");
+                    Console.WriteLine(Usage);
+                    return 2;
+                }
+                ip = configured.Address;
+                prefix = configured.PrefixLength;
+                source = "vif";
+            }
+            if (!haveGateway && configured.Gateway != 0 && (configured.Gateway & Ipv4.Mask(prefix)) == (ip & Ipv4.Mask(prefix)))
+                gateway = configured.Gateway;
+        }
         if (gateway != 0 && (gateway & Ipv4.Mask(prefix)) != (ip & Ipv4.Mask(prefix)))
         {
             Console.WriteLine("ping: gateway=" + IpText(gateway) + " is not on " + IpText(ip) + "/" + prefix.ToString());
             return 2;
-        }
-
-        IEthernetDevice? nic = Nics.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
-        if (nic is null)
-        {
-            Console.WriteLine("ping: cannot open " + error);
-            return 3;
         }
         if (haveDst && size + 8 + Ipv4.HeaderLength > (ulong)nic.Mtu)
         {
@@ -97,6 +125,7 @@ public static class Ping
         var stack = new NetStack(nic, new NetStackConfig { Address = ip, PrefixLength = prefix, Gateway = gateway });
         stack.OnEchoReply = s_onReply;
         stack.Start(Clock.NowNs());
+        Console.WriteLine("ping: address " + IpText(ip) + "/" + prefix.ToString() + (gateway != 0 ? " gateway " + IpText(gateway) : "") + " from the " + source);
         return haveDst
             ? Pinger(stack, dst, count, (int)size, intervalMs * Millisecond, timeoutMs * Millisecond, warmupMs * Millisecond)
             : Responder(stack, count, seconds, quietMs);

@@ -191,4 +191,10 @@ public static class Netfronts
         error = "";
         return nic;
     }
+
+    /// <summary>The IPv4 address, prefix and gateway the toolstack configured for an opened vif
+    /// (its backend directory's `ip` and `gateway`, as vif=[ 'ip=...,gateway=...' ] set them).
+    /// True with no address when none was configured; false with the reason when one is unusable.</summary>
+    public static bool ReadAddress(Netfront nic, out VifAddress address, out string error) =>
+        VifAddress.TryRead(KernelPlatform.StoreClient, nic.BackendPath, out address, out error);
 }

@@ -75,8 +75,10 @@ public static class Xenbus
     private static XenbusState ReadOrGone(string dir, ref bool existed)
     {
         string? v = Store.Read(dir + "/state");
+        // A removed directory answers EACCES when what is left above it is not ours (as Xen's
+        // store does: missing nodes answer by their nearest ancestor's permissions).
         if (v is null)
-            return existed && Store.LastError == XsError.ENOENT ? XenbusState.Closed : XenbusState.Unknown;
+            return existed && Store.LastError is XsError.ENOENT or XsError.EACCES ? XenbusState.Closed : XenbusState.Unknown;
         existed = true;
         return Format.TryParseUInt64(v, out ulong n) && n <= (ulong)XenbusState.Reconfigured ? (XenbusState)(uint)n : XenbusState.Unknown;
     }

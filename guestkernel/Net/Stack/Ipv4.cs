@@ -31,6 +31,7 @@ public static class Ipv4
 {
     public const int HeaderLength = 20;
     public const byte ProtoIcmp = 1;
+    public const byte ProtoTcp = 6;
     public const byte ProtoUdp = 17;
     public const ushort FlagReserved = 0x8000, FlagDontFragment = 0x4000, FlagMoreFragments = 0x2000;
     public const ushort OffsetMask = 0x1FFF;

@@ -1,5 +1,5 @@
-// The lower half of the guest's network stack on one IEthernetDevice: Ethernet demux, ARP,
-// IPv4 (checks, next hop, reassembly), ICMP echo and UDP. Pure and single-threaded like the
+// The guest's network stack on one IEthernetDevice: Ethernet demux, ARP, IPv4 (checks, next
+// hop, reassembly), ICMP echo, UDP, and TCP (TcpEngine) with its socket calls. Pure and single-threaded like the
 // rest of the guest: the device and the time (ns) are passed in, so host tests drive it over
 // a fake link. Input from the wire is checked before it is believed; anything wrong is counted
 // in NetStackCounters and dropped, never thrown. Transmit frames are built in one preallocated
@@ -47,6 +47,8 @@ public sealed class NetStackConfig
     public ulong ReassemblyTimeoutNs = 30_000_000_000;
     public int UdpPorts = 16;
     public byte Ttl = 64;
+    /// <summary>TCP's pools, buffers and timers.</summary>
+    public TcpConfig Tcp = new();
 }
 
 public sealed class NetStack
@@ -61,8 +63,10 @@ public sealed class NetStack
     private readonly ushort[] _ports;
     private readonly UdpHandler?[] _handlers;
     private ushort _nextId;
+    private readonly TcpEngine _tcp;
     private ulong _now;
     private bool _inPoll;
+    private int _holdFlush;
 
     public uint Address { get; }
     public int PrefixLength { get; }
@@ -92,6 +96,7 @@ public sealed class NetStack
         _handlers = new UdpHandler?[config.UdpPorts];
         _onFrame = OnFrame;   // one delegate for the stack's life: Poll allocates nothing
         _nextId = (ushort)(Mac ^ (Mac >> 16));
+        _tcp = new TcpEngine(this, config.Tcp, Counters);
     }
 
     public int ReassemblyInUse => _reassembler.InUse;
@@ -143,8 +148,44 @@ public sealed class NetStack
         }
         _reassembler.Tick(nowNs);
         Counters.FragTimeouts = _reassembler.Timeouts;
+        _tcp.Tick(nowNs);
         if (!_inPoll)
             _dev.Flush();
+    }
+
+    // ---- sockets ----
+
+    /// <summary>The time of the latest Poll, Tick or Receive: what socket calls made between
+    /// polls use as "now".</summary>
+    public ulong NowNs => _now;
+
+    /// <summary>The earliest time a TCP timer (retransmission, delayed ACK, TIME_WAIT, SYN-ACK
+    /// retry) needs a Poll; ulong.MaxValue when none is running. An app that sleeps between
+    /// polls wakes at the latest then.</summary>
+    public ulong NextTimerNs => _tcp.NextDeadline;
+
+    /// <summary>Connections in use (TIME_WAIT included) and half-open handshakes.</summary>
+    public int TcpConnections => _tcp.ConnectionCount;
+    public int TcpHalfOpen => _tcp.HalfOpenCount;
+
+    /// <summary>Listens on a TCP port with an accept queue of <paramref name="backlog"/>
+    /// connections. Null when the port is 0 or taken, backlog &lt; 1, or no listener slot is free.</summary>
+    public TcpListener? ListenTcp(ushort port, int backlog) => _tcp.Listen(port, backlog);
+
+    /// <summary>Starts connecting (SYN sent now, from an ephemeral port unless
+    /// <paramref name="localPort"/> is given); watch the socket's State/IsConnected/Error.
+    /// Null when no connection slot is free or the 4-tuple is in use.</summary>
+    public TcpSocket? ConnectTcp(uint address, ushort port, ushort localPort = 0) => _tcp.Connect(address, port, localPort);
+
+    /// <summary>Binds a UDP port with a receive queue of <paramref name="queueBytes"/> bytes and
+    /// up to <paramref name="queueDatagrams"/> datagrams. Null when the port is 0 or taken or the
+    /// port table is full.</summary>
+    public UdpSocket? OpenUdp(ushort port, int queueBytes = 65536, int queueDatagrams = 64)
+    {
+        if (queueBytes < 1 || queueDatagrams < 1)
+            return null;
+        var s = new UdpSocket(this, port, queueBytes, queueDatagrams);
+        return BindUdp(port, s.Handler) ? s : null;
     }
 
     // ---- UDP ports ----
@@ -250,6 +291,23 @@ public sealed class NetStack
     private bool IsBroadcast(uint a) =>
         a == Ipv4.LimitedBroadcast || (PrefixLength < 31 && a == (Address | ~Netmask));
 
+    /// <summary>Where an upper layer builds an IP payload before SendIpPayload (Mtu - 20 bytes).</summary>
+    internal Span<byte> IpPayloadBuffer => _tx.AsSpan(Ethernet.HeaderLength + Ipv4.HeaderLength, Mtu - Ipv4.HeaderLength);
+
+    internal SendStatus SendIpPayload(uint destination, byte protocol, int length) => SendIp(destination, protocol, length);
+
+    /// <summary>Between HoldFlush and ReleaseFlush, frames are queued on the device and flushed
+    /// once at the end (a socket write that sends many segments notifies once).</summary>
+    internal void HoldFlush() => _holdFlush++;
+
+    internal void ReleaseFlush()
+    {
+        if (--_holdFlush == 0 && !_inPoll)
+            _dev.Flush();
+    }
+
+    private bool FlushNow => !_inPoll && _holdFlush == 0;
+
     /// <summary>Wraps the <paramref name="payloadLength"/> bytes already at offset 34 of the TX
     /// buffer in IPv4 and Ethernet headers and sends or parks the frame.</summary>
     private SendStatus SendIp(uint destination, byte protocol, int payloadLength)
@@ -282,7 +340,7 @@ public sealed class NetStack
                 // The ARP request reuses the TX buffer, so the frame is parked first.
                 if (first && SendArp(1, Ethernet.Broadcast, 0, hop))
                     Counters.ArpRequestsSent++;
-                if (!_inPoll)
+                if (FlushNow)
                     _dev.Flush();
                 return SendStatus.Queued;
             }
@@ -299,7 +357,7 @@ public sealed class NetStack
             return SendStatus.DeviceRefused;
         }
         Counters.IpTx++;
-        if (!_inPoll)
+        if (FlushNow)
             _dev.Flush();
         return SendStatus.Sent;
     }
@@ -482,6 +540,11 @@ public sealed class NetStack
         {
             Counters.IpDelivered++;
             ReceiveIcmp(info, payload);
+        }
+        else if (info.Protocol == Ipv4.ProtoTcp)
+        {
+            Counters.IpDelivered++;
+            _tcp.Receive(info, payload, _now);
         }
         else
         {

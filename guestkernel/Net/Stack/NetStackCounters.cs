@@ -27,4 +27,18 @@ public sealed class NetStackCounters
 
     // UDP
     public ulong UdpRx, UdpTruncated, UdpBadLength, UdpBadChecksum, UdpNoPort, UdpDelivered, UdpTx;
+
+    // TCP input: malformed segments (dropped), and segments no connection or listener wanted
+    public ulong TcpRx, TcpTx, TcpBroadcast, TcpTruncated, TcpBadDataOffset, TcpBadChecksum, TcpBadOptions, TcpBadFlags, TcpBadPort;
+    public ulong TcpNoSocket, TcpRstSent, TcpRstReceived, TcpRstOutOfWindow, TcpChallengeAcks, TcpOutOfWindow, TcpNoAck;
+    public ulong TcpBadAck, TcpAckTooNew, TcpAckTooOld, TcpSynDataIgnored, TcpZeroWindowDrops, TcpDataAfterFin, TcpDataAfterClose;
+
+    // TCP data path
+    public ulong TcpDuplicateSegments, TcpTrimmedBeyondWindow, TcpOutOfOrderQueued, TcpOutOfOrderDropped;
+    public ulong TcpDuplicateAcks, TcpFastRetransmits, TcpPartialAckRetransmits, TcpRetransmitTimeouts, TcpRetransmittedSegments;
+    public ulong TcpDelayedAcks, TcpPersistProbes, TcpTimeouts, TcpFinWait2Timeouts;
+
+    // TCP connections
+    public ulong TcpActiveOpens, TcpPassiveOpens, TcpSynReceived, TcpSynAckRetransmits, TcpHalfOpenEvicted, TcpHalfOpenTimeouts;
+    public ulong TcpAcceptQueueFull, TcpNoFreeConnection, TcpTimeWaitRecycled;
 }

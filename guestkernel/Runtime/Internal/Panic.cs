@@ -13,6 +13,9 @@ public static unsafe class RuntimeHost
     public static delegate*<byte*, int, void> ConsoleWrite;
     /// <summary>Ends the domain as crashed; must not return.</summary>
     public static delegate*<void> Crash;
+    /// <summary>Ends the domain as crashed with a cause and the registers of the faulting or
+    /// throwing code, which domain 0 turns into file:line and a backtrace; must not return.</summary>
+    public static delegate*<FaultRecord*, void> ReportCrash;
 }
 
 public static unsafe class Panic

@@ -10,11 +10,16 @@
 //            finds the backend in InitWait again (Linux netback's reconnect);
 //   detach   before the domain's memory goes (Domain.Destroying): unbind, release, remove the
 //            directories and the switch port.
+// Where the vif plugs in (Xen's vif-bridge script): when bridge=NAME is an existing Linux bridge,
+// the vif also appears on the host as TAP vif<domid>.<n> (or vifname=) with the vif's MTU, enslaved
+// to NAME, joined to the vif through a private two-port switch and worker; at detach it leaves
+// the bridge and disappears. Otherwise NAME is an in-process switch shared with other vifs.
 // State changes run on the toolstack's control thread (DeviceContext.Post); counters add up
 // over every connection the vif has had.
 using System.Globalization;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Tap;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
 
@@ -32,6 +37,8 @@ public sealed class VifDevice : IDomainDevice
     private readonly Lock _sync = new();
     private VifBackend? _backend;
     private bool _detached;
+    private TapDevice? _tap;
+    private bool _privateWorker;
 
     public VifConfig Config { get; }
     public string Name { get; }
@@ -58,13 +65,30 @@ public sealed class VifDevice : IDomainDevice
         _port.Lost = () => ctx.Post(OnNetbackLost);
     }
 
+    /// <summary>The vif's TAP on the host when it sits on a Linux bridge (null on an in-process switch).</summary>
+    public TapPort? HostTap { get; private set; }
+
+    /// <summary>Attaches the vif where its bridge= says: a Linux bridge of that name (through a
+    /// TAP, as Xen's vif-bridge does) if one exists, else the in-process switch of that name.</summary>
+    public static VifDevice Attach(Domain domain, VifConfig config, DeviceContext ctx, Networks networks)
+    {
+        if (!TapDevice.IsLinuxBridge(config.Bridge))
+            return Attach(domain, config, ctx, networks.Get(config.Bridge));
+        var vif = new VifDevice(domain, config, ctx, networks.ForHostBridge(config.NameFor(domain.Id), config.Bridge)) { _privateWorker = true };
+        return vif.Finish(domain, () => vif.PlugIntoHostBridge());
+    }
+
     /// <summary>Creates the device's xenbus directories and starts watching the frontend. Call
     /// before the domain starts; the vif detaches itself when the domain is destroyed.</summary>
-    public static VifDevice Attach(Domain domain, VifConfig config, DeviceContext ctx, NetworkWorker worker)
+    public static VifDevice Attach(Domain domain, VifConfig config, DeviceContext ctx, NetworkWorker worker) =>
+        new VifDevice(domain, config, ctx, worker).Finish(domain, null);
+
+    private VifDevice Finish(Domain domain, Action? plug)
     {
-        var vif = new VifDevice(domain, config, ctx, worker);
+        var vif = this;
         try
         {
+            plug?.Invoke();
             vif.Publish();
         }
         catch
@@ -76,22 +100,23 @@ public sealed class VifDevice : IDomainDevice
         return vif;
     }
 
+    /// <summary>What vif-bridge does on "online": the TAP with the vif's name and MTU, Xen's
+    /// fe:ff:ff:ff:ff:ff backend MAC (so the bridge never adopts it as its own), up, in the bridge.</summary>
+    private void PlugIntoHostBridge()
+    {
+        var tap = TapDevice.Open(Name, mustBeNew: true);
+        _tap = tap;
+        tap.SetMtu(Config.Mtu);
+        tap.SetHardwareAddress([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        tap.SetUp();
+        tap.JoinBridge(Config.Bridge);
+        HostTap = _worker.AddTap(tap);
+    }
+
     private void Publish()
     {
         var xs = _ctx.Store;
-        string mac = Mac.ToString();
-        string handle = Config.Index.ToString(CultureInfo.InvariantCulture);
-        var front = new Dictionary<string, string> { ["mac"] = mac, ["handle"] = handle };
-        var back = new Dictionary<string, string>
-        {
-            ["mac"] = mac,
-            ["handle"] = handle,
-            ["bridge"] = Config.Bridge,
-            ["mtu"] = Config.Mtu.ToString(CultureInfo.InvariantCulture),
-            ["type"] = "vif",
-        };
-        if (Config.Ip is { } ip)
-            back["ip"] = ip;
+        var (front, back) = VifXenbus.DirectoryKeys(Config, Mac);
         Check(XenbusDevices.Add(xs, _domain.Id, 0, "vif", (uint)Config.Index, front, back), "create the xenbus directories");
         Check(VifXenbus.AdvertiseFeatures(xs, Paths.Backend), "advertise the backend's features");
         State = XenbusState.InitWait;
@@ -263,6 +288,16 @@ public sealed class VifDevice : IDomainDevice
             Disconnect();
         }
         _worker.RemoveVif(_port);
+        if (HostTap is { } port)
+            _worker.RemoveTap(port);
+        if (_tap is { } tap)
+        {
+            if (!tap.LeaveBridge(out string? problem))
+                LastProblem = problem ?? "";
+            tap.Dispose();   // the TAP disappears with its fd
+        }
+        if (_privateWorker)
+            _worker.Dispose();
         var xs = _ctx.Store;
         xs.Unwatch(Paths.Frontend + "/state", _token);
         XenbusDevices.Remove(xs, _domain.Id, 0, "vif", (uint)Config.Index);

@@ -25,6 +25,31 @@ public enum VifFrontendCheck
 
 public static class VifXenbus
 {
+    /// <summary>What the toolstack writes when it attaches the vif, as libxl does: mac and handle
+    /// in both directories; bridge, mtu, type, and when configured ip, vifname (libxl's keys) and
+    /// gateway (ParaKit's) in the backend's. The guest's kernel reads ip and gateway from there.</summary>
+    public static (Dictionary<string, string> Frontend, Dictionary<string, string> Backend) DirectoryKeys(VifConfig config, MacAddress mac)
+    {
+        string macText = mac.ToString();
+        string handle = config.Index.ToString(CultureInfo.InvariantCulture);
+        var front = new Dictionary<string, string> { ["mac"] = macText, ["handle"] = handle };
+        var back = new Dictionary<string, string>
+        {
+            ["mac"] = macText,
+            ["handle"] = handle,
+            ["bridge"] = config.Bridge,
+            ["mtu"] = config.Mtu.ToString(CultureInfo.InvariantCulture),
+            ["type"] = "vif",
+        };
+        if (config.Ip is { } ip)
+            back["ip"] = ip;
+        if (config.Gateway is { } gateway)
+            back["gateway"] = gateway;
+        if (config.VifName is { } vifname)
+            back["vifname"] = vifname;
+        return (front, back);
+    }
+
     /// <summary>Writes the backend's features (copy mode only: no scatter-gather, GSO or flip)
     /// and moves the backend to InitWait, in one transaction (retried on EAGAIN).</summary>
     public static XsError AdvertiseFeatures(LocalStoreClient xs, string backendDir)

@@ -86,6 +86,7 @@ public class GuestBootTests
         {
             Assert.That(result.ExitCode, Is.EqualTo(70), result.Output);
             Assert.That(result.Stdout, Does.Contain("crash: about to dereference null"));
+            Assert.That(result.Stderr, Does.Contain("null reference (page fault at 0x0"), "the guest's #PF handler names the cause");
             Assert.That(result.Stderr, Does.Contain("DereferenceNull"));
         });
     }

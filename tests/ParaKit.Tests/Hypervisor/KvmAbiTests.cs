@@ -166,7 +166,8 @@ public unsafe class KvmAbiTests
             Assert.That(s.Cr4 & (BootCpuState.Cr4OSFXSR | BootCpuState.Cr4OSXMMEXCPT | BootCpuState.Cr4PAE), Is.EqualTo(BootCpuState.Cr4OSFXSR | BootCpuState.Cr4OSXMMEXCPT | BootCpuState.Cr4PAE));
             Assert.That(s.Cr0 & BootCpuState.Cr0MP, Is.Not.Zero);
             Assert.That(s.Efer, Is.EqualTo(BootCpuState.EferLME | BootCpuState.EferLMA | BootCpuState.EferNXE));
-            Assert.That(s.Idt.Limit, Is.Zero, "no IDT");
+            Assert.That(s.Idt.Base, Is.EqualTo(ParaKit.Protocols.Traps.TrapLayout.IdtAddress), "domain 0's IDT");
+            Assert.That(s.Idt.Limit, Is.EqualTo(4095));
             Assert.That(r.Rflags, Is.EqualTo(2UL));
             Assert.That(r.Rdi, Is.EqualTo(GuestLayout.StartInfoAddress));
             Assert.That(r.Rsp, Is.EqualTo(64UL << 20));

@@ -10,6 +10,54 @@ internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr,
     public string Output => $"--- stdout\n{Stdout}--- stderr\n{Stderr}";
 }
 
+/// <summary>A world-readable copy of out/bin/parakit and some files (guest images) in a fresh
+/// folder under /tmp, for tests that run parakit as another user: the checkout itself may sit
+/// in a folder only its owner can enter (a clone under `mktemp -d`). Deleted on dispose.</summary>
+internal sealed class SharedCopy : IDisposable
+{
+    public string Dir { get; }
+    public string Parakit { get; }
+    private readonly Dictionary<string, string> _copies = [];
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public SharedCopy(params string[] files)
+    {
+        Dir = Path.Combine("/tmp", "parakit-shared-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Dir);
+        const UnixFileMode rx = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(Dir, rx);
+        Parakit = Add(TestHost.Parakit, rx);
+        foreach (string f in files)
+            _copies[f] = Add(f, rx & ~(UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute));
+    }
+
+    /// <summary>Where the copy of <paramref name="original"/> (one of the constructor's files) is.</summary>
+    public string PathOf(string original) => _copies[original];
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private string Add(string file, UnixFileMode mode)
+    {
+        string to = Path.Combine(Dir, Path.GetFileName(file));
+        if (File.Exists(to))
+            to = Path.Combine(Dir, Guid.NewGuid().ToString("N")[..6] + "-" + Path.GetFileName(file));
+        File.Copy(file, to);
+        File.SetUnixFileMode(to, mode);
+        return to;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
 internal static class TestHost
 {
     public static string RepoRoot { get; } = FindRepoRoot();

@@ -160,7 +160,7 @@ public class TraceBootTests
         Assert.That(a.Stderr, Does.Match(@"^parakit: .*cut\.trace is truncated: the header promises (\d+) records, the file holds \d+ and 22 bytes of the next\n$"));
     }
 
-    [TestCase(new[] { "trace" }, "parakit: trace: a command is needed: analyze (try parakit trace --help)")]
+    [TestCase(new[] { "trace" }, "parakit: trace: a command is needed: record, analyze or export (try parakit trace --help)")]
     [TestCase(new[] { "trace", "replay" }, "parakit: trace: unknown command 'replay' (try parakit trace --help)")]
     [TestCase(new[] { "trace", "analyze" }, "parakit: trace analyze: a trace FILE is needed (try parakit trace analyze --help)")]
     [TestCase(new[] { "trace", "analyze", "a", "b" }, "parakit: trace analyze: one FILE at a time")]
@@ -194,7 +194,8 @@ public class TraceBootTests
         Assert.Multiple(() =>
         {
             Assert.That(help.ExitCode, Is.Zero);
-            Assert.That(help.Stdout, Does.StartWith("usage: parakit trace analyze FILE"));
+            Assert.That(help.Stdout, Does.StartWith("usage: parakit trace record -o FILE"));
+            Assert.That(help.Stdout, Does.Contain("parakit trace analyze FILE"));
             Assert.That(help.Stdout, Does.Contain("hypervisor/Tracing/README.md"));
             Assert.That(main.Stdout, Does.Contain("trace analyze FILE"));
             Assert.That(create.Stdout, Does.Contain("--trace FILE"));
