@@ -176,6 +176,41 @@ public sealed class E1000DriverTests
     }
 
     [Test]
+    public void With_an_interrupt_handler_the_handler_acknowledges_and_masks_and_the_poll_only_unmasks()
+    {
+        var worker = new NetworkWorker("t");
+        using var a = new FvGuest(worker, MacA);
+        using var b = new FvGuest(worker, MacB);
+        b.Driver.UseInterrupts();
+        Assert.That(a.Driver.Open() && b.Driver.Open(), Is.True);
+        var got = new List<byte[]>();
+        FrameHandler onFrame = f => got.Add(f.ToArray());
+        a.Driver.TrySend(Frame(MacB, MacA, 60, 1));
+        a.Driver.Flush();
+        Assert.That(b.Line.On, Is.True, "IMS was set by Open: the frame interrupts");
+        long icr = b.Accesses(E1000Reg.Icr), ims = b.Accesses(E1000Reg.Ims);
+        b.Driver.OnInterrupt();     // what the IDT runs when the MSI arrives
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.Line.On, Is.False);
+            Assert.That(b.Accesses(E1000Reg.Icr) - icr, Is.EqualTo(1));
+            Assert.That(b.Nic.RingState.Ims, Is.Zero, "masked until the poll ran");
+        });
+        a.Driver.TrySend(Frame(MacB, MacA, 60, 2));
+        a.Driver.Flush();
+        Assert.That(b.Line.On, Is.False, "masked: the second frame does not interrupt");
+        Assert.That(b.Driver.Poll(onFrame, 64), Is.EqualTo(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.Accesses(E1000Reg.Icr) - icr, Is.EqualTo(1), "the poll does not read ICR itself");
+            Assert.That(b.Accesses(E1000Reg.Ims) - ims, Is.EqualTo(1), "it unmasks once");
+            Assert.That(b.Nic.RingState.Ims, Is.EqualTo(E1000Driver.InterruptMask));
+        });
+        b.Driver.Poll(onFrame, 64);
+        Assert.That(b.Accesses(E1000Reg.Ims) - ims, Is.EqualTo(1), "still armed: no second IMS write");
+    }
+
+    [Test]
     public void A_full_tx_ring_refuses_and_counts()
     {
         var worker = new NetworkWorker("t");
