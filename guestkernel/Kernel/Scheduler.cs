@@ -9,7 +9,29 @@ public static unsafe class Scheduler
     public static long Yield() => Hypervisor.SchedOp(SchedOp.Yield, 0);
 
     /// <summary>SCHEDOP_block: sleep until an unmasked event channel is pending or the timer fires.</summary>
-    public static long Block() => Hypervisor.SchedOp(SchedOp.Block, 0);
+    public static long Block()
+    {
+        // A device interrupt handler ran since the event loop last looked (it masked its device
+        // and left the work to the next poll): do not sleep, go round the loop (as a kernel runs
+        // pending softirqs before it halts). An interrupt after this check also marks the upcall
+        // pending, which SCHEDOP_block checks in domain 0, so it cannot be slept through either.
+        if (s_interruptWork)
+        {
+            s_interruptWork = false;
+            return 0;
+        }
+        return Hypervisor.SchedOp(SchedOp.Block, 0);
+    }
+
+    private static volatile bool s_interruptWork;
+
+    /// <summary>Called by an interrupt handler that left work for the event loop: the next Block
+    /// returns at once, and so does one already on its way into domain 0.</summary>
+    public static void InterruptWork()
+    {
+        s_interruptWork = true;
+        System.Threading.Volatile.Write(ref Kernel.SharedInfo->Vcpu0.UpcallPending, (byte)1);
+    }
 
     /// <summary>SCHEDOP_poll: blocks until one of <paramref name="ports"/> is pending or the absolute
     /// system time <paramref name="timeoutNs"/> passes (0 = no timeout). Returns the hypercall result.</summary>

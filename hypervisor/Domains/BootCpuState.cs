@@ -58,6 +58,9 @@ public static class BootCpuState
         return s;
     }
 
+    /// <summary>RFLAGS.IF: set at boot in domains that take device interrupts.</summary>
+    public const ulong InterruptFlag = 0x200;
+
     /// <summary>rip = entry, rdi = start_info, rsp = top of stack, rflags = 0x2 (interrupts off), the rest 0.</summary>
     public static KvmRegs Regs(ulong entry, ulong stackTop) => new()
     {

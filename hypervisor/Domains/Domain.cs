@@ -43,6 +43,8 @@ public sealed unsafe class Domain : IDisposable
     /// <summary>Device interrupt lines: an asserted one wakes the vCPU from SCHEDOP_block.</summary>
     public Devices.Bus.DomainInterrupts Interrupts { get; }
     internal HypercallDispatcher Hypercalls { get; }
+    /// <summary>The KVM VM (device interrupts route through it when it has an irqchip).</summary>
+    internal KvmVm Vm => _vm;
 
     /// <summary>Raised once by Destroy, before the memory goes: services that read the guest's
     /// pages (the store's ring) let go of them here.</summary>

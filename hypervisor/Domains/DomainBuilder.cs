@@ -47,6 +47,14 @@ public static class DomainBuilder
             memory.SetWritableRanges(layout.WritableRanges());
             vm = kvm.CreateVm();
             vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);
+            // Emulated devices interrupt the guest through the in-kernel local APIC (DESIGN.md,
+            // "Interrupts"): the irqchip must exist before the vCPU.
+            // PARAKIT_E1000_INTERRUPTS=0 (a benchmark knob) leaves them out: the driver then polls
+            // and only the block/wake path tells it of work, to price one interrupt against it.
+            bool deviceInterrupts = config.Vifs.Any(v => v.Model == Devices.Vif.NicModel.E1000)
+                && Environment.GetEnvironmentVariable("PARAKIT_E1000_INTERRUPTS") != "0";
+            if (deviceInterrupts)
+                vm.CreateIrqchip();
             vcpu = vm.CreateVcpu(0);
             vcpu.SetCpuid(vm.GetSupportedCpuid());
             SystemClock.Initialize(vcpu.TscKhz());
@@ -63,7 +71,13 @@ public static class DomainBuilder
             InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);
 
             vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), cr3));
-            vcpu.SetRegs(BootCpuState.Regs(image.Entry, layout.StackTop));
+            var regs = BootCpuState.Regs(image.Entry, layout.StackTop);
+            if (deviceInterrupts)
+            {
+                vcpu.EnableLapic();
+                regs.Rflags |= BootCpuState.InterruptFlag;   // ring 3 cannot sti: start with IF set
+            }
+            vcpu.SetRegs(regs);
             ulong tscOffset = MeasureTscOffset(vcpu);
             var domain = new Domain(id, config, image, layout, vm, memory, vcpu, console, hypercalls);
             domain.Vcpu.GuestTscOffset = tscOffset;

@@ -19,6 +19,15 @@ internal static class KvmIoctl
     public const nuint SetCpuid2 = 0x4008AE90;
     public const nuint GetTscKhz = 0xAEA3;
     public const nuint GetMsrs = 0xC008AE88;
+    /// <summary>KVM_CREATE_IRQCHIP: in-kernel PIC, IOAPIC and local APICs (before any vCPU).</summary>
+    public const nuint CreateIrqchip = 0xAE60;
+    /// <summary>KVM_SET_GSI_ROUTING(struct kvm_irq_routing, 8-byte header).</summary>
+    public const nuint SetGsiRouting = 0x4008AE6A;
+    /// <summary>KVM_IRQFD(struct kvm_irqfd, 32 bytes).</summary>
+    public const nuint Irqfd = 0x4020AE76;
+    /// <summary>KVM_GET_LAPIC / KVM_SET_LAPIC(struct kvm_lapic_state, 1024 bytes).</summary>
+    public const nuint GetLapic = 0x8400AE8E;
+    public const nuint SetLapic = 0x4400AE8F;
     public const int ApiVersion = 12;
 }
 

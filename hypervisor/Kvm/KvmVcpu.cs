@@ -64,6 +64,18 @@ public sealed unsafe class KvmVcpu : IDisposable
         }
     }
 
+    /// <summary>Software-enables the vCPU's in-kernel local APIC (spurious-interrupt vector register
+    /// 0x1FF: APIC enabled, spurious vector 0xFF), without which it accepts no interrupt.</summary>
+    public void EnableLapic()
+    {
+        byte* regs = stackalloc byte[1024];   // struct kvm_lapic_state: the APIC page's first KiB
+        if (Libc.Ioctl(_fd, KvmIoctl.GetLapic, (nint)regs) < 0)
+            throw new KvmException("KVM_GET_LAPIC failed: " + Libc.StrError(Libc.LastErrno));
+        *(uint*)(regs + 0xF0) = 0x1FF;
+        if (Libc.Ioctl(_fd, KvmIoctl.SetLapic, (nint)regs) < 0)
+            throw new KvmException("KVM_SET_LAPIC failed: " + Libc.StrError(Libc.LastErrno));
+    }
+
     /// <summary>Gives the vCPU the CPUID KVM supports, so long mode, NX and SSE are visible to it.</summary>
     internal void SetCpuid(byte[] cpuid2)
     {

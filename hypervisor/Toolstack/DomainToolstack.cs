@@ -249,6 +249,16 @@ public sealed class DomainToolstack : IDisposable
         var vifs = _domains.SelectMany(s => s.Devices).OfType<VifDevice>().ToList();
         if (vifs.Count > 0)
             sb.Append(NetworkReport.Format(vifs, Networks.All, Networks.Captures));
+        var nics = _domains.SelectMany(s => s.Devices).OfType<Devices.E1000.E1000Device>().ToList();
+        if (nics.Count > 0)
+        {
+            sb.AppendLine().AppendLine("Emulated e1000s (register accesses are exits; busiest registers first)");
+            foreach (var n in nics)
+            {
+                sb.Append("  ").AppendLine(n.Summary);
+                sb.Append("    ").AppendLine(string.Join(' ', n.Registers.Busiest().Take(8).Select(r => $"{Devices.E1000.E1000RegisterNames.Name((uint)r.Offset)}={r.Accesses}")));
+            }
+        }
         return sb.ToString();
     }
 

@@ -3,8 +3,9 @@
 // grants. It touches registers the way Linux's e1000 does, so the exits it costs are the real
 // price of full virtualization: TDT written once per transmit batch (Flush), RDT once per refill,
 // and around each poll the interrupt dance of a NAPI driver: ICR read (acknowledge, read-to-clear)
-// and IMC (mask) when the poll starts after an interrupt may have come, IMS (unmask) when it ends
-// with nothing left. Descriptors and buffers are plain memory (no exit). Pure: the registers and
+// and IMC (mask) in the interrupt handler (OnInterrupt, run from the guest's IDT when domain 0
+// delivers the card's MSI; without interrupts, at the start of the next poll instead), IMS
+// (unmask) when a poll ends with nothing left. Descriptors and buffers are plain memory (no exit). Pure: the registers and
 // DMA memory come in through Platform interfaces, so host tests run it against domain 0's real
 // device model. TrySend, Flush and Poll allocate nothing.
 using System;
@@ -37,15 +38,48 @@ public sealed unsafe class E1000Driver : IEthernetDevice
     private ulong _rxBuffersBus, _txBuffersBus;
     /// <summary>RX: next descriptor to look at. TX: next free slot (TDT's shadow), oldest in flight, queued since the last TDT write.</summary>
     private int _rxNext, _txTail, _txClean, _txQueued;
-    private bool _up, _irqArmed;
+    private bool _up, _interruptDriven;
+    /// <summary>IMS is set and no interrupt has masked it since. Written by the handler too.</summary>
+    private volatile bool _irqArmed;
 
     /// <summary>Why <see cref="Open"/> failed, or null.</summary>
     public string? Failure { get; private set; }
 
     /// <summary>Register accesses made (each one is an exit): reads, writes.</summary>
     public ulong RegisterReads, RegisterWrites;
-    /// <summary>Polls that acknowledged an interrupt cause (ICR was not 0).</summary>
+    /// <summary>Interrupt acknowledgements that found a cause (ICR was not 0).</summary>
     public ulong Interrupts;
+    /// <summary>Handler runs (OnInterrupt), whatever ICR said.</summary>
+    public ulong HandlerRuns;
+
+    /// <summary>From now on the card's interrupt reaches <see cref="OnInterrupt"/> (the kernel
+    /// registered it on the card's vector): polls stop acknowledging on its behalf.</summary>
+    public void UseInterrupts() => _interruptDriven = true;
+
+    public bool InterruptDriven => _interruptDriven;
+
+    /// <summary>The interrupt handler (Linux's e1000_intr): read ICR (acknowledges, clears, lowers
+    /// the line), mask every cause until the next poll has run. Runs inside the trap: registers
+    /// and a flag only, no allocation.</summary>
+    public void OnInterrupt()
+    {
+        HandlerRuns++;
+        if (!_up)
+            return;
+        Acknowledge();
+    }
+
+    private void Acknowledge()
+    {
+        uint icr = Read(E1000Reg.Icr);
+        Write(E1000Reg.Imc, 0xFFFF_FFFF);
+        _irqArmed = false;
+        if (icr != 0)
+        {
+            Interrupts++;
+            _counters.NotifiesReceived++;
+        }
+    }
 
     public E1000Driver(IRegisterWindow registers, IDmaMemory dma)
     {
@@ -220,18 +254,9 @@ public sealed unsafe class E1000Driver : IEthernetDevice
     {
         if (!_up)
             return 0;
-        if (_irqArmed)
-        {
-            // The interrupt handler's half: acknowledge (read-to-clear) and mask while we poll.
-            uint icr = Read(E1000Reg.Icr);
-            Write(E1000Reg.Imc, 0xFFFF_FFFF);
-            _irqArmed = false;
-            if (icr != 0)
-            {
-                Interrupts++;
-                _counters.NotifiesReceived++;
-            }
-        }
+        // Without an interrupt handler, its half runs here: acknowledge and mask while we poll.
+        if (!_interruptDriven && _irqArmed)
+            Acknowledge();
         ReapTx();
         int n = 0, refilled = 0;
         while (n < budget)
@@ -261,11 +286,12 @@ public sealed unsafe class E1000Driver : IEthernetDevice
             Interlocked.MemoryBarrier();
             Write(E1000Reg.Rdt, (uint)((_rxNext + RxSlots - 1) % RxSlots));
         }
-        if (n < budget)
+        if (n < budget && !_irqArmed)
         {
-            // Done for now: unmask, so the next frame or completion interrupts (wakes) us.
-            Write(E1000Reg.Ims, InterruptMask);
+            // Done for now: unmask, so the next frame or completion interrupts (wakes) us. The
+            // flag goes first: a handler that runs right after the write clears it again.
             _irqArmed = true;
+            Write(E1000Reg.Ims, InterruptMask);
         }
         return n;
     }

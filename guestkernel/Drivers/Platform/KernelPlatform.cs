@@ -139,6 +139,22 @@ public static unsafe class Nics
         if (!IsE1000(devid))
             return Netfronts.Open(devid, deadlineNs, out error);
         var nic = new E1000Driver(new KernelRegisterWindow(ParaKit.Protocols.Boot.GuestLayout.E1000Bar((int)devid)), KernelPlatform.Dma);
+        // The handler goes in before Open unmasks anything, so no MSI finds an empty gate.
+        uint vector = ParaKit.Kernel.Kernel.StartInfo->E1000Vector;
+        if (vector != 0 && s_count < s_nics.Length)
+        {
+            if (s_count == 0)
+            {
+                long rc = Traps.RegisterInterrupt((int)vector, &OnInterrupt);
+                if (rc != 0)
+                {
+                    error = "vif " + devid.ToString() + " (e1000): interrupt vector " + vector.ToString() + " refused (" + rc.ToString() + ")";
+                    return null;
+                }
+            }
+            s_nics[s_count++] = nic;
+            nic.UseInterrupts();
+        }
         if (!nic.Open())
         {
             error = "vif " + devid.ToString() + " (e1000): " + nic.Failure;
@@ -146,6 +162,19 @@ public static unsafe class Nics
         }
         error = "";
         return nic;
+    }
+
+    // Every e1000 signals the same vector: the handler asks each card (its ICR says if it was it).
+    private static readonly E1000Driver?[] s_nics = new E1000Driver?[8];
+    private static int s_count;
+
+    private static void OnInterrupt(Internal.Runtime.TrapFrame* frame)
+    {
+        for (int i = 0; i < s_count; i++)
+            s_nics[i]!.OnInterrupt();
+        // The handler masked the card; the poll that unmasks it runs from the app's loop, which
+        // must not go to sleep now.
+        Scheduler.InterruptWork();
     }
 }
 

@@ -5,7 +5,8 @@
 //            the guest that vif N is an e1000 (there is no PCI bus to probe);
 //   run      register accesses arrive from the vCPU thread through the bus; a TDT write kicks the
 //            switch's worker, which runs the TX ring (inline on the vCPU thread when idle) and
-//            delivers other ports' frames into the RX ring; interrupts follow ICR & IMS and ITR;
+//            delivers other ports' frames into the RX ring; interrupts follow ICR & IMS and ITR
+//            and reach the guest's IDT as an MSI through KVM_IRQFD (vector InterruptVector);
 //   detach   (Domain.Destroying, before the guest's memory goes, or the toolstack) off the bus,
 //            unbound from the worker (no batch touches guest memory after that), port removed.
 using System.Diagnostics;
@@ -25,6 +26,10 @@ public sealed class E1000Device : IDomainDevice
     private readonly MmioRange _range;
     private readonly Timer _itrTimer;
     private readonly DomainInterrupts.InterruptLine _line;
+    private readonly EventFdMsi? _msi;
+
+    /// <summary>The IDT vector every e1000 signals (an MSI on APIC 0), told to the guest in start_info.</summary>
+    public const uint InterruptVector = 0x40;
     private int _detached;
 
     public VifConfig Config { get; }
@@ -46,7 +51,11 @@ public sealed class E1000Device : IDomainDevice
         Name = config.NameFor(domain.Id);
         Mac = config.MacFor(domain.Id);
         ReadOnlySpan<byte> mac = [Mac.B0, Mac.B1, Mac.B2, Mac.B3, Mac.B4, Mac.B5];
-        _line = domain.Interrupts.NewLine(Name);
+        // With an irqchip (DomainBuilder makes one for e1000 domains) the line is a real MSI into
+        // the guest's IDT; without one it only wakes a blocked vCPU and the driver polls.
+        if (domain.Vm.HasIrqchip)
+            _msi = EventFdMsi.Create(domain.Vm, InterruptVector);
+        _line = domain.Interrupts.NewLine(Name, _msi);
         EmulatedNic? nic = null;
         _itrTimer = new Timer(_ => nic?.OnTimer());
         nic = new EmulatedNic(domain.Memory, mac, _line, NowNs, ns => _itrTimer.Change(TimeSpan.FromTicks(Math.Max(1, ns / 100)), Timeout.InfiniteTimeSpan));
@@ -65,9 +74,12 @@ public sealed class E1000Device : IDomainDevice
             worker.Unbind(_port);
             worker.RemoveVif(_port);
             _itrTimer.Dispose();
+            _msi?.Dispose();
             throw;
         }
         domain.StartInfo.E1000Mask |= 1u << config.Index;
+        if (_msi is not null)
+            domain.StartInfo.E1000Vector = InterruptVector;
     }
 
     private static long NowNs() => (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
@@ -105,5 +117,6 @@ public sealed class E1000Device : IDomainDevice
         _worker.RemoveVif(_port);
         _itrTimer.Dispose();
         _line.Deassert();
+        _msi?.Dispose();
     }
 }
