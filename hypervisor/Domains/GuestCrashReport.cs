@@ -19,7 +19,7 @@ public static class GuestCrashReport
         string cause = GuestCrashInfo.Describe(info.Cause);
         return info.Cause switch
         {
-            CrashCause.NullReference or CrashCause.AccessViolation => $"{cause} (page fault at 0x{info.FaultAddress:x}, error 0x{info.ErrorCode:x})",
+            CrashCause.NullReference or CrashCause.AccessViolation when info.Vector == 14 => $"{cause} (page fault at 0x{info.FaultAddress:x}, error 0x{info.ErrorCode:x})",
             CrashCause.StackOverflow => $"{cause} (page fault at 0x{info.FaultAddress:x} in the stack's guard page)",
             CrashCause.BadHypercall when info.Vector == uint.MaxValue => $"{cause} {info.ErrorCode} (the hypercall page has stubs 0-127)",
             CrashCause.OtherFault or CrashCause.GeneralProtection => $"{cause} (vector {info.Vector}, error 0x{info.ErrorCode:x})",
