@@ -43,12 +43,15 @@ public static class GuestCrashReport
         return sb.ToString().TrimEnd();
     }
 
-    /// <summary>"symbol+0x12 (File.cs:34)" for a code address; a return address is looked up
-    /// one byte back, inside the call instruction.</summary>
+    /// <summary>"File.cs:34 in symbol+0x12" (or just the symbol without a line table) for a code
+    /// address; a return address is looked up one byte back, inside the call instruction.</summary>
     public static string Place(ElfImage image, ulong address, bool isReturnAddress)
     {
         ulong lookup = isReturnAddress && address > 0 ? address - 1 : address;
-        return image.FindSymbol(lookup) is { } s ? $"{s.Name}+0x{address - s.Address:x}" : "?";
+        if (image.FindSymbol(lookup) is not { } s)
+            return "?";
+        string symbol = $"{s.Name}+0x{address - s.Address:x}";
+        return image.Lines.Find(lookup, s.Address) is { } line ? $"{line} in {symbol}" : symbol;
     }
 
     /// <summary>Return addresses up the frame-pointer chain, stopping at rbp 0 (set by _start),
