@@ -23,6 +23,7 @@ out/bin/parakit: $(HOST_SOURCES)
 	@touch $@
 
 # One unikernel image: guestkernel/Apps/$(APP) + kernel library + runtime -> out/guests/$(APP).elf
+# (DEBUG=1 adds the app's line table, for file:line in crash reports)
 guest:
 	@guestkernel/build.sh $(APP)
 

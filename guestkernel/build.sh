@@ -12,7 +12,9 @@
 #      from the first link's symbol table; nothing else moves between the two links.
 # Compiler errors are printed as csc/ilc/ld report them (file and line first).
 # GUEST_APP_DIR=/some/dir builds the app from that folder instead of guestkernel/Apps/NAME
-# (out-of-tree apps; the tests use it). Builds are serialized with a lock on out/guestkernel.
+# (out-of-tree apps; the tests use it). DEBUG=1 keeps line tables of the app's C# (csc
+# -debug:portable, ilc -g): crash reports then name file:line; the tables are not loaded, so
+# the guest's memory image stays the same. Builds are serialized with a lock on out/guestkernel.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then
@@ -89,15 +91,22 @@ fi
 # --- 4-6: the app ------------------------------------------------------------------------
 WORK="$CACHE/apps/$APP"
 APPDLL="$WORK/$APP.dll"
+DEBUGFLAGS_CSC=(-debug-)
+DEBUGFLAGS_ILC=()
+if [ "${DEBUG:-0}" = 1 ]; then
+    DEBUGFLAGS_CSC=(-debug:portable -pdb:"$WORK/$APP.pdb")
+    DEBUGFLAGS_ILC=(-g)
+fi
+rm -f "$WORK/$APP.pdb"
 echo "  csc  $APP" >&2
-(cd "$ROOT" && csc -target:exe -r:"$CORELIB" -r:"$KERNEL" -out:"$APPDLL" \
+(cd "$ROOT" && csc -target:exe -r:"$CORELIB" -r:"$KERNEL" -out:"$APPDLL" "${DEBUGFLAGS_CSC[@]}" \
     $(find "$APPDIR" -name '*.cs' | sort | sed "s|^$ROOT/||"))
 
 echo "  ilc  $APP" >&2
 "$ILC" "$APPDLL" "$CORELIB" "$KERNEL" -o:"$WORK/$APP.o" \
     --systemmodule:System.Private.CoreLib --targetos:linux --targetarch:x64 -O \
     --generateunmanagedentrypoints:ParaKit.Kernel --reflectiondata:none --noinlinetls \
-    --map:"$WORK/$APP.map.xml" || {
+    --map:"$WORK/$APP.map.xml" "${DEBUGFLAGS_ILC[@]}" || {
     echo "error: ilc could not compile $APP: it uses something the guest runtime does not provide" >&2
     echo "       (see 'What does not compile' in guestkernel/README.md)" >&2
     exit 1

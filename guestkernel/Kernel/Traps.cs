@@ -96,7 +96,8 @@ public static unsafe class Traps
         }
         ulong faultAddress = vector == TrapVector.PageFault ? FaultAddress() : 0;
         uint cause = HardwareFaults.Classify(frame, faultAddress);
-        HardwareFaults.Fatal(frame, cause, faultAddress);
+        if (!HardwareFaults.TryThrow(frame, cause))
+            HardwareFaults.Fatal(frame, cause, faultAddress);
     }
 
     /// <summary>RuntimeHost.ReportCrash: crash_report to domain 0, which ends the domain.</summary>

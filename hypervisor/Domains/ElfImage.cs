@@ -231,6 +231,51 @@ public sealed class ElfImage
         return off == 0 ? s.Name : $"{s.Name}+0x{off:x}";
     }
 
+    private LineTable? _lines;
+
+    /// <summary>Source lines from .debug_line (images built with DEBUG=1); empty without one.
+    /// Parsed on first use: only crash reports need it.</summary>
+    public LineTable Lines => _lines ??= LineTable.Parse(Section(".debug_line"), DescribeSourceFile);
+
+    /// <summary>A source path as reports print it: relative to the current folder when inside it.</summary>
+    private static string DescribeSourceFile(string path)
+    {
+        string cwd = Environment.CurrentDirectory;
+        return path.StartsWith(cwd + "/", StringComparison.Ordinal) ? path[(cwd.Length + 1)..] : path;
+    }
+
+    /// <summary>The bytes of the section called <paramref name="name"/>, or empty.</summary>
+    public ReadOnlySpan<byte> Section(string name)
+    {
+        ReadOnlySpan<byte> f = _file;
+        if (f.Length < ElfHeaderSize)
+            return default;
+        ulong shoff = U64(f, 40);
+        ushort shentsize = U16(f, 58), shnum = U16(f, 60), shstrndx = U16(f, 62);
+        if (shoff == 0 || shentsize != SectionHeaderSize || shstrndx >= shnum || !Fits(shoff, (ulong)shnum * SectionHeaderSize, (ulong)f.Length))
+            return default;
+        int strSh = (int)shoff + shstrndx * SectionHeaderSize;
+        ulong strOff = U64(f, strSh + 24), strSize = U64(f, strSh + 32);
+        if (!Fits(strOff, strSize, (ulong)f.Length))
+            return default;
+        var names = f.Slice((int)strOff, (int)strSize);
+        byte[] wanted = Encoding.ASCII.GetBytes(name);
+        for (int i = 0; i < shnum; i++)
+        {
+            int sh = (int)shoff + i * SectionHeaderSize;
+            uint nameOff = U32(f, sh);
+            if (nameOff >= names.Length)
+                continue;
+            var rest = names[(int)nameOff..];
+            int nul = rest.IndexOf((byte)0);
+            if (nul < 0 || !rest[..nul].SequenceEqual(wanted))
+                continue;
+            ulong off = U64(f, sh + 24), size = U64(f, sh + 32);
+            return Fits(off, size, (ulong)f.Length) ? f.Slice((int)off, (int)size) : default;
+        }
+        return default;
+    }
+
     public ulong? SymbolAddress(string name)
     {
         foreach (var s in _symbols)

@@ -19,7 +19,7 @@ public static class GuestCrashReport
         string cause = GuestCrashInfo.Describe(info.Cause);
         return info.Cause switch
         {
-            CrashCause.NullReference or CrashCause.AccessViolation => $"{cause} (page fault at 0x{info.FaultAddress:x}, error 0x{info.ErrorCode:x})",
+            CrashCause.NullReference or CrashCause.AccessViolation when info.Vector == 14 => $"{cause} (page fault at 0x{info.FaultAddress:x}, error 0x{info.ErrorCode:x})",
             CrashCause.StackOverflow => $"{cause} (page fault at 0x{info.FaultAddress:x} in the stack's guard page)",
             CrashCause.BadHypercall when info.Vector == uint.MaxValue => $"{cause} {info.ErrorCode} (the hypercall page has stubs 0-127)",
             CrashCause.OtherFault or CrashCause.GeneralProtection => $"{cause} (vector {info.Vector}, error 0x{info.ErrorCode:x})",
@@ -43,12 +43,15 @@ public static class GuestCrashReport
         return sb.ToString().TrimEnd();
     }
 
-    /// <summary>"symbol+0x12 (File.cs:34)" for a code address; a return address is looked up
-    /// one byte back, inside the call instruction.</summary>
+    /// <summary>"File.cs:34 in symbol+0x12" (or just the symbol without a line table) for a code
+    /// address; a return address is looked up one byte back, inside the call instruction.</summary>
     public static string Place(ElfImage image, ulong address, bool isReturnAddress)
     {
         ulong lookup = isReturnAddress && address > 0 ? address - 1 : address;
-        return image.FindSymbol(lookup) is { } s ? $"{s.Name}+0x{address - s.Address:x}" : "?";
+        if (image.FindSymbol(lookup) is not { } s)
+            return "?";
+        string symbol = $"{s.Name}+0x{address - s.Address:x}";
+        return image.Lines.Find(lookup, s.Address) is { } line ? $"{line} in {symbol}" : symbol;
     }
 
     /// <summary>Return addresses up the frame-pointer chain, stopping at rbp 0 (set by _start),

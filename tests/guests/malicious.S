@@ -66,8 +66,11 @@ _start:
     lea remote_other(%rip), %r14
     CHECK 39, HC_SCHED_OP, $-1, $4, %r14, $0                            /* another domain: EPERM */
     CHECK 40, HC_SCHED_OP, $0, $SCHEDOP_YIELD, $0, $0
+    /* set_trap_table with a trap_info array outside RAM, and one with a ring-0 selector */
+    CHECK 50, HC(0), $EFAULT, $0x7fff0000, $0, $0
+    lea bad_trap(%rip), %r14
+    CHECK 54, HC(0), $EINVAL, %r14, $0, $0
     /* unknown hypercalls through the page */
-    CHECK 50, HC(3), $ENOSYS, $0, $0, $0
     CHECK 51, HC(1), $ENOSYS, $0, $0, $0
     CHECK 52, HC(127), $ENOSYS, $0, $0, $0
     /* numbers outside the page, written straight to the doorbell */
@@ -124,6 +127,12 @@ remote_other: .short 5, 0
             .long 0
 ports:      .long 1, 2, 3, 4
 badport:    .long 5000
+/* trap_info {vector 0, flags 0, cs 0x10 (ring 0: refused), address _start}, then the terminator */
+bad_trap:   .byte 0, 0
+            .word 0x10
+            .long 0
+            .quad 0x100000
+            .quad 0, 0
     .section .rodata
 done:   .ascii "malicious: done\n"
     .set done_len, . - done

@@ -58,6 +58,7 @@ public static partial class FeaturesApp
         Structs();
         Protocols();
         KernelLibrary();
+        Exceptions();
         Hypercalls();
         Time();
         ControlFlow();

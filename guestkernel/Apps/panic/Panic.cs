@@ -1,6 +1,6 @@
-// Throws an exception nobody catches. The guest runtime has no unwinder, so the throw ends the
-// domain with "panic: unhandled exception <type>: <message>" on the console and a crash
-// shutdown (parakit run exits with 70).
+// Throws an exception nobody catches: the domain ends with "panic: unhandled exception <type>:
+// <message>" on the console and a crash report naming the throw site (CheckReactor) with a
+// backtrace (parakit run exits with 70).
 using ParaKit.Kernel;
 
 public static class PanicApp
@@ -13,6 +13,7 @@ public static class PanicApp
         return 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void CheckReactor(int temperature)
     {
         if (temperature > 1000)

@@ -26,6 +26,17 @@ public static unsafe class HardwareFaults
         Breakpoint = 11, OtherFault = 12;
 
     private const ulong Page = 4096;
+    // The fault a hardware exception came from, for the crash report if nothing catches it.
+    private static uint s_lastVector;
+    private static ulong s_lastErrorCode, s_lastFaultAddress, s_pendingFaultAddress;
+
+    /// <summary>Fills a crash record's fault fields from the fault the current hardware exception came from.</summary>
+    internal static void DescribeLastFault(FaultRecord* r)
+    {
+        r->Vector = s_lastVector;
+        r->ErrorCode = s_lastErrorCode;
+        r->FaultAddress = s_lastFaultAddress;
+    }
     private static ulong s_stackBottom;
     private static ulong s_hypercallPage;
 
@@ -43,6 +54,7 @@ public static unsafe class HardwareFaults
     /// <summary>The cause of exception <paramref name="vector"/> at the frame's rip.</summary>
     public static uint Classify(TrapFrame* frame, ulong faultAddress)
     {
+        s_pendingFaultAddress = faultAddress;
         ulong rip = frame->Rip;
         bool inHypercallPage = s_hypercallPage != 0 && rip - s_hypercallPage <= Page;
         switch (frame->Vector)
@@ -114,6 +126,25 @@ public static unsafe class HardwareFaults
         0 => f->Rax, 1 => f->Rcx, 2 => f->Rdx, 3 => f->Rbx, 4 => f->Rsp, 5 => f->Rbp, 6 => f->Rsi, 7 => f->Rdi,
         8 => f->R8, 9 => f->R9, 10 => f->R10, 11 => f->R11, 12 => f->R12, 13 => f->R13, 14 => f->R14, _ => f->R15,
     };
+
+    /// <summary>Division by zero, overflow and null references in compiled C# become the .NET
+    /// exceptions: the trap returns into ParaKitThrowHardware (Native/exceptions.S) on the
+    /// faulting code's stack, which throws from the faulting instruction. False for every other
+    /// fault, and for faults outside managed code (no unwind information to throw through).</summary>
+    public static bool TryThrow(TrapFrame* frame, uint cause)
+    {
+        if (cause != DivideByZero && cause != Overflow && cause != NullReference)
+            return false;
+        if (!Unwinder.FindFde(frame->Rip, out _))
+            return false;
+        s_lastVector = (uint)frame->Vector;
+        s_lastErrorCode = frame->ErrorCode;
+        s_lastFaultAddress = s_pendingFaultAddress;
+        frame->Rdi = cause;
+        frame->Rsi = frame->Rip;
+        frame->Rip = Unwinder.ThrowHardwareEntry;
+        return true;
+    }
 
     /// <summary>A fault the guest cannot continue from: hand its record to the kernel, which
     /// asks domain 0 to end the domain with a report.</summary>

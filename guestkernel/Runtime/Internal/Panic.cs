@@ -1,6 +1,6 @@
 // The end of the road: print a message and crash the domain. The kernel plugs in the console and
 // the crash hypercall at boot (RuntimeHost); before that a panic faults on purpose (page 0 is
-// unmapped, and with no IDT the fault becomes a triple fault that the hypervisor reports).
+// unmapped; without trap handlers the fault becomes a triple fault that the hypervisor reports).
 // Nothing here allocates, so it also works when the heap is exhausted.
 using System.Runtime.CompilerServices;
 
@@ -41,8 +41,9 @@ public static unsafe class Panic
         End();
     }
 
-    /// <summary>An exception reached the top: there is no unwinder, so this ends the domain.</summary>
-    public static void UnhandledException(object exception)
+    /// <summary>No catch took the exception: print it, then end the domain with a crash report
+    /// that starts at the throw site (or the faulting instruction, for a hardware fault).</summary>
+    internal static void UnhandledException(object exception, RegisterContext* site, bool active, uint cause)
     {
         Begin();
         Write("unhandled exception ");
@@ -52,13 +53,26 @@ public static unsafe class Panic
             Write(": ");
             Write(ex.Message);
         }
-        End();
+        Write("\n");
+        FaultRecord r = default;
+        r.Cause = cause;
+        r.Vector = uint.MaxValue;
+        if (active)
+            HardwareFaults.DescribeLastFault(&r);
+        r.Rip = site->Rip;
+        r.Rsp = site->Rsp;
+        r.Rbp = site->Rbp;
+        r.RipIsReturnAddress = active ? 0u : 1u;
+        HardwareFaults.Report(&r);
     }
 
     internal static void Begin()
     {
         if (s_panicking)
+        {
+            Write("panic: a second panic while panicking\n");
             Die();
+        }
         s_panicking = true;
         Write("panic: ");
     }

@@ -1,6 +1,7 @@
 // Helpers ILC calls by name when generated code detects an error (bounds, null, overflow,
-// division by zero, bad casts). Each builds the matching exception and "throws" it, which in
-// this runtime means a panic naming the exception (there is no unwinder).
+// division by zero, bad casts). Each builds the matching exception and throws it (RhpThrowEx in
+// Native/exceptions.S, then Internal/ExceptionDispatch.cs): the backtrace of an unhandled one
+// starts in the helper, whose caller is the failing method.
 using System;
 using System.Runtime;
 
@@ -8,12 +9,6 @@ namespace Internal.Runtime.CompilerHelpers;
 
 internal static class ThrowHelpers
 {
-    [RuntimeExport("RhpThrowEx")]
-    internal static void ThrowEx(object exception) => Internal.Runtime.Panic.UnhandledException(exception);
-
-    [RuntimeExport("RhpRethrow")]
-    internal static void Rethrow() => Internal.Runtime.Panic.Fail("rethrow outside a catch block");
-
     [RuntimeExport("RhpFallbackFailFast")]
     internal static void FallbackFailFast() => Internal.Runtime.Panic.Fail("fail fast (runtime detected an internal inconsistency)");
 
@@ -22,16 +17,16 @@ internal static class ThrowHelpers
 
     public static void Panic(string message) => Internal.Runtime.Panic.Fail(message);
 
-    internal static void ThrowOverflowException() => ThrowEx(new OverflowException());
-    internal static void ThrowIndexOutOfRangeException() => ThrowEx(new IndexOutOfRangeException());
-    internal static void ThrowNullReferenceException() => ThrowEx(new NullReferenceException());
-    internal static void ThrowDivideByZeroException() => ThrowEx(new DivideByZeroException());
-    internal static void ThrowArgumentOutOfRangeException() => ThrowEx(new ArgumentOutOfRangeException());
-    internal static void ThrowArgumentException() => ThrowEx(new ArgumentException("Value does not fall within the expected range."));
-    internal static void ThrowPlatformNotSupportedException() => ThrowEx(new PlatformNotSupportedException());
-    internal static void ThrowNotImplementedException() => ThrowEx(new NotImplementedException());
-    internal static void ThrowInvalidCastException() => ThrowEx(new InvalidCastException());
-    internal static void ThrowArrayTypeMismatchException() => ThrowEx(new ArrayTypeMismatchException());
+    internal static void ThrowOverflowException() => throw new OverflowException();
+    internal static void ThrowIndexOutOfRangeException() => throw new IndexOutOfRangeException();
+    internal static void ThrowNullReferenceException() => throw new NullReferenceException();
+    internal static void ThrowDivideByZeroException() => throw new DivideByZeroException();
+    internal static void ThrowArgumentOutOfRangeException() => throw new ArgumentOutOfRangeException();
+    internal static void ThrowArgumentException() => throw new ArgumentException("Value does not fall within the expected range.");
+    internal static void ThrowPlatformNotSupportedException() => throw new PlatformNotSupportedException();
+    internal static void ThrowNotImplementedException() => throw new NotImplementedException();
+    internal static void ThrowInvalidCastException() => throw new InvalidCastException();
+    internal static void ThrowArrayTypeMismatchException() => throw new ArrayTypeMismatchException();
     internal static void ThrowTypeLoadException() => Internal.Runtime.Panic.Fail("type load failure (a type or method ILC could not compile was used)");
     internal static void ThrowTypeLoadExceptionWithArgument(int id, string? className, string? typeName) => Internal.Runtime.Panic.Fail("type load failure: " + typeName);
     internal static void ThrowInvalidProgramException() => Internal.Runtime.Panic.Fail("invalid program (ILC could not compile a method that was called)");
