@@ -5,6 +5,8 @@
 // the host tests that compare it with .NET's own formatting.
 namespace Internal.Formatting;
 
+using System;
+
 /// <summary>A decimal number 0.D1D2...Dn * 10^Scale with its sign; digits are '0'..'9', no
 /// leading zeros, trailing zeros trimmed; Count == 0 means zero.</summary>
 internal sealed class DecimalDigits

@@ -7,6 +7,8 @@ using System.Text;
 
 namespace Internal.Formatting;
 
+using System;
+
 internal static class NumberFormatter
 {
     // .NET's invariant-culture symbols.

@@ -5,6 +5,8 @@
 // neighbours (DecimalDigits). Pure C#: compiled into the guest runtime and the host tests.
 namespace Internal.Formatting;
 
+using System;
+
 internal static class NumberParser
 {
     public enum Result { Ok, Format, Overflow }
