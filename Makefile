@@ -11,6 +11,12 @@ export DOTNET_NOLOGO=1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
+# What every guest image is built from besides its own app folder: the runtime, the kernel
+# library, drivers, network code, protocols and the toolchain. An image is rebuilt only when
+# one of these or a file of its app changed (build.sh itself recompiles only what is stale).
+GUEST_LIB_SOURCES := $(shell find guestkernel/Runtime guestkernel/Kernel guestkernel/Drivers guestkernel/Net protocols guestkernel/Toolchain \
+    \( -name obj -o -name bin \) -prune -o -type f \( -name '*.cs' -o -name '*.S' -o -name '*.ld' -o -name '*.sh' \) -print 2>/dev/null) guestkernel/build.sh
+GUEST_IMAGES := $(GUESTS:%=out/guests/%.elf)
 
 .PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-pvfv clean
 
@@ -27,8 +33,11 @@ out/bin/parakit: $(HOST_SOURCES)
 guest:
 	@guestkernel/build.sh $(APP)
 
-guests:
-	@for g in $(GUESTS); do guestkernel/build.sh $$g || exit 1; done
+guests: $(GUEST_IMAGES)
+
+.SECONDEXPANSION:
+out/guests/%.elf: $(GUEST_LIB_SOURCES) $$(shell find guestkernel/Apps/$$* -name '*.cs' 2>/dev/null)
+	@guestkernel/build.sh $*
 
 test: build
 	$(DOTNET) test tests/ParaKit.Tests/ParaKit.Tests.csproj -c $(CONFIG) -nologo

@@ -10,7 +10,11 @@
 #   5. ilc: all three assemblies -> NAME.o (freestanding native code, no .NET runtime)
 #   6. ld twice: the second link adds a table of type names (for panic messages) taken
 #      from the first link's symbol table; nothing else moves between the two links.
-# Compiler errors are printed as csc/ilc/ld report them (file and line first).
+# Compiler errors are printed as csc/ilc/ld report them (file and line first), followed by a
+# "note:" sentence when the error means the app uses something a guest cannot have (threads,
+# async/await, LINQ, files, reflection, console input, generic virtual methods) and what to
+# use instead. A failed build leaves no image behind: out/guests/NAME.elf is removed first
+# and the new one renamed into place only when the link succeeded.
 # GUEST_APP_DIR=/some/dir builds the app from that folder instead of guestkernel/Apps/NAME
 # (out-of-tree apps; the tests use it). DEBUG=1 keeps line tables of the app's C# (csc
 # -debug:portable, ilc -g): crash reports then name file:line; the tables are not loaded, so
@@ -98,19 +102,72 @@ if [ "${DEBUG:-0}" = 1 ]; then
     DEBUGFLAGS_ILC=(-g)
 fi
 rm -f "$WORK/$APP.pdb"
+# No stale image: a failed build must not leave last time's NAME.elf for `parakit run` to boot.
+rm -f "$IMAGES/$APP.elf"
+
+# explain LOG: one sentence per thing in csc's/ilc's errors that cannot work in a guest.
+explain() {
+    local log="$1" said=0
+    note() { echo "note: $1" >&2; said=1; }
+    if grep -qE "'(Thread|ThreadPool|Parallel|ThreadStart|Mutex|Semaphore|SemaphoreSlim)'" "$log"; then
+        note "threads are not available in a ParaKit guest (one vCPU, no preemption): run work in turns from one loop, with Scheduler.Yield/Sleep and Events.WaitAndDispatch (see guestkernel/README.md, Event channels)"
+    fi
+    if grep -qE "'(Task|Tasks|ValueTask|TaskCompletionSource)'|GetAwaiter|CS4033|CS1983|CS1997|CS4009" "$log"; then
+        note "async/await and Task are not available in a ParaKit guest (no thread pool, no scheduler for continuations): write a plain loop that blocks in Events.WaitAndDispatch() or Scheduler.Sleep(ns)"
+    fi
+    if grep -qE "'Linq'|definition for '(Where|Select|SelectMany|OrderBy|OrderByDescending|ThenBy|ToList|ToDictionary|ToHashSet|Any|All|First|FirstOrDefault|Last|LastOrDefault|Single|Sum|Average|Distinct|Skip|Take|GroupBy|Aggregate|Zip|Reverse|Count|Max|Min)'" "$log"; then
+        note "LINQ (System.Linq) is not available in a ParaKit guest (its operators are generic virtual methods, which the guest runtime cannot call): write the foreach loop, or use List<T>.FindAll/Exists/Sort/ConvertAll, Array.Sort/IndexOf"
+    fi
+    if grep -qE "'IO'|'(File|Directory|Path|FileStream|StreamReader|StreamWriter|TextReader|TextWriter)'" "$log"; then
+        note "files (System.IO) are not available in a ParaKit guest: it has no file system; take input from Main's args (parakit run IMAGE -- ARGS) or the XenStore (Store.Read)"
+    fi
+    if grep -qE "'(Reflection|Activator|Assembly|MethodInfo|PropertyInfo|FieldInfo|BindingFlags)'|definition for '(GetMethod|GetMethods|GetProperty|GetProperties|GetField|GetFields|GetCustomAttributes|GetCustomAttribute|GetInterfaces|MakeGenericType|IsAssignableFrom|FullName|Namespace)'" "$log"; then
+        note "reflection is not available in a ParaKit guest beyond typeof(T), GetType(), Type.Name and == on types (the image carries no metadata): use interfaces, virtual methods or a switch over known types"
+    fi
+    if grep -qE "'Console' does not contain a definition for '(ReadLine|ReadKey|Read|In|KeyAvailable|Clear|SetCursorPosition|ForegroundColor)'" "$log"; then
+        note "console input and terminal control are not available in a ParaKit guest: pass input on the command line (parakit run IMAGE -- ARGS, Main's args) or through the XenStore"
+    fi
+    if grep -qE "'dynamic'|RuntimeBinder" "$log"; then
+        note "dynamic is not available in a ParaKit guest (no runtime binder): use static types, interfaces or pattern matching"
+    fi
+    if grep -qE "TypeLoaderExports|GenericVirtualMethod|GVM" "$log"; then
+        note "a generic virtual method (a virtual, abstract or interface method with its own type parameters, e.g. 'abstract T Visit<T>(T x)', called through the base type) cannot be called in a ParaKit guest (no runtime type loader): move the type parameter to the class or interface (Visitor<T>), or write non-generic overloads"
+    fi
+    if [ $said -eq 0 ] && grep -qE "error CS(0117|1061|0234|0246)" "$log"; then
+        note "if that is a .NET API, the guest's core library may not offer it: guestkernel/README.md lists what is supported (what is there behaves as .NET does)"
+    fi
+}
+
 echo "  csc  $APP" >&2
-(cd "$ROOT" && csc -target:exe -r:"$CORELIB" -r:"$KERNEL" -out:"$APPDLL" "${DEBUGFLAGS_CSC[@]}" \
-    $(find "$APPDIR" -name '*.cs' | sort | sed "s|^$ROOT/||"))
+# Apps see the BCL namespaces students expect without `using` lines (as an SDK project's
+# ImplicitUsings), plus the kernel library.
+cat > "$WORK/GlobalUsings.g.cs" <<'USINGS'
+global using System;
+global using System.Collections.Generic;
+global using System.Text;
+global using ParaKit.Kernel;
+USINGS
+if ! (cd "$ROOT" && csc -target:exe -r:"$CORELIB" -r:"$KERNEL" -out:"$APPDLL" "${DEBUGFLAGS_CSC[@]}" "$WORK/GlobalUsings.g.cs" \
+        $(find "$APPDIR" -name '*.cs' | sort | sed "s|^$ROOT/||")) > "$WORK/csc.log" 2>&1; then
+    cat "$WORK/csc.log"
+    explain "$WORK/csc.log"
+    exit 1
+fi
+cat "$WORK/csc.log"
 
 echo "  ilc  $APP" >&2
 "$ILC" "$APPDLL" "$CORELIB" "$KERNEL" -o:"$WORK/$APP.o" \
     --systemmodule:System.Private.CoreLib --targetos:linux --targetarch:x64 -O \
     --generateunmanagedentrypoints:ParaKit.Kernel --reflectiondata:none --noinlinetls \
-    --map:"$WORK/$APP.map.xml" "${DEBUGFLAGS_ILC[@]}" || {
+    --map:"$WORK/$APP.map.xml" "${DEBUGFLAGS_ILC[@]}" > "$WORK/ilc.log" 2>&1 || {
+    # ILC's exception names the method it could not compile; the first lines say which.
+    grep -E "Code generation failed|Expected type|Expected method|error" "$WORK/ilc.log" | head -n 4 >&2 || true
     echo "error: ilc could not compile $APP: it uses something the guest runtime does not provide" >&2
-    echo "       (see 'What does not compile' in guestkernel/README.md)" >&2
+    explain "$WORK/ilc.log"
+    echo "       (see 'What does not compile' in guestkernel/README.md; the full ILC output is in ${WORK#$ROOT/}/ilc.log)" >&2
     exit 1
 }
+cat "$WORK/ilc.log"
 
 echo "  ld   $APP" >&2
 LDS="$GK/Toolchain/guest.ld"
@@ -118,5 +175,5 @@ ld -static -nostdlib -no-pie -T "$LDS" -o "$WORK/$APP.pass1.elf" "$WORK/$APP.o" 
 "$GK/Toolchain/typenames.sh" "$WORK/$APP.pass1.elf" "$APP" > "$WORK/typenames.S"
 as --64 -o "$WORK/typenames.o" "$WORK/typenames.S"
 ld -static -nostdlib -no-pie -T "$LDS" -o "$WORK/$APP.elf" "$WORK/$APP.o" "$NATIVE" "$WORK/typenames.o"
-mv "$WORK/$APP.elf" "$IMAGES/$APP.elf"
+mv -f "$WORK/$APP.elf" "$IMAGES/$APP.elf"   # a rename: the image appears complete or not at all
 echo "  -> out/guests/$APP.elf ($(stat -c %s "$IMAGES/$APP.elf") bytes)" >&2

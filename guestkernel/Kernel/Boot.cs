@@ -4,7 +4,8 @@
 using System.Runtime.InteropServices;
 using Internal.Runtime;
 using Internal.Runtime.CompilerHelpers;
-using ParaKit.Kernel.Collections;
+using System.Collections.Generic;
+using System.Text;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Events;
 

@@ -1,7 +1,11 @@
-// Console output over console_io. Output is buffered per line (each console_io is a VM exit,
-// so one exit per line instead of one per Write) and flushed on newline, when the buffer is
-// full, and before shutdown or a panic.
-namespace ParaKit.Kernel;
+// System.Console for guests: the BCL's Write/WriteLine overloads (format strings included)
+// over console_io. It lives in the kernel library because it needs the hypercall; it is the only
+// Console (namespace System, as students expect). Output is buffered per line (each console_io
+// is a VM exit, so one exit per line instead of one per Write) and flushed on newline, when the
+// buffer is full, and before shutdown or a panic.
+using ParaKit.Kernel;
+
+namespace System;
 
 public static unsafe class Console
 {
@@ -107,17 +111,52 @@ public static unsafe class Console
         else
             Write(string.FromChar(c));
     }
-    public static void Write(long value) => Format.Decimal(value, new ConsoleSink());
-    public static void Write(ulong value) => Format.Decimal(value, new ConsoleSink());
+    // Numbers are formatted into a stack buffer: no allocation per Write.
+    public static void Write(long value)
+    {
+        Span<char> digits = stackalloc char[24];
+        value.TryFormat(digits, out int n);
+        WriteAscii(digits.Slice(0, n));
+    }
+
+    public static void Write(ulong value)
+    {
+        Span<char> digits = stackalloc char[24];
+        value.TryFormat(digits, out int n);
+        WriteAscii(digits.Slice(0, n));
+    }
+
+    private static void WriteAscii(ReadOnlySpan<char> chars)
+    {
+        for (int i = 0; i < chars.Length; i++)
+            WriteByte((byte)chars[i]);
+    }
+
     public static void Write(int value) => Write((long)value);
     public static void Write(uint value) => Write((ulong)value);
 
     /// <summary>Writes 0x-prefixed lowercase hex, at least <paramref name="minDigits"/> digits.</summary>
-    public static void WriteHex(ulong value, int minDigits = 1) => Format.Hex(value, minDigits, new ConsoleSink());
+    public static void WriteHex(ulong value, int minDigits = 1)
+    {
+        Write("0x");
+        Write(value.ToString("x" + minDigits.ToString()));
+    }
 
     public static void Write(bool value) => Write(value ? "True" : "False");
     public static void Write(double value) => Write(value.ToString());
+    public static void Write(float value) => Write(value.ToString());
     public static void Write(object? value) => Write(value?.ToString());
+    public static void Write(char[]? buffer) => Write(buffer == null ? null : new string(buffer));
+
+    // Composite formats: Console.Write("{0,-8} {1:F2}", name, value).
+    public static void Write(string format, object? arg0) => Write(string.Format(format, arg0));
+    public static void Write(string format, object? arg0, object? arg1) => Write(string.Format(format, arg0, arg1));
+    public static void Write(string format, object? arg0, object? arg1, object? arg2) => Write(string.Format(format, arg0, arg1, arg2));
+    public static void Write(string format, params object?[] args) => Write(string.Format(format, args));
+    public static void WriteLine(string format, object? arg0) => WriteLine(string.Format(format, arg0));
+    public static void WriteLine(string format, object? arg0, object? arg1) => WriteLine(string.Format(format, arg0, arg1));
+    public static void WriteLine(string format, object? arg0, object? arg1, object? arg2) => WriteLine(string.Format(format, arg0, arg1, arg2));
+    public static void WriteLine(string format, params object?[] args) => WriteLine(string.Format(format, args));
 
     public static void WriteLine() => WriteByte((byte)'\n');
 
@@ -154,6 +193,18 @@ public static unsafe class Console
         WriteLine();
     }
 
+    public static void WriteLine(float value)
+    {
+        Write(value);
+        WriteLine();
+    }
+
+    public static void WriteLine(char[]? buffer)
+    {
+        Write(buffer);
+        WriteLine();
+    }
+
     public static void WriteLine(object? value)
     {
         Write(value);
@@ -164,11 +215,5 @@ public static unsafe class Console
     {
         Write(text);
         WriteByte((byte)'\n');
-    }
-
-    /// <summary>Writes into the console buffer; lets Format target the console without allocating.</summary>
-    public struct ConsoleSink : ICharSink
-    {
-        public void Put(char c) => WriteByte((byte)c);
     }
 }

@@ -45,8 +45,8 @@ public static unsafe class EvtCheck
 
     private static int Rogue(string[] args)
     {
-        Format.TryParseUInt64(args[1], out ulong a);
-        Format.TryParseUInt64(args[2], out ulong b);
+        ulong.TryParse(args[1], out ulong a);
+        ulong.TryParse(args[2], out ulong b);
         Grants.Initialize();
         byte* page = Grants.AllocatePage();
         for (int i = 0; i < 4096; i++)

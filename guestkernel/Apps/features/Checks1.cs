@@ -100,15 +100,15 @@ public static partial class FeaturesApp
     {
         CheckEqual("format: int ToString", "-2147483648", int.MinValue.ToString());
         CheckEqual("format: ulong ToString", "18446744073709551615", ulong.MaxValue.ToString());
-        CheckEqual("format: hex", "0x00ff", Format.ToHex(255, 4));
-        CheckEqual("format: decimal", "-12", Format.ToDecimal(-12));
-        CheckEqual("format: pad left", "   42", Format.PadLeft("42", 5));
-        Check("format: parse", Format.TryParseUInt64("1000000", out ulong parsed) && parsed == 1000000 && !Format.TryParseUInt64("12a", out _));
+        CheckEqual("format: hex", "0x00ff", "0x" + 255.ToString("x4"));
+        CheckEqual("format: decimal", "-12", (-12L).ToString());
+        CheckEqual("format: pad left", "   42", "42".PadLeft(5));
+        Check("format: parse", ulong.TryParse("1000000", out ulong parsed) && parsed == 1000000 && !ulong.TryParse("12a", out _));
         var sb = new StringBuilder();
-        sb.Append("a=").Append(1).Append(' ').AppendHex(0xbeef).AppendLine();
+        sb.Append("a=").Append(1).Append(' ').Append($"0x{0xbeef:x}").AppendLine();
         CheckEqual("format: string builder", "a=1 0xbeef\n", sb.ToString());
         CheckEqual("format: bool ToString", "True", true.ToString());
-        CheckEqual("format: double ToString", "2.5 -0.125 3 0.333333", 2.5.ToString() + " " + (-0.125).ToString() + " " + 3.0.ToString() + " " + (1.0 / 3).ToString());
+        CheckEqual("format: double ToString (shortest round-trip)", "2.5 -0.125 3 0.3333333333333333", 2.5.ToString() + " " + (-0.125).ToString() + " " + 3.0.ToString() + " " + (1.0 / 3).ToString());
         CheckEqual("format: enum ToString is its value", "2", Color.Green.ToString());
         Check("format: int.TryParse", int.TryParse("-42", out int parsedInt) && parsedInt == -42 && !int.TryParse("99999999999", out _) && !int.TryParse("4x", out _));
         Check("format: char helpers", char.IsLetter('q') && !char.IsLetter('1') && char.ToUpper('a') == 'A');

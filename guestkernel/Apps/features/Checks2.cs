@@ -230,7 +230,7 @@ public static partial class FeaturesApp
         Check("generics: generic struct", pair.First == 1 && pair.Second == "one");
         CheckEqual("generics: constraint IComparable<T>", 9, Max(4, 9));
         CheckEqual("generics: constraint class", 2, CountNonNull(new[] { "a", null, "b" }));
-        var list = new ParaKit.Kernel.Collections.List<Box<int>>();
+        var list = new List<Box<int>>();
         list.Add(new Box<int>(1));
         Check("generics: nested instantiation", list[0].Item == 1);
         Check("generics: default(T)", Default<int>() == 0 && Default<string>() == null);

@@ -6,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using Internal.Runtime;
 using ParaKit.Kernel;
-using ParaKit.Kernel.Collections;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Hypercalls;
@@ -161,17 +160,17 @@ public static partial class FeaturesApp
         int sum = 0;
         foreach (int v in list)
             sum += v;
-        CheckEqual("kernel: List<T> grows, inserts, removes, enumerates", 4949, sum);
-        var map = new HashMap<int, string>();
+        CheckEqual("collections: List<T> grows, inserts, removes, enumerates", 4949, sum);
+        var map = new Dictionary<int, string>();
         for (int i = 0; i < 1000; i++)
             map[i] = i.ToString();
         map.Remove(500);
-        Check("kernel: HashMap<int, string> with 1000 keys", map.Count == 999 && map[999] == "999" && !map.ContainsKey(500) && map.TryGetValue(7, out string? seven) && seven == "7");
-        var byName = new HashMap<string, int>();
+        Check("collections: Dictionary<int, string> with 1000 keys", map.Count == 999 && map[999] == "999" && !map.ContainsKey(500) && map.TryGetValue(7, out string? seven) && seven == "7");
+        var byName = new Dictionary<string, int>();
         byName["eth0"] = 1;
         byName["eth1"] = 2;
         byName["eth0"] = 3;
-        Check("kernel: HashMap<string, int> replaces", byName.Count == 2 && byName["eth0"] == 3);
+        Check("collections: Dictionary<string, int> replaces", byName.Count == 2 && byName["eth0"] == 3);
         var ring = new ParaKit.Kernel.Collections.ByteRing(8);
         int written = ring.Write("0123456789"u8);
         Span<byte> into = stackalloc byte[4];
@@ -189,7 +188,7 @@ public static partial class FeaturesApp
     private static unsafe void Hypercalls()
     {
         long version = Hypervisor.XenVersionNumber();
-        Check("hypercall: xen_version reports 4.19", version == (4 << 16 | 19), "got " + Format.ToHex((ulong)version));
+        Check("hypercall: xen_version reports 4.19", version == (4 << 16 | 19), "got " + $"0x{version:x}");
         byte* extra = stackalloc byte[16];
         long rc = Hypervisor.XenExtraVersion(extra);
         Check("hypercall: xen_version(extraversion)", rc >= 0);

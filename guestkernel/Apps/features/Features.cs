@@ -64,6 +64,7 @@ public static partial class FeaturesApp
         ControlFlow();
         Iterators();
         TypesAndObjects();
+        BclChecks();
         Console.Write("features: ");
         Console.Write(s_passed);
         Console.Write(" passed, ");

@@ -54,7 +54,7 @@ public static class GcStressApp
     public static int Main(string[] args)
     {
         int rounds = 40;
-        if (args.Length > 0 && Format.TryParseUInt64(args[0], out ulong r) && r > 0)
+        if (args.Length > 0 && ulong.TryParse(args[0], out ulong r) && r > 0)
             rounds = (int)r;
         HeapStatistics start = Allocator.Statistics;
         Console.Write("gcstress: heap ");

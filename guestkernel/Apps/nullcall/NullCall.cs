@@ -9,7 +9,7 @@ public static class NullCallApp
     public static int Main(string[] args)
     {
         ulong n = 1_000_000;
-        if (args.Length > 0 && (!Format.TryParseUInt64(args[0], out n) || n == 0))
+        if (args.Length > 0 && (!ulong.TryParse(args[0], out n) || n == 0))
         {
             Console.WriteLine("nullcall: usage: nullcall [N>0]");
             return 2;

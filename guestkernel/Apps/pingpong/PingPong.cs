@@ -34,11 +34,11 @@ public static unsafe class PingPong
             if (a.StartsWith("role="))
                 role = a.Substring(5);
             else if (a.StartsWith("peer="))
-                Format.TryParseUInt64(a.Substring(5), out peer);
+                ulong.TryParse(a.Substring(5), out peer);
             else if (a.StartsWith("events="))
-                Format.TryParseUInt64(a.Substring(7), out events);
+                ulong.TryParse(a.Substring(7), out events);
             else if (a.StartsWith("copies="))
-                Format.TryParseUInt64(a.Substring(7), out copies);
+                ulong.TryParse(a.Substring(7), out copies);
         }
         if ((role != "ping" && role != "pong") || peer == 0 || peer >= 0x7FF0 || peer == Kernel.DomId)
         {

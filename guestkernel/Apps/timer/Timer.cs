@@ -9,7 +9,7 @@ public static class TimerApp
     public static int Main(string[] args)
     {
         int rounds = 5;
-        if (args.Length > 0 && Format.TryParseUInt64(args[0], out ulong n) && n > 0 && n < 1000)
+        if (args.Length > 0 && ulong.TryParse(args[0], out ulong n) && n > 0 && n < 1000)
             rounds = (int)n;
         ulong shortest = ulong.MaxValue, longest = 0;
         for (int i = 0; i < rounds; i++)

@@ -5,7 +5,7 @@
 // DispatchWatches (or the port's handler when an Events loop runs): never in the middle of
 // another request, so a handler may itself use the store. One vCPU: no locking.
 using System;
-using ParaKit.Kernel.Collections;
+using System.Collections.Generic;
 using ParaKit.Protocols.Store;
 
 namespace ParaKit.Kernel;

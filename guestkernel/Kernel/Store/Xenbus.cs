@@ -18,7 +18,7 @@ public static class Xenbus
     public static XenbusState ReadState(string dir, uint tx = 0)
     {
         string? v = Store.Read(dir + "/state", tx);
-        if (v is null || !Format.TryParseUInt64(v, out ulong n) || n > (ulong)XenbusState.Reconfigured)
+        if (v is null || !ulong.TryParse(v, out ulong n) || n > (ulong)XenbusState.Reconfigured)
             return XenbusState.Unknown;
         return (XenbusState)(uint)n;
     }
@@ -32,7 +32,7 @@ public static class Xenbus
         string key = fromFrontend ? "backend" : "frontend";
         string? p = Store.Read(dir + "/" + key);
         string? id = Store.Read(dir + "/" + key + "-id");
-        if (p is null || id is null || !Format.TryParseUInt64(id, out ulong d) || d > 0x7FF0)
+        if (p is null || id is null || !ulong.TryParse(id, out ulong d) || d > 0x7FF0)
             return false;
         path = p;
         domid = (uint)d;
@@ -80,6 +80,6 @@ public static class Xenbus
         if (v is null)
             return existed && Store.LastError is XsError.ENOENT or XsError.EACCES ? XenbusState.Closed : XenbusState.Unknown;
         existed = true;
-        return Format.TryParseUInt64(v, out ulong n) && n <= (ulong)XenbusState.Reconfigured ? (XenbusState)(uint)n : XenbusState.Unknown;
+        return ulong.TryParse(v, out ulong n) && n <= (ulong)XenbusState.Reconfigured ? (XenbusState)(uint)n : XenbusState.Unknown;
     }
 }

@@ -108,6 +108,22 @@ namespace System.Runtime.CompilerServices
     [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct, AllowMultiple = false)]
     public sealed class InterpolatedStringHandlerAttribute : Attribute { }
 
+    // ILC's unboxing stubs for methods of generic structs shared over reference types
+    // (List<string>.Enumerator.MoveNext called through IEnumerator<string>) find a boxed
+    // value's data through this layout: the first field right after the MethodTable pointer.
+    internal class RawData
+    {
+        public byte Data;
+    }
+
+    [AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+    public sealed class InterpolatedStringHandlerArgumentAttribute : Attribute
+    {
+        public InterpolatedStringHandlerArgumentAttribute(string argument) { Arguments = new[] { argument }; }
+        public InterpolatedStringHandlerArgumentAttribute(params string[] arguments) { Arguments = arguments; }
+        public string[] Arguments { get; }
+    }
+
     [AttributeUsage(AttributeTargets.Struct, AllowMultiple = false)]
     public sealed class InlineArrayAttribute : Attribute
     {
@@ -198,44 +214,20 @@ namespace System.Runtime.CompilerServices
                 Append(value.ToString());
         }
 
-        public void AppendFormatted<T>(T value, string? format)
-        {
-            // Format strings are ignored except "x"/"X" on integers (hex), the common kernel case.
-            if (value is not null && (format == "x" || format == "X"))
-            {
-                ulong bits;
-                if (value is int i) bits = (uint)i;
-                else if (value is uint u) bits = u;
-                else if (value is long l) bits = (ulong)l;
-                else if (value is ulong ul) bits = ul;
-                else if (value is byte b) bits = b;
-                else if (value is ushort us) bits = us;
-                else { Append(value.ToString()); return; }
-                AppendHex(bits, format == "X");
-                return;
-            }
-            AppendFormatted(value);
-        }
+        /// <summary>{value:format}: numbers take .NET's format strings (D, X, F, N, E, P, G, C, R
+        /// and custom), other IFormattable values get the format, the rest print ToString().</summary>
+        public void AppendFormatted<T>(T value, string? format) => Append(NumberText.Format(value, format));
+
+        /// <summary>{value,alignment} and {value,alignment:format}: padded to |alignment|
+        /// characters, on the left when positive, on the right when negative.</summary>
+        public void AppendFormatted<T>(T value, int alignment) => Append(System.Text.Composite.Align(NumberText.Format(value, null), alignment));
+
+        public void AppendFormatted<T>(T value, int alignment, string? format) => Append(System.Text.Composite.Align(NumberText.Format(value, format), alignment));
 
         public void AppendFormatted(string? value)
         {
             if (value != null)
                 Append(value);
-        }
-
-        private void AppendHex(ulong value, bool upper)
-        {
-            int digits = 1;
-            for (ulong v = value >> 4; v != 0; v >>= 4)
-                digits++;
-            Grow(digits);
-            for (int i = digits - 1; i >= 0; i--)
-            {
-                int nibble = (int)(value & 0xF);
-                _chars[_pos + i] = (char)(nibble < 10 ? '0' + nibble : (upper ? 'A' : 'a') + nibble - 10);
-                value >>= 4;
-            }
-            _pos += digits;
         }
 
         private void Append(string? value)

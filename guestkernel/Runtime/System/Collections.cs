@@ -1,5 +1,5 @@
 // Enumeration interfaces (foreach over IEnumerable<T>, and what `yield return` compiles to),
-// ValueTuple (for `(a, b)` tuples), span extensions and Environment. Arrays do not implement
+// collection interfaces, ValueTuple (for `(a, b)` tuples), span extensions and Environment. Arrays do not implement
 // IEnumerable<T> in this runtime; foreach over an array compiles to an index loop anyway.
 using System.Runtime.CompilerServices;
 
@@ -28,6 +28,35 @@ namespace System.Collections.Generic
     public interface IEnumerator<out T> : IEnumerator, IDisposable
     {
         new T Current { get; }
+    }
+
+    public interface IReadOnlyCollection<out T> : IEnumerable<T>
+    {
+        int Count { get; }
+    }
+
+    public interface IReadOnlyList<out T> : IReadOnlyCollection<T>
+    {
+        T this[int index] { get; }
+    }
+
+    public interface ICollection<T> : IEnumerable<T>
+    {
+        int Count { get; }
+        bool IsReadOnly { get; }
+        void Add(T item);
+        void Clear();
+        bool Contains(T item);
+        void CopyTo(T[] array, int arrayIndex);
+        bool Remove(T item);
+    }
+
+    public interface IList<T> : ICollection<T>
+    {
+        T this[int index] { get; set; }
+        int IndexOf(T item);
+        void Insert(int index, T item);
+        void RemoveAt(int index);
     }
 }
 

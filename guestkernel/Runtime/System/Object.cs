@@ -65,7 +65,7 @@ public abstract unsafe class ValueType
 public abstract unsafe class Enum : ValueType
 {
     // The underlying integer, read according to the enum's element type.
-    private long RawValue()
+    internal long RawValue()
     {
         object self = this;
         byte* data = *(byte**)&self + sizeof(nint);
@@ -82,7 +82,7 @@ public abstract unsafe class Enum : ValueType
     }
 
     /// <summary>The numeric value (enum member names are not kept in the image).</summary>
-    public override string ToString() => Number.Format(RawValue());
+    public override string ToString() => NumberText.Decimal(RawValue());
 
     public bool HasFlag(Enum flag)
     {

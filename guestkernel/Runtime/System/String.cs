@@ -83,6 +83,7 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
     public String(char* value, int start, int length) : this() { }
     public String(char c, int count) : this() { }
     public String(char[] value, int startIndex, int length) : this() { }
+    public String(ReadOnlySpan<char> value) : this() { }
 
     // csc compiles `new string(...)` to these ctors; the runtime redirects them to Ctor methods
     // (ILC replaces string constructors by the static Ctor of the same signature).
@@ -119,6 +120,17 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
         fixed (char* src = value)
         fixed (char* dst = &s._firstChar)
             Buffer.Memmove((byte*)dst, (byte*)(src + startIndex), (nuint)length * 2);
+        return s;
+    }
+
+    private static string Ctor(ReadOnlySpan<char> value)
+    {
+        if (value.Length == 0)
+            return Empty;
+        string s = FastAllocateString(value.Length);
+        fixed (char* dst = &s._firstChar)
+            for (int i = 0; i < value.Length; i++)
+                dst[i] = value[i];
         return s;
     }
 
@@ -229,37 +241,6 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
         return -1;
     }
 
-    /// <summary>Splits on a separator character; empty parts are kept (as String.Split does).</summary>
-    public string[] Split(char separator)
-    {
-        int parts = 1;
-        for (int i = 0; i < _stringLength; i++)
-            if (this[i] == separator)
-                parts++;
-        string[] result = new string[parts];
-        int start = 0, index = 0;
-        for (int i = 0; i <= _stringLength; i++)
-        {
-            if (i == _stringLength || this[i] == separator)
-            {
-                result[index++] = Substring(start, i - start);
-                start = i + 1;
-            }
-        }
-        return result;
-    }
-
-    /// <summary>Removes leading and trailing spaces, tabs, CR and LF.</summary>
-    public string Trim()
-    {
-        int start = 0, end = _stringLength;
-        while (start < end && char.IsWhiteSpace(this[start]))
-            start++;
-        while (end > start && char.IsWhiteSpace(this[end - 1]))
-            end--;
-        return start == 0 && end == _stringLength ? this : Substring(start, end - start);
-    }
-
     public string Replace(char oldChar, char newChar)
     {
         if (IndexOf(oldChar) < 0)
@@ -272,15 +253,6 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
         return s;
     }
 
-    public static string Join(string separator, string[] values)
-    {
-        if (values.Length == 0)
-            return Empty;
-        string result = values[0] ?? Empty;
-        for (int i = 1; i < values.Length; i++)
-            result = Concat(result, separator, values[i]);
-        return result;
-    }
 
     public bool StartsWith(string value)
     {
@@ -358,4 +330,310 @@ public sealed unsafe class String : IEquatable<string>, IComparable<string>
         }
         return _stringLength - other._stringLength;
     }
+
+    // ---- what students type: formatting, joining, splitting, searching, casing, padding ----
+
+    public static string Format(string format, object? arg0) => System.Text.Composite.Format(format, new[] { arg0 });
+    public static string Format(string format, object? arg0, object? arg1) => System.Text.Composite.Format(format, new[] { arg0, arg1 });
+    public static string Format(string format, object? arg0, object? arg1, object? arg2) => System.Text.Composite.Format(format, new[] { arg0, arg1, arg2 });
+    public static string Format(string format, params object?[] args) => System.Text.Composite.Format(format, args);
+    public static string Format(IFormatProvider? provider, string format, params object?[] args) => System.Text.Composite.Format(format, args);
+
+    public static string Join(string? separator, params string?[] values)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0)
+                sb.Append(separator);
+            sb.Append(values[i]);
+        }
+        return sb.ToString();
+    }
+
+    public static string Join(char separator, params string?[] values) => Join(FromChar(separator), values);
+
+    public static string Join(string? separator, params object?[] values)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0)
+                sb.Append(separator);
+            sb.Append(values[i]?.ToString());
+        }
+        return sb.ToString();
+    }
+
+    public static string Join<T>(string? separator, System.Collections.Generic.IEnumerable<T> values)
+    {
+        var sb = new System.Text.StringBuilder();
+        bool first = true;
+        foreach (T value in values)
+        {
+            if (!first)
+                sb.Append(separator);
+            first = false;
+            sb.Append(value?.ToString());
+        }
+        return sb.ToString();
+    }
+
+    public static string Join<T>(char separator, System.Collections.Generic.IEnumerable<T> values) => Join(FromChar(separator), values);
+
+    public static string Concat(System.Collections.Generic.IEnumerable<string?> values) => Join("", values);
+
+    public static bool IsNullOrWhiteSpace(string? value)
+    {
+        if (value == null)
+            return true;
+        for (int i = 0; i < value._stringLength; i++)
+            if (!char.IsWhiteSpace(value[i]))
+                return false;
+        return true;
+    }
+
+    public char[] ToCharArray()
+    {
+        char[] chars = new char[_stringLength];
+        for (int i = 0; i < _stringLength; i++)
+            chars[i] = this[i];
+        return chars;
+    }
+
+    public int IndexOf(char c, int startIndex)
+    {
+        if ((uint)startIndex > (uint)_stringLength)
+            ThrowHelpers.ThrowArgumentOutOfRangeException();
+        for (int i = startIndex; i < _stringLength; i++)
+            if (this[i] == c)
+                return i;
+        return -1;
+    }
+
+    public int IndexOf(string value) => IndexOf(value, 0);
+
+    public int IndexOf(string value, int startIndex)
+    {
+        if ((uint)startIndex > (uint)_stringLength)
+            ThrowHelpers.ThrowArgumentOutOfRangeException();
+        for (int i = startIndex; i + value._stringLength <= _stringLength; i++)
+            if (MatchesAt(i, value))
+                return i;
+        return -1;
+    }
+
+    public int IndexOf(string value, StringComparison comparison)
+    {
+        if (comparison != StringComparison.OrdinalIgnoreCase)
+            return IndexOf(value);
+        return ToUpperInvariant().IndexOf(value.ToUpperInvariant());
+    }
+
+    public int LastIndexOf(string value)
+    {
+        for (int i = _stringLength - value._stringLength; i >= 0; i--)
+            if (MatchesAt(i, value))
+                return i;
+        return -1;
+    }
+
+    public int IndexOfAny(char[] anyOf)
+    {
+        for (int i = 0; i < _stringLength; i++)
+            if (Array.IndexOf(anyOf, this[i]) >= 0)
+                return i;
+        return -1;
+    }
+
+    private bool MatchesAt(int index, string value)
+    {
+        for (int j = 0; j < value._stringLength; j++)
+            if (this[index + j] != value[j])
+                return false;
+        return true;
+    }
+
+    public bool Contains(char value) => IndexOf(value) >= 0;
+    public bool StartsWith(char value) => _stringLength > 0 && this[0] == value;
+    public bool EndsWith(char value) => _stringLength > 0 && this[_stringLength - 1] == value;
+
+    public bool StartsWith(string value, StringComparison comparison)
+        => comparison == StringComparison.OrdinalIgnoreCase ? ToUpperInvariant().StartsWith(value.ToUpperInvariant()) : StartsWith(value);
+
+    public bool EndsWith(string value, StringComparison comparison)
+        => comparison == StringComparison.OrdinalIgnoreCase ? ToUpperInvariant().EndsWith(value.ToUpperInvariant()) : EndsWith(value);
+
+    public bool Equals(string? value, StringComparison comparison) => Equals(this, value, comparison);
+
+    public static bool Equals(string? a, string? b, StringComparison comparison)
+    {
+        if (comparison != StringComparison.OrdinalIgnoreCase || a is null || b is null)
+            return Equals(a, b);
+        return Equals(a.ToUpperInvariant(), b.ToUpperInvariant());
+    }
+
+    public static int Compare(string? a, string? b) => CompareOrdinal(a, b);
+
+    public static int Compare(string? a, string? b, StringComparison comparison)
+        => comparison == StringComparison.OrdinalIgnoreCase && a is not null && b is not null
+            ? CompareOrdinal(a.ToUpperInvariant(), b.ToUpperInvariant()) : CompareOrdinal(a, b);
+
+    public static int CompareOrdinal(string? a, string? b)
+    {
+        if ((object?)a == b)
+            return 0;
+        if (a is null)
+            return -1;
+        return a.CompareTo(b);
+    }
+
+    public string Replace(string oldValue, string? newValue)
+    {
+        if (oldValue == null)
+            throw new ArgumentNullException("oldValue");
+        if (oldValue._stringLength == 0)
+            throw new ArgumentException("String cannot be of zero length.", "oldValue");
+        int at = IndexOf(oldValue);
+        if (at < 0)
+            return this;
+        var sb = new System.Text.StringBuilder(_stringLength);
+        int start = 0;
+        while (at >= 0)
+        {
+            sb.Append(this, start, at - start);
+            sb.Append(newValue);
+            start = at + oldValue._stringLength;
+            at = IndexOf(oldValue, start);
+        }
+        sb.Append(this, start, _stringLength - start);
+        return sb.ToString();
+    }
+
+    public string Insert(int startIndex, string value) => Concat(Substring(0, startIndex), value, Substring(startIndex));
+    public string Remove(int startIndex) => Substring(0, startIndex);
+    public string Remove(int startIndex, int count) => Concat(Substring(0, startIndex), Substring(startIndex + count));
+
+    /// <summary>Removes leading and trailing white space.</summary>
+    public string Trim() => TrimWhere(null, true, true);
+    public string TrimStart() => TrimWhere(null, true, false);
+    public string TrimEnd() => TrimWhere(null, false, true);
+    public string Trim(char trimChar) => TrimWhere(new[] { trimChar }, true, true);
+    public string Trim(params char[]? trimChars) => TrimWhere(trimChars, true, true);
+    public string TrimStart(char trimChar) => TrimWhere(new[] { trimChar }, true, false);
+    public string TrimStart(params char[]? trimChars) => TrimWhere(trimChars, true, false);
+    public string TrimEnd(char trimChar) => TrimWhere(new[] { trimChar }, false, true);
+    public string TrimEnd(params char[]? trimChars) => TrimWhere(trimChars, false, true);
+
+    private string TrimWhere(char[]? chars, bool start, bool end)
+    {
+        int from = 0, to = _stringLength;
+        bool empty = chars == null || chars.Length == 0;
+        if (start)
+            while (from < to && (empty ? char.IsWhiteSpace(this[from]) : Array.IndexOf(chars!, this[from]) >= 0))
+                from++;
+        if (end)
+            while (to > from && (empty ? char.IsWhiteSpace(this[to - 1]) : Array.IndexOf(chars!, this[to - 1]) >= 0))
+                to--;
+        return from == 0 && to == _stringLength ? this : Substring(from, to - from);
+    }
+
+    /// <summary>ASCII letters change case (guests carry no Unicode tables; other chars stay).</summary>
+    public string ToUpper() => MapChars(true);
+    public string ToLower() => MapChars(false);
+    public string ToUpperInvariant() => MapChars(true);
+    public string ToLowerInvariant() => MapChars(false);
+
+    private string MapChars(bool upper)
+    {
+        string s = FastAllocateString(_stringLength);
+        if (_stringLength == 0)
+            return s;
+        fixed (char* src = &_firstChar)
+        fixed (char* dst = &s._firstChar)
+            for (int i = 0; i < _stringLength; i++)
+                dst[i] = upper ? char.ToUpper(src[i]) : char.ToLower(src[i]);
+        return s;
+    }
+
+    public string PadLeft(int totalWidth) => PadLeft(totalWidth, ' ');
+    public string PadLeft(int totalWidth, char paddingChar)
+    {
+        if (totalWidth < 0)
+            throw new ArgumentOutOfRangeException("totalWidth", "Non-negative number required.");
+        return totalWidth <= _stringLength ? this : Concat(new string(paddingChar, totalWidth - _stringLength), this);
+    }
+
+    public string PadRight(int totalWidth) => PadRight(totalWidth, ' ');
+    public string PadRight(int totalWidth, char paddingChar)
+    {
+        if (totalWidth < 0)
+            throw new ArgumentOutOfRangeException("totalWidth", "Non-negative number required.");
+        return totalWidth <= _stringLength ? this : Concat(this, new string(paddingChar, totalWidth - _stringLength));
+    }
+
+    public string[] Split(char separator, StringSplitOptions options = StringSplitOptions.None) => SplitCore(new[] { separator }, null, int.MaxValue, options);
+    public string[] Split(char separator, int count, StringSplitOptions options = StringSplitOptions.None) => SplitCore(new[] { separator }, null, count, options);
+    public string[] Split(params char[]? separator) => SplitCore(separator, null, int.MaxValue, StringSplitOptions.None);
+    public string[] Split(char[]? separator, StringSplitOptions options) => SplitCore(separator, null, int.MaxValue, options);
+    public string[] Split(char[]? separator, int count) => SplitCore(separator, null, count, StringSplitOptions.None);
+    public string[] Split(string? separator, StringSplitOptions options = StringSplitOptions.None)
+        => separator == null || separator._stringLength == 0 ? new[] { this } : SplitCore(null, separator, int.MaxValue, options);
+
+    // Separators: any of `chars` (white space when empty), or the string `text`.
+    private string[] SplitCore(char[]? chars, string? text, int count, StringSplitOptions options)
+    {
+        bool removeEmpty = (options & StringSplitOptions.RemoveEmptyEntries) != 0;
+        bool trim = (options & StringSplitOptions.TrimEntries) != 0;
+        var parts = new System.Collections.Generic.List<string>();
+        if (count <= 0)
+            return new string[0];
+        int start = 0, i = 0;
+        while (i <= _stringLength)
+        {
+            int sepLength = 0;
+            if (i < _stringLength && parts.Count < count - 1)
+            {
+                if (text != null)
+                    sepLength = i + text._stringLength <= _stringLength && MatchesAt(i, text) ? text._stringLength : 0;
+                else if (chars == null || chars.Length == 0)
+                    sepLength = char.IsWhiteSpace(this[i]) ? 1 : 0;
+                else
+                    sepLength = Array.IndexOf(chars, this[i]) >= 0 ? 1 : 0;
+            }
+            if (i == _stringLength || sepLength > 0)
+            {
+                string part = Substring(start, i - start);
+                if (trim)
+                    part = part.Trim();
+                if (!(removeEmpty && part._stringLength == 0))
+                    parts.Add(part);
+                if (i == _stringLength)
+                    break;
+                i += sepLength;
+                start = i;
+                continue;
+            }
+            i++;
+        }
+        return parts.ToArray();
+    }
+}
+
+public enum StringComparison
+{
+    CurrentCulture = 0,
+    CurrentCultureIgnoreCase = 1,
+    InvariantCulture = 2,
+    InvariantCultureIgnoreCase = 3,
+    Ordinal = 4,
+    OrdinalIgnoreCase = 5,
+}
+
+[Flags]
+public enum StringSplitOptions
+{
+    None = 0,
+    RemoveEmptyEntries = 1,
+    TrimEntries = 2,
 }

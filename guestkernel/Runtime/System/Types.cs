@@ -71,6 +71,23 @@ namespace System
     {
         int CompareTo(T? other);
     }
+
+    public interface IComparable
+    {
+        int CompareTo(object? obj);
+    }
+
+    /// <summary>A value that formats itself with a format string ("X4", "F2", "0.00").</summary>
+    public interface IFormattable
+    {
+        string ToString(string? format, IFormatProvider? formatProvider);
+    }
+
+    /// <summary>Accepted and ignored: guests always format with the invariant culture.</summary>
+    public interface IFormatProvider
+    {
+        object? GetFormat(Type? formatType);
+    }
 }
 
 namespace System.Collections.Generic
@@ -90,5 +107,18 @@ namespace System.Collections.Generic
     {
         public KeyNotFoundException() : base("The given key was not present.") { }
         public KeyNotFoundException(string? message) : base(message) { }
+    }
+}
+
+namespace System.Globalization
+{
+    /// <summary>Only the invariant culture exists in a guest; CurrentCulture is it too.</summary>
+    public sealed class CultureInfo : IFormatProvider
+    {
+        private CultureInfo() { }
+        public static CultureInfo InvariantCulture { get; } = new CultureInfo();
+        public static CultureInfo CurrentCulture => InvariantCulture;
+        public string Name => "";
+        public object? GetFormat(Type? formatType) => null;
     }
 }

@@ -120,7 +120,7 @@ public class GuestBootTests
                 {
                     public static int Main()
                     {
-                        var keep = new ParaKit.Kernel.Collections.List<byte[]>();
+                        var keep = new System.Collections.Generic.List<byte[]>();
                         while (true)
                             keep.Add(new byte[1 << 20]);
                     }

@@ -38,11 +38,11 @@ public class GuestBuildTests
     public void Rebuild_after_changing_one_app_file_is_fast()
     {
         File.WriteAllText(Path.Combine(_scratch, "App.cs"),
-            "public static class App { public static int Main() { ParaKit.Kernel.Console.WriteLine(\"v1\"); return 0; } }\n");
+            "public static class App { public static int Main() { System.Console.WriteLine(\"v1\"); return 0; } }\n");
         var first = GuestToolchain.BuildNow(_ok, _scratch);
         Assert.That(first.ExitCode, Is.EqualTo(0), first.Output);
         File.WriteAllText(Path.Combine(_scratch, "App.cs"),
-            "public static class App { public static int Main() { ParaKit.Kernel.Console.WriteLine(\"v2\"); return 3; } }\n");
+            "public static class App { public static int Main() { System.Console.WriteLine(\"v2\"); return 3; } }\n");
         var second = GuestToolchain.BuildNow(_ok, _scratch);
         TestContext.Out.WriteLine($"first build {first.Elapsed.TotalSeconds:F2} s, rebuild after an app change {second.Elapsed.TotalSeconds:F2} s");
         Assert.Multiple(() =>

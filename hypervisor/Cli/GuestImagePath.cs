@@ -1,0 +1,31 @@
+// Where `parakit run NAME` finds its image: a path that exists is used as is; a bare name
+// (no folder, with or without .elf) is looked up as out/guests/NAME.elf, first under the
+// current folder, then next to the parakit binary (out/bin/../guests). Pure: the file test is
+// passed in, so tests need no files.
+namespace ParaKit.Hypervisor.Cli;
+
+public static class GuestImagePath
+{
+    /// <summary>The image to boot, or null with <paramref name="error"/> saying what was tried.</summary>
+    public static string? Resolve(string image, string currentDirectory, string binaryDirectory, Func<string, bool> fileExists, out string error)
+    {
+        error = "";
+        if (fileExists(image))
+            return image;
+        bool bareName = image.Length > 0 && image.IndexOf('/') < 0;
+        if (!bareName)
+        {
+            error = $"run: no image file '{image}'";
+            return null;
+        }
+        string file = image.EndsWith(".elf", StringComparison.Ordinal) ? image : image + ".elf";
+        string inTree = Path.Combine(currentDirectory, "out", "guests", file);
+        string besideBinary = Path.GetFullPath(Path.Combine(binaryDirectory, "..", "guests", file));
+        foreach (string candidate in new[] { inTree, besideBinary })
+            if (fileExists(candidate))
+                return candidate;
+        string app = Path.GetFileNameWithoutExtension(file);
+        error = $"run: no image '{image}': not a file here, and no out/guests/{file} (build it with `make guest APP={app}` or `guestkernel/build.sh {app}`)";
+        return null;
+    }
+}
