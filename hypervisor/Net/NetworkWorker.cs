@@ -2,7 +2,9 @@
 // (both single-threaded by design). Guests' event-channel sends only mark their vif and wake the
 // worker; the worker drains marked vifs' TX rings through the switch into the other vifs' RX
 // rings, then publishes each touched RX ring once (one notification per batch, not per frame).
+using ParaKit.Hypervisor.Native;
 using ParaKit.Hypervisor.Net.Switch;
+using ParaKit.Hypervisor.Tracing;
 
 namespace ParaKit.Hypervisor.Net;
 
@@ -148,6 +150,16 @@ public sealed class NetworkWorker : IDisposable
     }
 
     private int RunOnceLocked()
+    {
+        if (!TracePoint.On)
+            return RunBatch();
+        ulong t0 = NativeCode.Rdtsc();
+        int moved = RunBatch();
+        TracePoint.BackendPass(0, t0, moved);
+        return moved;
+    }
+
+    private int RunBatch()
     {
         int moved = 0;
         Batches++;
