@@ -40,6 +40,7 @@ public static class CommandLine
           trace record -o FILE [--events LIST] -- create FILE...
                               run `create` (or `run`) with its trace points recording into FILE
           trace analyze FILE  summarize a trace written by `trace record` or `create|run --trace FILE`
+          trace compare A B   two traces side by side per packet: exits, notifications, copies, cycles
           trace export --chrome FILE OUT.json
                               the trace as Chrome trace JSON (Perfetto): a track per vCPU and worker
           demo ring [N]       run the shared-ring demo

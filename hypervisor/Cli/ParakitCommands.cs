@@ -211,13 +211,18 @@ internal static class ParakitCommands
         }
         {
             var trace = new Command("trace", "record a run's trace points and read the trace");
-            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: record, analyze or export (try parakit trace --help)"));
+            trace.SetAction(int (_) => throw new UsageException("trace: a command is needed: record, analyze, compare or export (try parakit trace --help)"));
             tree.Unexpected[trace] = verb => $"trace: unknown command '{verb}' (try parakit trace --help)";
             tree.HelpTexts[trace] = TraceCommand.HelpText;
             var file = Operands("FILE");
             var analyze = new Command("analyze", "exits, hypercalls, events, rings, copies and drops per domain") { file };
             analyze.SetAction(r => TraceCommand.ExecuteAnalyze(r.GetValue(file) ?? []));
             trace.Subcommands.Add(analyze);
+
+            var pair = Operands("FILE");
+            var compare = new Command("compare", "two traces side by side, per packet (exits, notifications, copies, cycles by category)") { pair };
+            compare.SetAction(r => TraceCommand.ExecuteCompare(r.GetValue(pair) ?? []));
+            trace.Subcommands.Add(compare);
 
             var chrome = Flag("--chrome");
             var exportFiles = Operands("FILE");

@@ -9,6 +9,7 @@ public static class TraceCommand
     private const string Help = """
         usage: parakit trace record -o FILE [--events LIST] [--records N] -- create|run ARGS...
                parakit trace analyze FILE
+               parakit trace compare A B
                parakit trace export --chrome FILE OUT.json
 
         record runs `parakit create ARGS...` (or `run`) with its trace points recording into FILE,
@@ -27,6 +28,12 @@ public static class TraceCommand
           netback ring batches both ways (requests per batch, frames, notifies), frame drops by reason
           grant copies by domain 0 (count and bytes, each way)
         Records lost to full buffers are always printed first.
+
+        compare puts two traces side by side (typically PV and FV, or two frame sizes, of one
+        experiment), per packet (frames the guests sent): exits by reason, hypercalls, event sends,
+        ring notifies, event deliveries, grant copies and bytes, device register accesses, and
+        TSC cycles by category (guest, exit handling, domain-0 backend or device model, grant
+        copies, idle), after Menon et al., VEE'05. The last column is B/A.
 
         export --chrome writes Chrome trace-event JSON that Perfetto (ui.perfetto.dev) and
         chrome://tracing open: a process per domain, a track per vCPU and per domain-0 thread;
@@ -54,6 +61,25 @@ public static class TraceCommand
             return ExitCodes.Environment;
         }
         System.Console.Out.Write(TraceReport.Format(analysis));
+        return ExitCodes.Ok;
+    }
+
+    public static int ExecuteCompare(IReadOnlyList<string> files)
+    {
+        if (files.Count != 2)
+            throw new UsageException("trace compare: two trace files are needed (parakit trace compare A B)");
+        TraceBreakdown a, b;
+        try
+        {
+            a = TraceBreakdown.Of(files[0]);
+            b = TraceBreakdown.Of(files[1]);
+        }
+        catch (TraceFileException e)
+        {
+            System.Console.Error.WriteLine("parakit: " + e.Message);
+            return ExitCodes.Environment;
+        }
+        System.Console.Out.Write(TraceComparisonReport.Format(a, b));
         return ExitCodes.Ok;
     }
 

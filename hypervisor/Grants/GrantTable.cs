@@ -11,6 +11,7 @@
 // flag, the last one clears it, and the frame read at the first claim is the one every
 // overlapping access uses.
 using ParaKit.Hypervisor.Memory;
+using ParaKit.Hypervisor.Native;
 using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Grants;
@@ -147,6 +148,7 @@ public sealed unsafe class GrantTable
     {
         if (offset < 0 || offset + destination.Length > PageSize)
             return GrantStatus.BadCopyArg;
+        ulong t0 = TracePoint.On && TracePoint.GrantsOn ? NativeCode.Rdtsc() : 0;
         short st = Acquire(gref, GrantCopier.Domain0, write: false, out var page);
         if (st != GrantStatus.Okay)
             return st;
@@ -154,8 +156,8 @@ public sealed unsafe class GrantTable
         Release(gref, write: false);
         Interlocked.Increment(ref Domain0Copies);
         Interlocked.Add(ref Domain0CopyBytes, destination.Length);
-        if (TracePoint.On)
-            TracePoint.GrantCopy(DomId, toGuest: false, destination.Length, gref);
+        if (t0 != 0)
+            TracePoint.GrantCopy(DomId, toGuest: false, destination.Length, gref, t0);
         return GrantStatus.Okay;
     }
 
@@ -164,6 +166,7 @@ public sealed unsafe class GrantTable
     {
         if (offset < 0 || offset + source.Length > PageSize)
             return GrantStatus.BadCopyArg;
+        ulong t0 = TracePoint.On && TracePoint.GrantsOn ? NativeCode.Rdtsc() : 0;
         short st = Acquire(gref, GrantCopier.Domain0, write: true, out var page);
         if (st != GrantStatus.Okay)
             return st;
@@ -171,8 +174,8 @@ public sealed unsafe class GrantTable
         Release(gref, write: true);
         Interlocked.Increment(ref Domain0Copies);
         Interlocked.Add(ref Domain0CopyBytes, source.Length);
-        if (TracePoint.On)
-            TracePoint.GrantCopy(DomId, toGuest: true, source.Length, gref);
+        if (t0 != 0)
+            TracePoint.GrantCopy(DomId, toGuest: true, source.Length, gref, t0);
         return GrantStatus.Okay;
     }
 

@@ -4,8 +4,10 @@
 // rings, then publishes each touched RX ring once (one notification per batch, not per frame).
 // A TAP port (Net/Tap) joins the same switch: its reader thread kicks the worker like a guest
 // does, and the batch forwards the host's frames with the same backpressure.
+using ParaKit.Hypervisor.Native;
 using ParaKit.Hypervisor.Net.Switch;
 using ParaKit.Hypervisor.Net.Tap;
+using ParaKit.Hypervisor.Tracing;
 
 namespace ParaKit.Hypervisor.Net;
 
@@ -217,6 +219,16 @@ public sealed class NetworkWorker : IDisposable
     }
 
     private int RunOnceLocked()
+    {
+        if (!TracePoint.On)
+            return RunBatch();
+        ulong t0 = NativeCode.Rdtsc();
+        int moved = RunBatch();
+        TracePoint.BackendPass(0, t0, moved);
+        return moved;
+    }
+
+    private int RunBatch()
     {
         int moved = 0;
         Batches++;

@@ -147,6 +147,11 @@ public sealed class DomainTraceSummary(ushort id, string name)
     public RingSummary Tx { get; } = new();
     public RingSummary Rx { get; } = new();
     public long GrantCopiesOut, GrantBytesOut, GrantCopiesIn, GrantBytesIn;
+    /// <summary>TSC cycles domain 0 spent in timed grant copies (entry checks included).</summary>
+    public ulong GrantCopyCycles;
+    /// <summary>Backend passes recorded for this domain (domain 0: the network workers' batches).</summary>
+    public long BackendPasses, BackendFrames;
+    public ulong BackendCycles;
     public SortedDictionary<FrameDropReason, long> Drops { get; } = [];
 
     /// <summary>Register accesses of this domain's guest by (device id, register offset).</summary>
@@ -229,13 +234,19 @@ public sealed class DomainTraceSummary(ushort id, string name)
                 if ((r.Flags & 1) != 0)
                 {
                     GrantCopiesIn++;
-                    GrantBytesIn += (long)r.A0;
+                    GrantBytesIn += (long)(r.A0 & uint.MaxValue);
                 }
                 else
                 {
                     GrantCopiesOut++;
-                    GrantBytesOut += (long)r.A0;
+                    GrantBytesOut += (long)(r.A0 & uint.MaxValue);
                 }
+                GrantCopyCycles += r.A0 >> 32;
+                break;
+            case TraceEvent.BackendPass:
+                BackendPasses++;
+                BackendFrames += (long)r.A0;
+                BackendCycles += r.A1;
                 break;
             case TraceEvent.NetTxBatch:
             case TraceEvent.NetRxBatch:

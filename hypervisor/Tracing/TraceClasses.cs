@@ -23,7 +23,7 @@ public enum TraceClasses : uint
     Events = 1 << 4,
     /// <summary>GrantCopy.</summary>
     Grants = 1 << 5,
-    /// <summary>NetTxBatch, NetRxBatch.</summary>
+    /// <summary>NetTxBatch, NetRxBatch, BackendPass.</summary>
     Rings = 1 << 6,
     /// <summary>NetDrop.</summary>
     Drops = 1 << 7,
@@ -105,7 +105,7 @@ public static class TraceClassNames
         TraceEvent.Hypercall => TraceClasses.Hypercalls,
         TraceEvent.EventSend or TraceEvent.EventDeliver => TraceClasses.Events,
         TraceEvent.GrantCopy => TraceClasses.Grants,
-        TraceEvent.NetTxBatch or TraceEvent.NetRxBatch => TraceClasses.Rings,
+        TraceEvent.NetTxBatch or TraceEvent.NetRxBatch or TraceEvent.BackendPass => TraceClasses.Rings,
         TraceEvent.NetDrop => TraceClasses.Drops,
         TraceEvent.DeviceAccess => TraceClasses.Device,
         _ => TraceClasses.None,

@@ -39,8 +39,9 @@ public enum TraceEvent : ushort
     EventDeliver = 0x0302,
 
     // 0x04xx: grant tables.
-    /// <summary>Domain 0 copied through a grant of the record's domain. a0 = bytes, a1 = grant ref;
-    /// flags bit 0 = into the guest (clear: out of it).</summary>
+    /// <summary>Domain 0 copied through a grant of the record's domain. a0 = bytes (low 32 bits) |
+    /// TSC cycles the copy took, entry checks included (high 32 bits; 0 = not measured), a1 = grant
+    /// ref; flags bit 0 = into the guest (clear: out of it).</summary>
     GrantCopy = 0x0401,
 
     // 0x05xx: network backends.
@@ -52,6 +53,10 @@ public enum TraceEvent : ushort
     NetRxBatch = 0x0502,
     /// <summary>Netback dropped frames of the record's domain. flags = <see cref="FrameDropReason"/>, a0 = frames.</summary>
     NetDrop = 0x0503,
+    /// <summary>One pass of a domain-0 backend (a network worker's batch over its vifs, or a device
+    /// model's pass over its rings), on whichever thread ran it. a0 = frames moved, a1 = TSC cycles
+    /// the pass took; domain = the domain served, 0 when the pass serves several.</summary>
+    BackendPass = 0x0504,
 
     // 0x06xx: emulated devices.
     /// <summary>A guest read or wrote a device register (an MMIO or port access the device model

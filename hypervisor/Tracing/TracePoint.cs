@@ -160,12 +160,26 @@ public static class TracePoint
     }
 
     /// <summary>Domain 0 copied <paramref name="bytes"/> through grant <paramref name="gref"/> of
-    /// <paramref name="domain"/>, into the guest when <paramref name="toGuest"/>.</summary>
+    /// <paramref name="domain"/>, into the guest when <paramref name="toGuest"/>; the copy started
+    /// at <paramref name="startTsc"/> (0: not timed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void GrantCopy(uint domain, bool toGuest, int bytes, uint gref)
+    public static void GrantCopy(uint domain, bool toGuest, int bytes, uint gref, ulong startTsc = 0)
     {
-        if (s_grants)
-            Store(NativeCode.Rdtsc(), TraceEvent.GrantCopy, domain, toGuest ? (ushort)1 : (ushort)0, (ulong)bytes, gref);
+        if (!s_grants)
+            return;
+        ulong now = NativeCode.Rdtsc();
+        ulong cycles = startTsc == 0 || startTsc > now ? 0 : Math.Min(now - startTsc, uint.MaxValue);
+        Store(now, TraceEvent.GrantCopy, domain, toGuest ? (ushort)1 : (ushort)0, (uint)bytes | (cycles << 32), gref);
+    }
+
+    /// <summary>A domain-0 backend pass that started at <paramref name="startTsc"/> moved <paramref name="frames"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void BackendPass(uint domain, ulong startTsc, long frames)
+    {
+        if (!s_rings)
+            return;
+        ulong now = NativeCode.Rdtsc();
+        Store(now, TraceEvent.BackendPass, domain, 0, (ulong)frames, startTsc == 0 || startTsc > now ? 0 : now - startTsc);
     }
 
     /// <summary>A netback pass over a ring: <paramref name="requests"/> consumed, <paramref name="frames"/> moved.</summary>

@@ -82,7 +82,13 @@ public static class TraceReport
         if (d.GrantCopiesIn + d.GrantCopiesOut > 0)
         {
             sb.AppendLine($"  grant copies by domain 0: {d.GrantCopiesIn + d.GrantCopiesOut} ({d.GrantBytesIn + d.GrantBytesOut} bytes): "
-                + $"out of the guest {d.GrantCopiesOut} ({d.GrantBytesOut} bytes), into it {d.GrantCopiesIn} ({d.GrantBytesIn} bytes)");
+                + $"out of the guest {d.GrantCopiesOut} ({d.GrantBytesOut} bytes), into it {d.GrantCopiesIn} ({d.GrantBytesIn} bytes)"
+                + (d.GrantCopyCycles == 0 ? "" : string.Create(inv, $", {a.Microseconds(d.GrantCopyCycles / (double)(d.GrantCopiesIn + d.GrantCopiesOut)):F3} µs each")));
+        }
+        if (d.BackendPasses > 0)
+        {
+            sb.AppendLine(string.Create(inv,
+                $"  backend passes: {d.BackendPasses} ({d.BackendFrames} frames, {d.BackendFrames / (double)d.BackendPasses:F2} per pass), {a.Seconds(d.BackendCycles):F3} s, {a.Microseconds(d.BackendCycles / (double)d.BackendPasses):F2} µs each"));
         }
         if (d.Registers.Count > 0)
             DeviceAccesses(sb, a, d);

@@ -160,7 +160,7 @@ public class TraceBootTests
         Assert.That(a.Stderr, Does.Match(@"^parakit: .*cut\.trace is truncated: the header promises (\d+) records, the file holds \d+ and 22 bytes of the next\n$"));
     }
 
-    [TestCase(new[] { "trace" }, "parakit: trace: a command is needed: record, analyze or export (try parakit trace --help)")]
+    [TestCase(new[] { "trace" }, "parakit: trace: a command is needed: record, analyze, compare or export (try parakit trace --help)")]
     [TestCase(new[] { "trace", "replay" }, "parakit: trace: unknown command 'replay' (try parakit trace --help)")]
     [TestCase(new[] { "trace", "analyze" }, "parakit: trace analyze: a trace FILE is needed (try parakit trace analyze --help)")]
     [TestCase(new[] { "trace", "analyze", "a", "b" }, "parakit: trace analyze: one FILE at a time")]
