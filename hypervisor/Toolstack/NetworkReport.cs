@@ -72,7 +72,8 @@ public static class NetworkReport
         t.SnapshotKernelCounters();
         string where = t.Tap?.Bridge is { } b ? $" in bridge {b}" : t.Tap?.JoinedBridge is { } left ? $" (left bridge {left}, removed)" : "";
         return $"tap {t.Name}{where}: to_host frames={c.ToHostFrames} bytes={c.ToHostBytes} from_host frames={c.FromHostFrames} bytes={c.FromHostBytes} held={c.FromHostHeld} ring_full={c.RingFull}"
-            + $" drops: from_host_oversize={c.FromHostOversize} from_host_read_errors={c.FromHostReadErrors} to_host_write_errors={c.ToHostWriteErrors}"
+            + $" drops: from_host_oversize={c.FromHostOversize} to_host_write_errors={c.ToHostWriteErrors} read_errors={c.FromHostReadErrors}"
+            + (t.ReaderEnded ? " reader_ended" : "")
             + (c.LastErrno != 0 ? $" (last: {Native.Libc.StrError(c.LastErrno)})" : "")
             + $" kernel_rx_dropped={Kernel(c.KernelRxDropped)} kernel_tx_dropped={Kernel(c.KernelTxDropped)}";
     }

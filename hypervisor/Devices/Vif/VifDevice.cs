@@ -75,29 +75,31 @@ public sealed class VifDevice : IDomainDevice
         if (!TapDevice.IsLinuxBridge(config.Bridge))
             return Attach(domain, config, ctx, networks.Get(config.Bridge));
         var vif = new VifDevice(domain, config, ctx, networks.ForHostBridge(config.NameFor(domain.Id), config.Bridge)) { _privateWorker = true };
-        return vif.Finish(domain, () => vif.PlugIntoHostBridge());
+        return vif.Finish(domain);
     }
 
     /// <summary>Creates the device's xenbus directories and starts watching the frontend. Call
     /// before the domain starts; the vif detaches itself when the domain is destroyed.</summary>
     public static VifDevice Attach(Domain domain, VifConfig config, DeviceContext ctx, NetworkWorker worker) =>
-        new VifDevice(domain, config, ctx, worker).Finish(domain, null);
+        new VifDevice(domain, config, ctx, worker).Finish(domain);
 
-    private VifDevice Finish(Domain domain, Action? plug)
+    /// <summary>Plugs a host-bridge vif's TAP in, publishes the directories and arranges the
+    /// detach; a failure undoes what was done (the TAP goes, nothing stays in the store).</summary>
+    private VifDevice Finish(Domain domain)
     {
-        var vif = this;
         try
         {
-            plug?.Invoke();
-            vif.Publish();
+            if (_privateWorker)
+                PlugIntoHostBridge();
+            Publish();
         }
         catch
         {
-            vif.Dispose();
+            Dispose();
             throw;
         }
-        domain.Destroying += _ => vif.Dispose();
-        return vif;
+        domain.Destroying += _ => Dispose();
+        return this;
     }
 
     /// <summary>What vif-bridge does on "online": the TAP with the vif's name and MTU, Xen's

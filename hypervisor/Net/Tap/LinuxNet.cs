@@ -23,7 +23,7 @@ internal static unsafe partial class LinuxNet
     public const short IFF_UP = 0x1;
     public const ushort ARPHRD_ETHER = 1;
 
-    public const int EINTR = 4, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EPERM = 1, EIO = 5;
+    public const int EINTR = 4, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EPERM = 1, EIO = 5, EBADF = 9, EBADFD = 77;
 
     // The rest (open, close, read, write, ioctl, eventfd, ppoll) comes from Native.Libc.
     [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]

@@ -20,7 +20,7 @@ public sealed class TapCounters
     public long ToHostFrames, ToHostBytes;
     /// <summary>Dropped: a frame from the host longer than a slot (the TAP's MTU + 18).</summary>
     public long FromHostOversize;
-    /// <summary>Dropped: read(2) on the TAP failed (the errno of the last one is kept).</summary>
+    /// <summary>Failed read(2) calls on the TAP (not frames; the errno of the last one is kept).</summary>
     public long FromHostReadErrors;
     /// <summary>Dropped: write(2) to the TAP failed (e.g. EIO while the interface is down).</summary>
     public long ToHostWriteErrors;
@@ -32,7 +32,8 @@ public sealed class TapCounters
     /// <summary>The kernel's own counters for the interface (-1 if unreadable), read at report time or at close.</summary>
     public long KernelRxDropped = -1, KernelTxDropped = -1;
 
-    public long Drops => FromHostOversize + FromHostReadErrors + ToHostWriteErrors;
+    /// <summary>Frames lost here: oversize from the host, failed writes to it.</summary>
+    public long Drops => FromHostOversize + ToHostWriteErrors;
 }
 
 public sealed unsafe class TapPort : IFrameSink, IDisposable
@@ -86,6 +87,9 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
     public SwitchPort Port { get; internal set; } = null!;
 
     public TapCounters Counters { get; } = new();
+
+    /// <summary>The reader gave up: the interface went away under us (LastErrno says how).</summary>
+    public bool ReaderEnded { get; private set; }
 
     /// <summary>True while frames from the host wait for room at their destination.</summary>
     public bool Held { get; private set; }
@@ -152,8 +156,14 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
             {
                 Counters.FromHostReadErrors++;
                 Counters.LastErrno = -n;
-                if (-n is LinuxNet.EIO or LinuxNet.ENODEV || Counters.FromHostReadErrors > 1000)
-                    Thread.Sleep(10);   // the interface went away or is broken: do not spin
+                // The interface was deleted under us (`ip link del`) or the fd is unusable: stop
+                // reading rather than spin; the port stays, writes to it are counted as failing.
+                if (-n is LinuxNet.EIO or LinuxNet.ENODEV or LinuxNet.EBADFD or LinuxNet.EBADF)
+                {
+                    ReaderEnded = true;
+                    return;
+                }
+                Thread.Sleep(1);
                 continue;
             }
             // Nothing waiting: hand over what we have, then sleep until the TAP or the stop fd speaks.
