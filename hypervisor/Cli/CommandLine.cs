@@ -39,6 +39,8 @@ public static class CommandLine
           vif [NAME]          its vifs and switches: rings, counters, drops by reason
           trace analyze FILE  summarize a trace written by `create --trace FILE` or `run --trace FILE`
           demo ring [N]       run the shared-ring demo
+          seccomp [--try NAME]
+                              the system calls domain 0 allows itself after set-up
           --version           print the version
 
         `parakit <command> --help` describes a command.
@@ -61,7 +63,7 @@ public static class CommandLine
             Console.Error.WriteLine("parakit: " + e.Message);
             return ExitCodes.Environment;
         }
-        catch (Exception e) when (e is GuestImageException or DomainConfigException or Config.ConfigException or KvmException or InsufficientMemoryException or IOException)
+        catch (Exception e) when (e is GuestImageException or DomainConfigException or Config.ConfigException or KvmException or InsufficientMemoryException or IOException or Native.SeccompException)
         {
             Console.Error.WriteLine("parakit: " + e.Message);
             return ExitCodes.Environment;

@@ -146,9 +146,10 @@ internal static class ParakitCommands
             var stats = Flag("--stats");
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
-            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords };
+            var noSeccomp = Flag("--no-seccomp");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, noSeccomp };
             run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
-                r.GetValue(trace), r.GetValue(traceRecords)));
+                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(noSeccomp)));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }
@@ -159,8 +160,9 @@ internal static class ParakitCommands
             var pcap = Text("--pcap");
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords)));
+            var noSeccomp = Flag("--no-seccomp");
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, noSeccomp };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(noSeccomp)));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }
@@ -209,6 +211,13 @@ internal static class ParakitCommands
             analyze.SetAction(r => TraceCommand.ExecuteAnalyze(r.GetValue(file) ?? []));
             trace.Subcommands.Add(analyze);
             root.Subcommands.Add(trace);
+        }
+        {
+            var tryName = Text("--try");
+            var seccomp = new Command("seccomp", "the system calls domain 0 allows itself") { tryName };
+            seccomp.SetAction(r => SeccompCommand.Execute(r.GetValue(tryName)));
+            tree.HelpTexts[seccomp] = SeccompCommand.HelpText;
+            root.Subcommands.Add(seccomp);
         }
         {
             var demo = new Command("demo", "run the shared-ring demo");
