@@ -44,6 +44,8 @@ public static class CommandLine
           trace export --chrome FILE OUT.json
                               the trace as Chrome trace JSON (Perfetto): a track per vCPU and worker
           demo ring [N]       run the shared-ring demo
+          seccomp [--try NAME]
+                              the system calls domain 0 allows itself after set-up
           --version           print the version
 
         `parakit <command> --help` describes a command.
@@ -66,7 +68,7 @@ public static class CommandLine
             Console.Error.WriteLine("parakit: " + e.Message);
             return ExitCodes.Environment;
         }
-        catch (Exception e) when (e is GuestImageException or DomainConfigException or Config.ConfigException or KvmException or InsufficientMemoryException or IOException)
+        catch (Exception e) when (e is GuestImageException or DomainConfigException or Config.ConfigException or KvmException or InsufficientMemoryException or IOException or Native.SeccompException)
         {
             Console.Error.WriteLine("parakit: " + e.Message);
             return ExitCodes.Environment;

@@ -16,7 +16,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class CreateCommand
 {
     private const string Help = """
-        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-events LIST] [--trace-records N]] FILE...
+        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-events LIST] [--trace-records N]] [--no-seccomp] FILE...
 
         Boots one domain per configuration file in this hypervisor process and waits until they
         have all ended; Ctrl-C destroys them. Each file holds `key = value` lines:
@@ -52,6 +52,8 @@ public static class CreateCommand
                         rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                         records each thread may buffer (default 1048576); more are lost, counted
+          --no-seccomp  run without the system-call allowlist domain 0 puts itself under once
+                        its sockets and configs are set up (for debugging)
 
         exit status: 0 when every domain shut down by itself, 70 if one crashed, 124 on timeout,
         130 after Ctrl-C, 1 for a bad file or image.
@@ -60,7 +62,7 @@ public static class CreateCommand
     internal const string HelpText = Help;
 
     public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null,
-        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null)
+        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null, bool noSeccomp = false)
     {
         var uplinks = (uplinkTexts ?? []).Select(ParseUplink).ToList();
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
@@ -107,6 +109,10 @@ public static class CreateCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        // Set-up is done (store and control sockets listening, configs checked): from here on,
+        // building, supervising and destroying domains needs only domain 0's allowlist.
+        if (!noSeccomp)
+            Native.Seccomp.Apply();
         var outcome = toolstack.Run(timeout is { } t ? TimeSpan.FromSeconds(t) : null, msg => System.Console.Error.WriteLine("parakit: " + msg));
         toolstack.Networks.Dispose();   // flush captures before the table reports them
         if (recording is not null)

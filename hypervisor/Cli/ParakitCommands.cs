@@ -154,9 +154,10 @@ internal static class ParakitCommands
             var trace = Text("--trace");
             var traceRecords = Text("--trace-records");
             var traceEvents = Text("--trace-events");
-            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents };
+            var noSeccomp = Flag("--no-seccomp");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents, noSeccomp };
             run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
-                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents)));
+                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(noSeccomp)));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }
@@ -169,8 +170,9 @@ internal static class ParakitCommands
             var traceRecords = Text("--trace-records");
             var traceEvents = Text("--trace-events");
             var uplink = new Option<string[]>("--uplink") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, traceEvents, uplink };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(uplink) ?? []));
+            var noSeccomp = Flag("--no-seccomp");
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, traceEvents, uplink, noSeccomp };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(uplink) ?? [], r.GetValue(noSeccomp)));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }
@@ -238,6 +240,13 @@ internal static class ParakitCommands
             tree.Unexpected[record] = word => $"trace record: unexpected argument '{word}': the command to trace follows `--` (try parakit trace record --help)";
             trace.Subcommands.Add(record);
             root.Subcommands.Add(trace);
+        }
+        {
+            var tryName = Text("--try");
+            var seccomp = new Command("seccomp", "the system calls domain 0 allows itself") { tryName };
+            seccomp.SetAction(r => SeccompCommand.Execute(r.GetValue(tryName)));
+            tree.HelpTexts[seccomp] = SeccompCommand.HelpText;
+            root.Subcommands.Add(seccomp);
         }
         {
             var demo = new Command("demo", "run the shared-ring demo");

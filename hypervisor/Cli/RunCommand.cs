@@ -10,7 +10,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class RunCommand
 {
     private const string Help = """
-        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE [--trace-events LIST]] [-- CMDLINE...]
+        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE [--trace-events LIST]] [--no-seccomp] [-- CMDLINE...]
 
         Boots IMAGE (a static x86-64 ELF linked at 0x100000) as one domain with its console on
         stdout, and exits with the guest's status. IMAGE may be a guest's name: `parakit run
@@ -31,6 +31,8 @@ public static class RunCommand
                          rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                          records each thread may buffer (default 1048576); more are lost, counted
+          --no-seccomp   run without the system-call allowlist domain 0 puts itself under
+                         once the domain is built (for debugging; see hypervisor/README.md)
           -- CMDLINE     everything after -- becomes the guest command line (Main's args)
         """;
 
@@ -65,7 +67,7 @@ public static class RunCommand
 
     /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
     /// so every mistake gets the same sentence it always had).</summary>
-    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null)
+    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null, bool noSeccomp = false)
     {
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
@@ -100,6 +102,9 @@ public static class RunCommand
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // Set-up is done: from here on domain 0 needs only its allowlist of system calls.
+        if (!noSeccomp)
+            Native.Seccomp.Apply();
         domain.Start();
         bool ended = domain.WaitForExit(timeout is { } t2 ? TimeSpan.FromSeconds(t2) : Timeout.InfiniteTimeSpan);
         int code;

@@ -21,6 +21,11 @@ public sealed unsafe class GuestMemory : IDisposable
     /// the hypercall page, page tables, the guard page) may only be read by hypercalls.</summary>
     private (ulong Start, ulong End)[] _writable = [];
 
+    /// <summary>True for RAM from <see cref="Allocate"/>: a new memfd, which reads as zero with no
+    /// page resident. The domain builder loads the image once into such RAM, so it leaves the bss
+    /// alone.</summary>
+    public bool StartsZeroed { get; private init; }
+
     private GuestMemory(int fd, nint baseAddress, ulong size)
     {
         _fd = fd;
@@ -48,7 +53,7 @@ public sealed unsafe class GuestMemory : IDisposable
             Libc.Close(fd);
             throw new InsufficientMemoryException($"cannot map {size >> 20} MiB of guest memory: {Libc.StrError(e)}");
         }
-        return new GuestMemory(fd, p, size);
+        return new GuestMemory(fd, p, size) { StartsZeroed = true };
     }
 
     internal void SetWritableRanges((ulong Start, ulong End)[] ranges) => _writable = ranges;

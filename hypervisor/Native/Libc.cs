@@ -72,6 +72,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
     public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    public const int PR_SET_NO_NEW_PRIVS = 38;
+
+    /// <summary>glibc's syscall(2), for seccomp(2), which glibc does not wrap. Integer arguments
+    /// only (the variadic convention then matches a normal call on x86-64).</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, nuint arg1, nuint arg2, nuint arg3);
+
     [LibraryImport(Lib, EntryPoint = "strerror")]
     private static partial nint StrErrorNative(int errnum);
 

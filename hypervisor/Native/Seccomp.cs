@@ -1,0 +1,154 @@
+// Domain 0's seccomp-BPF filter, as Firecracker and Solo5's tenders have one: once the domains
+// are set up, every thread of the process (the .NET runtime's too: the filter is synchronised
+// to all of them and inherited by new ones) may make only the calls in SyscallAllowlist. The
+// BPF program is assembled here: check the architecture (x86-64 only, no x32 numbers), then
+// one comparison per allowed call. Anything else traps (SIGSYS) into a few bytes of machine code
+// that write a prepared sentence naming the call and end the process with status 159 (128 +
+// SIGSYS). Managed code cannot run in a signal handler (the thread may be a GC thread in the
+// middle of a collection), so the sentences for every call number are written in advance.
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ParaKit.Hypervisor.Native;
+
+/// <summary>The filter could not be installed (an old kernel, a container that forbids it).</summary>
+public sealed class SeccompException(string message) : Exception(message);
+
+internal static unsafe class Seccomp
+{
+    /// <summary>Exit status of a process that made a forbidden call.</summary>
+    public const int ForbiddenCallStatus = 159;
+    public const int SigSys = 31;
+
+    private const ushort LdAbsW = 0x20, JeqK = 0x15, JgeK = 0x35, RetK = 0x06;
+    private const uint AuditArchX8664 = 0xC000003E, X32Bit = 0x40000000;
+    private const uint RetKillProcess = 0x80000000, RetTrap = 0x00030000, RetAllow = 0x7FFF0000;
+    private const int SeccompSetModeFilter = 1, SeccompFilterFlagTsync = 1, SysSeccomp = 317;
+    private const int SaSiginfo = 4;
+    private const int MessageSlot = 256, Slots = 513; // numbers 0..511, then "unknown" for the rest
+
+    private static readonly Lock s_lock = new();
+    private static bool s_applied;
+
+    /// <summary>struct sock_filter.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal readonly record struct BpfInstruction(ushort Code, byte JumpTrue, byte JumpFalse, uint K);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockFprog
+    {
+        public ushort Length;
+        public BpfInstruction* Filter;
+    }
+
+    public static bool IsApplied
+    {
+        get { lock (s_lock) return s_applied; }
+    }
+
+    /// <summary>The BPF program for <paramref name="allowed"/> (sorted, distinct call numbers).</summary>
+    internal static BpfInstruction[] Assemble(IReadOnlyList<int> allowed)
+    {
+        var p = new List<BpfInstruction>
+        {
+            new(LdAbsW, 0, 0, 4),                  // seccomp_data.arch
+            new(JeqK, 1, 0, AuditArchX8664),
+            new(RetK, 0, 0, RetKillProcess),       // another architecture's numbers mean other calls
+            new(LdAbsW, 0, 0, 0),                  // seccomp_data.nr
+        };
+        int n = allowed.Count;
+        int trap = p.Count + 1 + n, allow = trap + 1, kill = allow + 1;
+        if (kill - p.Count - 1 > byte.MaxValue)
+            throw new InvalidOperationException($"{n} allowed calls are too many for one BPF jump; split the program");
+        p.Add(new(JgeK, (byte)(kill - p.Count - 1), 0, X32Bit)); // x32 ABI (or beyond): never
+        foreach (int nr in allowed)
+            p.Add(new(JeqK, (byte)(allow - p.Count - 1), 0, (uint)nr));
+        p.Add(new(RetK, 0, 0, RetTrap));
+        p.Add(new(RetK, 0, 0, RetAllow));
+        p.Add(new(RetK, 0, 0, RetKillProcess));
+        return [.. p];
+    }
+
+    /// <summary>The sentence printed when call <paramref name="nr"/> is refused.</summary>
+    internal static string Report(int nr) =>
+        $"parakit: seccomp: domain 0 made system call {nr} ({SyscallNames.Of(nr)}), which is not in its allowlist; " +
+        "the process ends here (run with --no-seccomp to debug; hypervisor/Native/SyscallAllowlist.cs)\n";
+
+    /// <summary>Installs the SIGSYS reporter and the filter on every thread of the process, once.
+    /// Throws SeccompException with a sentence when the kernel refuses.</summary>
+    public static void Apply()
+    {
+        lock (s_lock)
+        {
+            if (s_applied)
+                return;
+            InstallReporter();
+            var program = Assemble(SyscallAllowlist.Numbers());
+            if (Libc.Prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+                throw new SeccompException("prctl(PR_SET_NO_NEW_PRIVS) failed: " + Libc.StrError(Libc.LastErrno) + " (use --no-seccomp)");
+            fixed (BpfInstruction* f = program)
+            {
+                var prog = new SockFprog { Length = (ushort)program.Length, Filter = f };
+                long rc = Libc.Syscall(SysSeccomp, SeccompSetModeFilter, SeccompFilterFlagTsync, (nuint)(&prog));
+                if (rc != 0)
+                {
+                    string why = rc > 0
+                        ? $"thread {rc} could not take the filter"
+                        : Libc.StrError(Libc.LastErrno);
+                    throw new SeccompException($"seccomp(SECCOMP_SET_MODE_FILTER) failed: {why} (use --no-seccomp)");
+                }
+            }
+            s_applied = true;
+        }
+    }
+
+    /// <summary>Writes the sentence for every call number into a table and installs the machine
+    /// code that prints the one for siginfo's si_syscall, then calls exit_group.</summary>
+    private static void InstallReporter()
+    {
+        int tableBytes = (Slots * MessageSlot + 4095) & ~4095; // the code starts on its own page
+        int codeBytes = 4096;
+        nuint size = (nuint)(tableBytes + codeBytes);
+        nint mem = Libc.Mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        if (mem == Libc.MapFailed)
+            throw new SeccompException("cannot map the seccomp report table: " + Libc.StrError(Libc.LastErrno));
+        var table = new Span<byte>((void*)mem, tableBytes);
+        for (int nr = 0; nr < Slots; nr++)
+        {
+            string text = nr < Slots - 1 ? Report(nr) : "parakit: seccomp: domain 0 made a system call with a number above 511, which is not in its allowlist; the process ends here (run with --no-seccomp to debug)\n";
+            var slot = table.Slice(nr * MessageSlot, MessageSlot);
+            int len = Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, MessageSlot - 1)), slot[1..]);
+            slot[0] = (byte)len;
+        }
+        nint code = mem + tableBytes;
+        ulong t = (ulong)mem;
+        ReadOnlySpan<byte> handler =
+        [
+            0x8B, 0x46, 0x18,                         // mov eax, [rsi+0x18]   siginfo.si_syscall
+            0x3D, 0xFF, 0x01, 0x00, 0x00,             // cmp eax, 511
+            0x76, 0x05,                               // jbe +5
+            0xB8, 0x00, 0x02, 0x00, 0x00,             // mov eax, 512          the "above 511" slot
+            0x48, 0xC1, 0xE0, 0x08,                   // shl rax, 8            * MessageSlot
+            0x48, 0xBE,                               // mov rsi, table
+            (byte)t, (byte)(t >> 8), (byte)(t >> 16), (byte)(t >> 24), (byte)(t >> 32), (byte)(t >> 40), (byte)(t >> 48), (byte)(t >> 56),
+            0x48, 0x01, 0xC6,                         // add rsi, rax
+            0x0F, 0xB6, 0x16,                         // movzx edx, byte [rsi] length
+            0x48, 0xFF, 0xC6,                         // inc rsi
+            0xBF, 0x02, 0x00, 0x00, 0x00,             // mov edi, 2            stderr
+            0xB8, 0x01, 0x00, 0x00, 0x00,             // mov eax, 1            write
+            0x0F, 0x05,                               // syscall
+            0xBF, ForbiddenCallStatus, 0x00, 0x00, 0x00, // mov edi, 159
+            0xB8, 0xE7, 0x00, 0x00, 0x00,             // mov eax, 231          exit_group
+            0x0F, 0x05,                               // syscall
+            0x0F, 0x0B,                               // ud2
+        ];
+        handler.CopyTo(new Span<byte>((void*)code, codeBytes));
+        if (Libc.Mprotect(mem, size, Libc.PROT_READ) != 0 || Libc.Mprotect(code, (nuint)codeBytes, Libc.PROT_READ | Libc.PROT_EXEC) != 0)
+            throw new SeccompException("cannot protect the seccomp reporter: " + Libc.StrError(Libc.LastErrno));
+        SigAction act = default;
+        act.Handler = code;
+        act.Flags = SaSiginfo;
+        if (Libc.Sigaction(SigSys, &act, null) != 0)
+            throw new SeccompException("cannot install the SIGSYS reporter: " + Libc.StrError(Libc.LastErrno));
+    }
+}

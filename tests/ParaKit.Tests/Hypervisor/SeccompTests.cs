@@ -1,0 +1,151 @@
+// Domain 0's seccomp-BPF allowlist: the assembled program decides exactly as the table says
+// (checked by running it in a small BPF interpreter), a forbidden call ends the process with a
+// sentence naming it, and `run`/`create` are under the filter unless --no-seccomp says otherwise.
+using FsCheck;
+using FsCheck.Fluent;
+using ParaKit.Hypervisor.Native;
+
+namespace ParaKit.Tests.Hypervisor;
+
+public class SeccompTests
+{
+    private const uint X8664 = 0xC000003E, Allow = 0x7FFF0000, Trap = 0x00030000, KillProcess = 0x80000000;
+
+    /// <summary>Runs a classic-BPF seccomp program on (nr, arch): the kernel's semantics for the
+    /// few instructions the assembler emits; anything else fails the test.</summary>
+    private static uint Evaluate(Seccomp.BpfInstruction[] program, uint nr, uint arch)
+    {
+        uint a = 0;
+        for (int pc = 0, steps = 0; steps < 10_000; steps++)
+        {
+            Assert.That(pc, Is.InRange(0, program.Length - 1), "the program jumps outside itself");
+            var i = program[pc];
+            switch (i.Code)
+            {
+                case 0x20: // ld [k]
+                    a = i.K switch { 0 => nr, 4 => arch, _ => throw new AssertionException($"load from offset {i.K}") };
+                    pc++;
+                    break;
+                case 0x15: // jeq #k
+                    pc += 1 + (a == i.K ? i.JumpTrue : i.JumpFalse);
+                    break;
+                case 0x35: // jge #k
+                    pc += 1 + (a >= i.K ? i.JumpTrue : i.JumpFalse);
+                    break;
+                case 0x06: // ret #k
+                    return i.K;
+                default:
+                    throw new AssertionException($"unexpected BPF opcode 0x{i.Code:x}");
+            }
+        }
+        throw new AssertionException("the program does not end");
+    }
+
+    [Test]
+    public void Every_name_in_the_allowlist_is_a_system_call_and_the_dangerous_ones_are_not_there()
+    {
+        int[] allowed = SyscallAllowlist.Numbers();
+        Assert.That(allowed, Is.Not.Empty);
+        foreach (string forbidden in new[] { "execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "mount", "setuid", "init_module", "finit_module", "kexec_load", "bpf", "perf_event_open", "unshare", "setns", "reboot", "io_uring_setup", "userfaultfd", "open_by_handle_at" })
+            Assert.That(allowed, Does.Not.Contain(SyscallNames.Number(forbidden)), forbidden);
+        foreach (string needed in new[] { "ioctl", "mmap", "memfd_create", "eventfd2", "clone3", "futex", "socket", "sendto", "recvfrom", "rt_sigaction", "write", "exit_group" })
+            Assert.That(allowed, Does.Contain(SyscallNames.Number(needed)), needed);
+        Assert.Throws<ArgumentException>(() => SyscallNames.Number("no_such_call"));
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 500)]
+    public Property The_program_allows_exactly_the_table_and_traps_the_rest()
+    {
+        int[] allowed = SyscallAllowlist.Numbers();
+        var program = Seccomp.Assemble(allowed);
+        return Prop.ForAll(Gen.Choose(0, 1100).ToArbitrary(), n =>
+        {
+            uint nr = (uint)n;
+            uint expected = allowed.Contains(n) ? Allow : Trap;
+            return Evaluate(program, nr, X8664) == expected
+                && Evaluate(program, nr | 0x40000000, X8664) == KillProcess   // x32 numbers
+                && Evaluate(program, nr, 0x40000003) == KillProcess;          // i386
+        });
+    }
+
+    [Test]
+    public void Every_allowed_call_passes_and_its_neighbours_do_not_unless_listed()
+    {
+        int[] allowed = SyscallAllowlist.Numbers();
+        var program = Seccomp.Assemble(allowed);
+        foreach (int nr in allowed)
+            Assert.That(Evaluate(program, (uint)nr, X8664), Is.EqualTo(Allow), SyscallNames.Of(nr));
+        Assert.That(Evaluate(program, (uint)SyscallNames.Number("execve"), X8664), Is.EqualTo(Trap));
+    }
+
+    [TestCase("ptrace", 101)]
+    [TestCase("execve", 59)]
+    [TestCase("mount", 165)]
+    public void A_forbidden_call_ends_the_process_with_a_sentence_naming_it(string call, int nr)
+    {
+        var r = HypervisorHarness.RunParakit(["seccomp", "--try", call]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(Seccomp.ForbiddenCallStatus), r.Output);
+            Assert.That(r.Stderr, Does.Contain($"parakit: seccomp: domain 0 made system call {nr} ({call}), which is not in its allowlist"));
+            Assert.That(r.Stderr, Does.Contain("--no-seccomp"));
+        });
+    }
+
+    [Test]
+    public void An_allowed_call_goes_through_under_the_filter()
+    {
+        var r = HypervisorHarness.RunParakit(["seccomp", "--try", "getppid"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.That(r.Stdout, Does.Contain("getppid (110) is allowed"));
+        var list = HypervisorHarness.RunParakit(["seccomp"]);
+        Assert.That(list.Stdout, Does.Contain("ioctl").And.Contain("calls; anything else ends domain 0 with status 159"));
+    }
+
+    [Test]
+    public void Create_runs_its_domains_under_the_filter_unless_told_otherwise()
+    {
+        HypervisorHarness.RequireKvm();
+        string dir = HypervisorHarness.ScratchDir();
+        try
+        {
+            string cfg = Path.Combine(dir, "b.cfg");
+            File.WriteAllText(cfg, $"name = \"b\"\nkernel = \"{HypervisorHarness.CsGuest("blocker")}\"\nmemory = 4\n");
+            foreach (bool off in new[] { false, true })
+            {
+                string? mode = null;
+                var env = new Dictionary<string, string>
+                {
+                    ["PARAKIT_XENSTORE_SOCKET"] = Path.Combine(dir, "xs.sock"),
+                    ["PARAKIT_CONTROL_SOCKET"] = Path.Combine(dir, "control.sock"),
+                };
+                var r = HypervisorHarness.RunParakit(off ? ["create", "--no-seccomp", "--timeout", "1.5", cfg] : ["create", "--timeout", "1.5", cfg], TimeSpan.FromSeconds(30), env, p =>
+                {
+                    var until = DateTime.UtcNow.AddSeconds(10);
+                    while (DateTime.UtcNow < until && mode is null)
+                    {
+                        Thread.Sleep(100);
+                        try
+                        {
+                            // The filter goes on just before the first domain is built.
+                            foreach (var task in Directory.GetDirectories($"/proc/{p.Id}/task"))
+                            {
+                                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith("vcpu", StringComparison.Ordinal))
+                                    mode = File.ReadAllLines($"/proc/{p.Id}/status").First(l => l.StartsWith("Seccomp:", StringComparison.Ordinal));
+                            }
+                        }
+                        catch (IOException)
+                        {
+                        }
+                    }
+                });
+                Assert.That(r.ExitCode, Is.EqualTo(124), r.Output);
+                Assert.That(mode, Is.EqualTo(off ? "Seccomp:\t0" : "Seccomp:\t2"), off ? "--no-seccomp" : "default");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
