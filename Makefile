@@ -64,6 +64,9 @@ run: build
 	@echo "== two unikernels exchange traffic through netfront, netback and a switch (capture: out/run/sw0.pcap) =="
 	out/bin/parakit create --pcap out/run hypervisor/examples/net-sink.cfg hypervisor/examples/net-pktgen.cfg
 	@echo
+	@echo "== the same pktgen behind an emulated Intel e1000 (full virtualization) sends to the paravirtual sink =="
+	out/bin/parakit create hypervisor/examples/net-sink.cfg hypervisor/examples/fv-pktgen.cfg
+	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
 

@@ -39,7 +39,7 @@ public sealed unsafe class Domain : IDisposable
     public IConsoleSink Console { get; }
     public DomainStats Stats { get; } = new();
     /// <summary>Guest-physical ranges owned by emulated devices (Devices/Bus); the vCPU loop sends them every MMIO exit but the doorbell's.</summary>
-    public Devices.Bus.MmioBus Bus { get; } = new();
+    public Devices.Bus.MmioBus Bus { get; }
     /// <summary>Device interrupt lines: an asserted one wakes the vCPU from SCHEDOP_block.</summary>
     public Devices.Bus.DomainInterrupts Interrupts { get; }
     internal HypercallDispatcher Hypercalls { get; }
@@ -64,6 +64,7 @@ public sealed unsafe class Domain : IDisposable
         Console = console;
         Hypercalls = hypercalls;
         Vcpu = new Vcpu(this, vcpu);
+        Bus = new Devices.Bus.MmioBus(id);
         Interrupts = new Devices.Bus.DomainInterrupts(Vcpu.Wake);
         Events = new EventChannels((ushort)id, (SharedInfo*)((byte*)memory.HostAddress + GuestLayout.SharedInfoAddress), Vcpu.Wake);
         Vcpu.TimerFired = static d => d.Events.RaiseVirq(Virq.Timer);

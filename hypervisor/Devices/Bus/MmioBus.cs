@@ -34,6 +34,8 @@ public sealed class MmioRange
     /// <summary>log2 of the bytes one per-register counter covers (2: per 32-bit register).</summary>
     public int RegisterShift { get; }
     public long Reads, Writes;
+    /// <summary>The device's id for trace records (Tracing/TraceDevices), 0 when it has none.</summary>
+    public ushort TraceId { get; set; }
 
     /// <summary>Accesses to the register at <paramref name="offset"/> (reads and writes).</summary>
     public long AccessesAt(ulong offset) => offset < Size ? Volatile.Read(ref _perRegister[(int)(offset >> RegisterShift)]) : 0;
@@ -53,7 +55,7 @@ public sealed class MmioRange
     internal void Count(ulong offset) => _perRegister[(int)(offset >> RegisterShift)]++;
 }
 
-public sealed class MmioBus
+public sealed class MmioBus(uint domainId = 0)
 {
     private readonly Lock _writers = new();
     private volatile MmioRange[] _ranges = [];
@@ -120,7 +122,8 @@ public sealed class MmioBus
         if (write)
         {
             r.Writes++;
-            r.Device.Write(offset, (int)length, length == 8 ? data : data & ((1UL << (int)(length * 8)) - 1));
+            data = length == 8 ? data : data & ((1UL << (int)(length * 8)) - 1);
+            r.Device.Write(offset, (int)length, data);
         }
         else
         {
@@ -128,6 +131,8 @@ public sealed class MmioBus
             ulong v = r.Device.Read(offset, (int)length);
             data = length == 8 ? v : v & ((1UL << (int)(length * 8)) - 1);
         }
+        if (Tracing.TracePoint.DeviceOn && r.TraceId != 0)
+            Tracing.TracePoint.DeviceAccess(domainId, r.TraceId, offset, write, data, (int)length);
         return true;
     }
 

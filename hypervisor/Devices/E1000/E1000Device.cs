@@ -68,6 +68,7 @@ public sealed class E1000Device : IDomainDevice
         try
         {
             _range = domain.Bus.Add(Name, GuestLayout.E1000Bar(config.Index), GuestLayout.E1000BarSize, Nic);
+            _range.TraceId = Tracing.TraceDevices.Register("e1000 " + Name, E1000RegisterNames.Table);
         }
         catch
         {

@@ -6,6 +6,24 @@ namespace ParaKit.Hypervisor.Devices.E1000;
 
 public static class E1000RegisterNames
 {
+    /// <summary>Every named register, for the trace registry (one table shared by every card).</summary>
+    public static readonly IReadOnlyList<Tracing.TraceRegister> Table = BuildTable();
+
+    private static List<Tracing.TraceRegister> BuildTable()
+    {
+        uint[] named =
+        [
+            E1000Reg.Ctrl, E1000Reg.Status, E1000Reg.Eecd, E1000Reg.Eerd, E1000Reg.Mdic, E1000Reg.Icr, E1000Reg.Itr, E1000Reg.Ics,
+            E1000Reg.Ims, E1000Reg.Imc, E1000Reg.Rctl, E1000Reg.Tctl, E1000Reg.Tipg, E1000Reg.Rdbal, E1000Reg.Rdbah, E1000Reg.Rdlen,
+            E1000Reg.Rdh, E1000Reg.Rdt, E1000Reg.Tdbal, E1000Reg.Tdbah, E1000Reg.Tdlen, E1000Reg.Tdh, E1000Reg.Tdt, E1000Reg.Ral0,
+            E1000Reg.Rah0, E1000Reg.Gprc, E1000Reg.Gptc, E1000Reg.Mpc,
+        ];
+        var list = new List<Tracing.TraceRegister>();
+        foreach (uint r in named)
+            list.Add(new Tracing.TraceRegister(r, Name(r)));
+        return list;
+    }
+
     public static string Name(uint offset) => offset switch
     {
         E1000Reg.Ctrl => "CTRL", E1000Reg.Status => "STATUS", E1000Reg.Eecd => "EECD", E1000Reg.Eerd => "EERD", E1000Reg.Mdic => "MDIC",
