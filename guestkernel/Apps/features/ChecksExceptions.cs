@@ -223,12 +223,17 @@ public static unsafe partial class FeaturesApp
         CheckEqual("exceptions: using disposes while unwinding", "DC", s_trail);
 
         int caught = 0;
+        ulong start = Internal.Runtime.Cpu.Rdtsc();
         for (int i = 0; i < 1000; i++)
         {
             try { Fail("loop"); }
             catch (ReactorException) { caught++; }
         }
+        ulong cycles = Internal.Runtime.Cpu.Rdtsc() - start;
         CheckEqual("exceptions: 1000 throw/catch rounds", 1000, caught);
+        ParaKit.Kernel.Console.Write("info throw and catch one frame up (incl. allocating the exception): ");
+        ParaKit.Kernel.Console.Write(cycles / 1000);
+        ParaKit.Kernel.Console.WriteLine(" cycles");
 
         CheckEqual("exceptions: callee-saved registers are restored for every frame", 1 * 8 + 10 * 9 + 100 * 10 + 1000 * 11 + 10000 * 12 + 100000 * 1, KeepRegisters(7));
 
