@@ -4,7 +4,7 @@
 using System;
 using System.Runtime.CompilerServices;
 
-public static partial class FeaturesApp
+public static unsafe partial class FeaturesApp
 {
     private static string s_trail = "";
 
@@ -96,6 +96,23 @@ public static partial class FeaturesApp
         long p = x + 1, q = x + 2, r = x + 3, s = x + 4, t = x + 5;
         long got = Catcher(x);
         return p * 1 + q * 10 + r * 100 + s * 1000 + t * 10000 + got * 100000;
+    }
+
+    // A variable-size stackalloc moves rsp at run time, so this frame's CFA is rbp-based.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ThroughStackalloc(int size)
+    {
+        byte* buffer = stackalloc byte[size];
+        buffer[size - 1] = 7;
+        try
+        {
+            Fail("stackalloc");
+        }
+        finally
+        {
+            s_trail += buffer[size - 1].ToString();
+        }
+        return buffer[0];
     }
 
     private static void Exceptions()
@@ -206,12 +223,17 @@ public static partial class FeaturesApp
         CheckEqual("exceptions: using disposes while unwinding", "DC", s_trail);
 
         int caught = 0;
+        ulong start = Internal.Runtime.Cpu.Rdtsc();
         for (int i = 0; i < 1000; i++)
         {
             try { Fail("loop"); }
             catch (ReactorException) { caught++; }
         }
+        ulong cycles = Internal.Runtime.Cpu.Rdtsc() - start;
         CheckEqual("exceptions: 1000 throw/catch rounds", 1000, caught);
+        ParaKit.Kernel.Console.Write("info throw and catch one frame up (incl. allocating the exception): ");
+        ParaKit.Kernel.Console.Write(cycles / 1000);
+        ParaKit.Kernel.Console.WriteLine(" cycles");
 
         CheckEqual("exceptions: callee-saved registers are restored for every frame", 1 * 8 + 10 * 9 + 100 * 10 + 1000 * 11 + 10000 * 12 + 100000 * 1, KeepRegisters(7));
 
@@ -249,6 +271,23 @@ public static partial class FeaturesApp
         }
         catch (IndexOutOfRangeException e) { message = e.GetType().Name; }
         CheckEqual("exceptions: runtime helpers throw catchable exceptions (index out of range)", "IndexOutOfRangeException", ShortName(message));
+
+        s_trail = "";
+        try { ThroughStackalloc(100 + s_trail.Length); }
+        catch (ReactorException) { s_trail += "C"; }
+        CheckEqual("exceptions: unwinding through a frame with a variable-size stackalloc", "7C", s_trail);
+
+        message = "";
+        Action thrower = () => Fail("from a lambda");
+        try { thrower(); }
+        catch (ReactorException e) { message = e.Message; }
+        CheckEqual("exceptions: thrown through a delegate call", "from a lambda", message);
+
+        message = "";
+        var map = new ParaKit.Kernel.Collections.HashMap<int, int>();
+        try { _ = map[5]; }
+        catch (System.Collections.Generic.KeyNotFoundException e) { message = e.GetType().Name; }
+        CheckEqual("exceptions: the kernel library's exceptions are catchable (HashMap key not found)", "KeyNotFoundException", ShortName(message));
 
         s_trail = "";
         try { ReadField(null); }

@@ -148,6 +148,7 @@ internal static unsafe class ExceptionDispatch
     private static void Dispatch(object exception, RegisterContext* throwSite, bool active, uint unhandledCause)
     {
         s_calls ??= new FuncletCall[MaxNesting];
+        Unwinder.EnsureIndex();
         // Pass 1: find the catching frame and clause.
         var walk = new FrameWalk(throwSite, active);
         int catchFrame = -1, catchClause = -1;

@@ -217,11 +217,64 @@ internal static unsafe class Unwinder
         public long DataAlign;
     }
 
+    // FDE start addresses and their records, sorted (ILC emits them in code order); built at
+    // the first throw. Until then (and if the table were ever out of order) FindFde scans.
+    private static ulong* s_index;
+    private static int s_indexCount;
+
+    /// <summary>Builds the FDE index (one pass over .eh_frame, 16 bytes per method); called by
+    /// the dispatcher, never from a trap handler (it allocates).</summary>
+    internal static void EnsureIndex()
+    {
+        if (s_index != null)
+            return;
+        int count = 0;
+        for (byte* p = EhFrameStart; p + 8 <= EhFrameEnd && *(uint*)p != 0; p += 4 + *(uint*)p)
+        {
+            if (*(uint*)(p + 4) != 0)
+                count++;
+        }
+        ulong* index = (ulong*)Allocator.AllocateRaw((ulong)count * 16 + 16);
+        int n = 0;
+        ulong previous = 0;
+        for (byte* p = EhFrameStart; p + 8 <= EhFrameEnd && *(uint*)p != 0; p += 4 + *(uint*)p)
+        {
+            uint id = *(uint*)(p + 4);
+            if (id == 0)
+                continue;
+            ParseCie(p + 4 - id, out Cie cie);
+            byte* q = p + 8;
+            ulong start = ReadEncoded(ref q, cie.FdeEncoding);
+            if (start < previous)
+                return; // not sorted: keep scanning
+            previous = start;
+            index[2 * n] = start;
+            index[2 * n + 1] = (ulong)p;
+            n++;
+        }
+        s_indexCount = n;
+        s_index = index;
+    }
+
     internal static bool FindFde(ulong pc, out Fde fde)
     {
         fde = default;
         byte* p = EhFrameStart;
         byte* end = EhFrameEnd;
+        if (s_index != null)
+        {
+            int lo = 0, hi = s_indexCount - 1, best = -1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (s_index[2 * mid] <= pc) { best = mid; lo = mid + 1; }
+                else hi = mid - 1;
+            }
+            if (best < 0)
+                return false;
+            p = (byte*)s_index[2 * best + 1];
+            end = p + 4 + *(uint*)p;
+        }
         while (p + 8 <= end)
         {
             uint length = *(uint*)p;
