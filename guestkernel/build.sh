@@ -40,6 +40,9 @@ mkdir -p "$CACHE" "$IMAGES"
 # One build at a time: parallel `make` jobs and test fixtures share the cached runtime.
 exec 9>"$CACHE/.lock"
 flock 9
+# No stale image: a failed build (of the app, the kernel or the runtime) must not leave last
+# time's NAME.elf for `parakit run` to boot.
+rm -f "$IMAGES/$APP.elf"
 mkdir -p "$CACHE/apps/$APP"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -93,8 +96,6 @@ fi
 # --- 4-6: the app ------------------------------------------------------------------------
 WORK="$CACHE/apps/$APP"
 APPDLL="$WORK/$APP.dll"
-# No stale image: a failed build must not leave last time's NAME.elf for `parakit run` to boot.
-rm -f "$IMAGES/$APP.elf"
 
 # explain LOG: one sentence per thing in csc's/ilc's errors that cannot work in a guest.
 explain() {
