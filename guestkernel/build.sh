@@ -42,6 +42,9 @@ mkdir -p "$CACHE" "$IMAGES"
 # One build at a time: parallel `make` jobs and test fixtures share the cached runtime.
 exec 9>"$CACHE/.lock"
 flock 9
+# No stale image: a failed build (of the app, the kernel or the runtime) must not leave last
+# time's NAME.elf for `parakit run` to boot.
+rm -f "$IMAGES/$APP.elf"
 mkdir -p "$CACHE/apps/$APP"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -102,8 +105,6 @@ if [ "${DEBUG:-0}" = 1 ]; then
     DEBUGFLAGS_ILC=(-g)
 fi
 rm -f "$WORK/$APP.pdb"
-# No stale image: a failed build must not leave last time's NAME.elf for `parakit run` to boot.
-rm -f "$IMAGES/$APP.elf"
 
 # explain LOG: one sentence per thing in csc's/ilc's errors that cannot work in a guest.
 explain() {

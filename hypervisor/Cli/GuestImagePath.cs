@@ -6,7 +6,8 @@ namespace ParaKit.Hypervisor.Cli;
 
 public static class GuestImagePath
 {
-    /// <summary>The image to boot, or null with <paramref name="error"/> saying what was tried.</summary>
+    /// <summary>The image to boot, or null (for a bare name found nowhere) with
+    /// <paramref name="error"/> saying what was tried.</summary>
     public static string? Resolve(string image, string currentDirectory, string binaryDirectory, Func<string, bool> fileExists, out string error)
     {
         error = "";
@@ -14,10 +15,7 @@ public static class GuestImagePath
             return image;
         bool bareName = image.Length > 0 && image.IndexOf('/') < 0;
         if (!bareName)
-        {
-            error = $"run: no image file '{image}'";
-            return null;
-        }
+            return image;                 // a path: the image loader says what is wrong with it
         string file = image.EndsWith(".elf", StringComparison.Ordinal) ? image : image + ".elf";
         string inTree = Path.Combine(currentDirectory, "out", "guests", file);
         string besideBinary = Path.GetFullPath(Path.Combine(binaryDirectory, "..", "guests", file));

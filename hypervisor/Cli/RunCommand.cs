@@ -73,8 +73,6 @@ public static class RunCommand
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
         if (images.Count > 1)
             throw new UsageException(StrayArguments(images));
-        string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory(), AppContext.BaseDirectory, File.Exists, out string missing)
-            ?? throw new UsageException(missing);
         timeoutText ??= DefaultTimeout(Environment.GetEnvironmentVariable("PARAKIT_TIMEOUT"));
         int memory = memoryText is null ? DomainConfig.DefaultMemoryMiB
             : CommandLine.PositiveInt("--memory", memoryText, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
@@ -82,6 +80,9 @@ public static class RunCommand
         string cmdline = CommandLine.Join(guestWords);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
         var traceClasses = TraceCommand.Classes(trace, traceEventsText);
+        // Options are checked first (their sentences do not depend on the image existing).
+        string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory(), AppContext.BaseDirectory, File.Exists, out string missing)
+            ?? throw new UsageException(missing);
         var config = new DomainConfig
         {
             Name = name ?? Path.GetFileNameWithoutExtension(image),

@@ -341,29 +341,35 @@ internal static class NumberFormatter
     {
         int section = d.IsZero ? 2 : d.Negative ? 1 : 0;
         int start = FindSection(format, section, out int end, out bool found);
-        bool signInFormat = found && section == 1;     // the negative section prints its own sign
+        int used = found ? section : 0;
         var layout = CustomLayout.Parse(format, start, end);
         DecimalDigits work = d.Clone();
         layout.Round(work);
-        if (work.IsZero && !d.IsZero)
+        if (work.IsZero && !d.IsZero && used != 2)
         {
-            // Rounded to zero: the zero section, if there is one, takes over.
-            int zs = FindSection(format, 2, out int zend, out bool zfound);
-            if (zfound)
-            {
-                start = zs;
-                end = zend;
-                signInFormat = false;
-                layout = CustomLayout.Parse(format, start, end);
-                work = d.Clone();
-                layout.Round(work);
-            }
+            // Rounded to zero: the zero section takes over, else the first one (as .NET).
+            start = FindSection(format, 2, out end, out bool zeroFound);
+            used = zeroFound ? 2 : 0;
+            layout = CustomLayout.Parse(format, start, end);
+            work = d.Clone();
+            layout.Round(work);
         }
-        var sb = new StringBuilder();
-        if (work.Negative && !signInFormat && !work.IsZero && !(found && section == 2))
-            sb.Append('-');
-        layout.Emit(sb, work, format, start, end);
-        return sb.ToString();
+        var body = new StringBuilder();
+        layout.Emit(body, work, format, start, end);
+        string text = body.ToString();
+        // The first section prints the sign itself: for a negative double even when it rounded
+        // to zero ("-0.00"), never for an integer that did, never when no digit was printed.
+        if (work.Negative && used == 0 && (isFloat || !work.IsZero) && HasDigit(text))
+            return "-" + text;
+        return text;
+    }
+
+    private static bool HasDigit(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+            if (text[i] >= '0' && text[i] <= '9')
+                return true;
+        return false;
     }
 
     // Finds section n (0, 1, 2) of "pos;neg;zero"; falls back to section 0 when it is missing or empty.

@@ -206,7 +206,7 @@ internal static class NumberParser
         int power = d.Scale - n;
         double estimate = lead * Power10(power / 2) * Power10(power - power / 2);
         long bits = BitConverter.DoubleToInt64Bits(estimate);
-        if (bits <= 0 || estimate != estimate)
+        if (bits <= 0 || double.IsNaN(estimate))
             bits = 1;
         if (bits >= 0x7FF0000000000000L)
             bits = 0x7FEFFFFFFFFFFFFFL;

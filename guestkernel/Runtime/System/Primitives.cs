@@ -215,20 +215,26 @@ public readonly struct Int32 : IEquatable<int>, IComparable<int>, IFormattable
         return (int)v;
     }
 
-    /// <summary>Formats into <paramref name="destination"/> without allocating (decimal when no format).</summary>
-    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format = default, IFormatProvider? provider = null)
+    /// <summary>Formats into <paramref name="destination"/> with a format string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider = null)
+    {
+        if (format.Length == 0)
+            return TryFormat(destination, out charsWritten);
+        charsWritten = 0;
+        string text = ToString(new string(format));
+        if (text.Length > destination.Length)
+            return false;
+        for (int i = 0; i < text.Length; i++)
+            destination[i] = text[i];
+        charsWritten = text.Length;
+        return true;
+    }
+
+    /// <summary>Decimal text into <paramref name="destination"/> without allocating (what the
+    /// console uses; it keeps the format-string machinery out of images that never format).</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten)
     {
         charsWritten = 0;
-        if (format.Length != 0)
-        {
-            string text = ToString(new string(format));
-            if (text.Length > destination.Length)
-                return false;
-            for (int i = 0; i < text.Length; i++)
-                destination[i] = text[i];
-            charsWritten = text.Length;
-            return true;
-        }
         Span<char> buffer = stackalloc char[24];
         int at = NumberFormatter.WriteDecimal((m_value < 0 ? unchecked(0 - (ulong)m_value) : (ulong)m_value), m_value < 0, buffer);
         int n = 24 - at;
@@ -271,20 +277,26 @@ public readonly struct UInt32 : IEquatable<uint>, IComparable<uint>, IFormattabl
     }
     public override bool Equals(object? obj) => obj is uint other && other == m_value;
 
-    /// <summary>Formats into <paramref name="destination"/> without allocating (decimal when no format).</summary>
-    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format = default, IFormatProvider? provider = null)
+    /// <summary>Formats into <paramref name="destination"/> with a format string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider = null)
+    {
+        if (format.Length == 0)
+            return TryFormat(destination, out charsWritten);
+        charsWritten = 0;
+        string text = ToString(new string(format));
+        if (text.Length > destination.Length)
+            return false;
+        for (int i = 0; i < text.Length; i++)
+            destination[i] = text[i];
+        charsWritten = text.Length;
+        return true;
+    }
+
+    /// <summary>Decimal text into <paramref name="destination"/> without allocating (what the
+    /// console uses; it keeps the format-string machinery out of images that never format).</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten)
     {
         charsWritten = 0;
-        if (format.Length != 0)
-        {
-            string text = ToString(new string(format));
-            if (text.Length > destination.Length)
-                return false;
-            for (int i = 0; i < text.Length; i++)
-                destination[i] = text[i];
-            charsWritten = text.Length;
-            return true;
-        }
         Span<char> buffer = stackalloc char[24];
         int at = NumberFormatter.WriteDecimal(m_value, false, buffer);
         int n = 24 - at;
@@ -337,20 +349,26 @@ public readonly struct Int64 : IEquatable<long>, IComparable<long>, IFormattable
     }
     public override bool Equals(object? obj) => obj is long other && other == m_value;
 
-    /// <summary>Formats into <paramref name="destination"/> without allocating (decimal when no format).</summary>
-    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format = default, IFormatProvider? provider = null)
+    /// <summary>Formats into <paramref name="destination"/> with a format string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider = null)
+    {
+        if (format.Length == 0)
+            return TryFormat(destination, out charsWritten);
+        charsWritten = 0;
+        string text = ToString(new string(format));
+        if (text.Length > destination.Length)
+            return false;
+        for (int i = 0; i < text.Length; i++)
+            destination[i] = text[i];
+        charsWritten = text.Length;
+        return true;
+    }
+
+    /// <summary>Decimal text into <paramref name="destination"/> without allocating (what the
+    /// console uses; it keeps the format-string machinery out of images that never format).</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten)
     {
         charsWritten = 0;
-        if (format.Length != 0)
-        {
-            string text = ToString(new string(format));
-            if (text.Length > destination.Length)
-                return false;
-            for (int i = 0; i < text.Length; i++)
-                destination[i] = text[i];
-            charsWritten = text.Length;
-            return true;
-        }
         Span<char> buffer = stackalloc char[24];
         int at = NumberFormatter.WriteDecimal((m_value < 0 ? unchecked(0 - (ulong)m_value) : (ulong)m_value), m_value < 0, buffer);
         int n = 24 - at;
@@ -401,20 +419,26 @@ public readonly struct UInt64 : IEquatable<ulong>, IComparable<ulong>, IFormatta
     }
     public override bool Equals(object? obj) => obj is ulong other && other == m_value;
 
-    /// <summary>Formats into <paramref name="destination"/> without allocating (decimal when no format).</summary>
-    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format = default, IFormatProvider? provider = null)
+    /// <summary>Formats into <paramref name="destination"/> with a format string.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider = null)
+    {
+        if (format.Length == 0)
+            return TryFormat(destination, out charsWritten);
+        charsWritten = 0;
+        string text = ToString(new string(format));
+        if (text.Length > destination.Length)
+            return false;
+        for (int i = 0; i < text.Length; i++)
+            destination[i] = text[i];
+        charsWritten = text.Length;
+        return true;
+    }
+
+    /// <summary>Decimal text into <paramref name="destination"/> without allocating (what the
+    /// console uses; it keeps the format-string machinery out of images that never format).</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten)
     {
         charsWritten = 0;
-        if (format.Length != 0)
-        {
-            string text = ToString(new string(format));
-            if (text.Length > destination.Length)
-                return false;
-            for (int i = 0; i < text.Length; i++)
-                destination[i] = text[i];
-            charsWritten = text.Length;
-            return true;
-        }
         Span<char> buffer = stackalloc char[24];
         int at = NumberFormatter.WriteDecimal(m_value, false, buffer);
         int n = 24 - at;
