@@ -11,6 +11,7 @@ using ParaKit.Hypervisor.Hypercalls;
 using ParaKit.Hypervisor.Kvm;
 using ParaKit.Hypervisor.Memory;
 using ParaKit.Hypervisor.Time;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Boot;
 using ParaKit.Protocols.Events;
 
@@ -111,6 +112,8 @@ public sealed unsafe class Domain : IDisposable
             _state = DomainState.Running;
         }
         RefreshTime();
+        if (HypervisorEvents.Log.IsEnabled())
+            HypervisorEvents.Log.DomainStarted(Id, Name);
         Vcpu.Start();
     }
 
@@ -174,6 +177,11 @@ public sealed unsafe class Domain : IDisposable
             _pendingExit ??= DomainExit.Destroyed("stopped");
             _state = _pendingExit.Value.State;
         }
+        if (HypervisorEvents.Log.IsEnabled())
+        {
+            var exit = _pendingExit.Value;
+            HypervisorEvents.Log.DomainStopped(Id, Name, exit.State.ToString(), exit.ExitCode, exit.Message);
+        }
         _ended.Set();
         try
         {
@@ -183,6 +191,8 @@ public sealed unsafe class Domain : IDisposable
         {
             // A subscriber's bug must not take the hypervisor down from a vCPU thread.
             System.Console.Error.WriteLine($"parakit: domain {Name}: Stopped handler failed: {e.Message}");
+            if (HypervisorEvents.Log.IsEnabled())
+                HypervisorEvents.Log.Error(Id, "toolstack", "Stopped handler failed: " + e.Message);
         }
     }
 

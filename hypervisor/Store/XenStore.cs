@@ -6,6 +6,7 @@
 // the whole store; operations are microseconds, so one lock keeps the semantics obvious.
 using System.Globalization;
 using System.Text;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Store;
 
 namespace ParaKit.Hypervisor.Store;
@@ -277,12 +278,16 @@ public sealed class XenStore
                 // would otherwise die). Tests assert that this count stays 0.
                 Stats.InternalErrors++;
                 System.Console.Error.WriteLine($"parakit: xenstored: internal error on {(XsdSockMsgType)header.Type} from {c}: {e.Message}");
+                if (HypervisorEvents.Log.IsEnabled())
+                    HypervisorEvents.Log.Error(c.DomId, "xenstored", $"internal error on {(XsdSockMsgType)header.Type}: {e.Message}");
                 changes.Clear();
                 reply = null;
                 afterReply = null;
                 error = XsError.EIO;
             }
             Reply(c, header, error, reply);
+            if (HypervisorEvents.Log.IsEnabled())
+                HypervisorEvents.Log.XenStoreRequest(c.DomId, ((XsdSockMsgType)header.Type).ToString(), header.TxId, payload.Length, (int)error);
             afterReply?.Invoke();
             touched.Add(c);
             foreach (var t in Fire(changes))
