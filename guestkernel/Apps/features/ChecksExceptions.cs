@@ -231,9 +231,9 @@ public static unsafe partial class FeaturesApp
         }
         ulong cycles = Internal.Runtime.Cpu.Rdtsc() - start;
         CheckEqual("exceptions: 1000 throw/catch rounds", 1000, caught);
-        ParaKit.Kernel.Console.Write("info throw and catch one frame up (incl. allocating the exception): ");
-        ParaKit.Kernel.Console.Write(cycles / 1000);
-        ParaKit.Kernel.Console.WriteLine(" cycles");
+        System.Console.Write("info throw and catch one frame up (incl. allocating the exception): ");
+        System.Console.Write(cycles / 1000);
+        System.Console.WriteLine(" cycles");
 
         CheckEqual("exceptions: callee-saved registers are restored for every frame", 1 * 8 + 10 * 9 + 100 * 10 + 1000 * 11 + 10000 * 12 + 100000 * 1, KeepRegisters(7));
 
@@ -284,10 +284,10 @@ public static unsafe partial class FeaturesApp
         CheckEqual("exceptions: thrown through a delegate call", "from a lambda", message);
 
         message = "";
-        var map = new ParaKit.Kernel.Collections.HashMap<int, int>();
+        var map = new System.Collections.Generic.Dictionary<int, int>();
         try { _ = map[5]; }
         catch (System.Collections.Generic.KeyNotFoundException e) { message = e.GetType().Name; }
-        CheckEqual("exceptions: the kernel library's exceptions are catchable (HashMap key not found)", "KeyNotFoundException", ShortName(message));
+        CheckEqual("exceptions: the BCL's exceptions are catchable (Dictionary key not found)", "KeyNotFoundException", ShortName(message));
 
         s_trail = "";
         try { ReadField(null); }
