@@ -54,6 +54,9 @@ run: build
 	@echo "== two unikernels exchange traffic through netfront, netback and a switch (capture: out/run/sw0.pcap) =="
 	out/bin/parakit create --pcap out/run hypervisor/examples/net-sink.cfg hypervisor/examples/net-pktgen.cfg
 	@echo
+	@echo "== the host pings, curls and iperf3s two unikernels on a Linux bridge (in a network namespace of its own) =="
+	hypervisor/examples/host-apps.sh
+	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
 
