@@ -12,7 +12,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-tcp clean
 
 all: build
 
@@ -78,6 +78,12 @@ bench-boot: out/bin/parakit
 bench-net: out/bin/parakit
 	@for g in pktgen sink l2ping pingpong; do guestkernel/build.sh $$g || exit 1; done
 	bench/net.sh
+
+# TCP through the guest stack: iperf3 both ways, tcpgen guest to guest, ab and ping against
+# httpd, next to iperf3/lighttpd over a veth pair (bench/README.md); bench/results/tcp.json.
+bench-tcp: out/bin/parakit
+	@for g in httpd iperf3d tcpgen; do guestkernel/build.sh $$g || exit 1; done
+	bench/tcp.sh
 
 bench-density: out/bin/parakit
 	@guestkernel/build.sh blocker
