@@ -18,7 +18,7 @@ GUEST_LIB_SOURCES := $(shell find guestkernel/Runtime guestkernel/Kernel guestke
     \( -name obj -o -name bin \) -prune -o -type f \( -name '*.cs' -o -name '*.S' -o -name '*.ld' -o -name '*.sh' \) -print 2>/dev/null) guestkernel/build.sh
 GUEST_IMAGES := $(GUESTS:%=out/guests/%.elf)
 
-.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-pvfv clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-pvfv bench-tcp clean
 
 all: build
 
@@ -67,6 +67,9 @@ run: build
 	@echo "== the same pktgen behind an emulated Intel e1000 (full virtualization) sends to the paravirtual sink =="
 	out/bin/parakit create hypervisor/examples/net-sink.cfg hypervisor/examples/fv-pktgen.cfg
 	@echo
+	@echo "== the host pings, curls and iperf3s two unikernels on a Linux bridge (in a network namespace of its own) =="
+	hypervisor/examples/host-apps.sh
+	@echo
 	@echo "== a frontend and a backend moving requests through one shared ring page =="
 	out/bin/parakit demo ring 1000000
 
@@ -93,6 +96,12 @@ bench-net: out/bin/parakit
 bench-pvfv: out/bin/parakit
 	@for g in pktgen sink l2ping nullcall; do guestkernel/build.sh $$g || exit 1; done
 	bench/pvfv.sh
+
+# TCP through the guest stack: iperf3 both ways, tcpgen guest to guest, ab and ping against
+# httpd, next to iperf3/lighttpd over a veth pair (bench/README.md); bench/results/tcp.json.
+bench-tcp: out/bin/parakit
+	@for g in httpd iperf3d tcpgen; do guestkernel/build.sh $$g || exit 1; done
+	bench/tcp.sh
 
 bench-density: out/bin/parakit
 	@guestkernel/build.sh blocker

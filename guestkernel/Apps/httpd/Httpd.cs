@@ -9,12 +9,14 @@
 // Up to `connections` connections are served at once (more wait in the listen backlog); one idle
 // for idle-ms is closed. Each connection owns preallocated buffers and /stats is written into a
 // reused one, so serving requests allocates nothing. Without ip= the vif's configuration is used
-// (vif = [ 'ip=A.B.C.D/N,gateway=G' ]), as in ping. Runs until the domain is destroyed, or for S
+// (vif = [ 'ip=A.B.C.D/N,gateway=G' ]), as in ping. Runs until a shutdown request (xl shutdown:
+// control/shutdown in the store) or the domain is destroyed, or for S
 // seconds, then prints `httpd: done requests=..` with its counters. Bad arguments exit 2, a vif
 // that does not connect 3.
 using ParaKit.Drivers.Platform;
 using ParaKit.Drivers.Xen;
 using ParaKit.Kernel;
+using ParaKit.Protocols.Store;
 using ParaKit.Net.Http;
 using ParaKit.Net.Json;
 using ParaKit.Net.Stack;
@@ -25,6 +27,7 @@ public static class Httpd
     private const string Usage = "usage: httpd [ip=A.B.C.D/PREFIX] [gateway=G] [port=80] [connections=64] [seconds=S] [idle-ms=30000]";
     private const ulong Second = 1_000_000_000, Millisecond = 1_000_000;
     private const int PollBudget = 64;
+    private static string? s_shutdown;
 
     public static int Main(string[] args)
     {
@@ -101,8 +104,11 @@ public static class Httpd
         Console.WriteLine("httpd: serving http://" + IpText(ip) + ":" + port.ToString() + "/ (prefix " + prefix.ToString()
             + ", connections=" + connections.ToString() + ")");
 
+        // `parakit xenstore write /local/domain/N/control/shutdown poweroff` (xl shutdown) ends it cleanly.
+        if (Control.OnShutdownRequest(static request => s_shutdown = request) != XsError.None)
+            Console.WriteLine("httpd: cannot watch control/shutdown; it runs until destroyed");
         ulong end = seconds != 0 ? Clock.NowNs() + seconds * Second : ulong.MaxValue;
-        while (Clock.NowNs() < end)
+        while (s_shutdown is null && Clock.NowNs() < end)
         {
             ulong now = Clock.NowNs();
             int frames = stack.Poll(now, PollBudget);

@@ -3,7 +3,8 @@
 //   iperf3d [ip=A.B.C.D/PREFIX] [gateway=G] [port=5201] [tests=N] [seconds=S] [buffer-kib=256]
 //   iperf3 -c ADDR [-t 2] [-R] [-u [-b RATE]] [-P N] [--bidir] from the client side.
 // Tests are served one after the other (a client that comes during one gets "the server is busy",
-// as from iperf3); after N tests (default: none, serve until the domain goes) or S seconds it stops.
+// as from iperf3); after N tests (default: none), S seconds or a shutdown request (control/shutdown,
+// as `xl shutdown` writes it) it stops.
 // Each test ends with a line the bench scripts read:
 //   iperf3d: test 1 tcp reverse=0 bidir=0 streams=1 seconds=2.001 received_bytes=.. sent_bytes=..
 //   received_gbps=.. sent_gbps=.. retransmits=.. udp_lost=.. udp_packets=.. jitter_ms=.. outcome=done
@@ -13,6 +14,7 @@
 using ParaKit.Drivers.Platform;
 using ParaKit.Drivers.Xen;
 using ParaKit.Kernel;
+using ParaKit.Protocols.Store;
 using ParaKit.Net.Iperf;
 using ParaKit.Net.Stack;
 using ParaKit.Net.Traffic;
@@ -22,6 +24,7 @@ public static class Iperf3d
     private const string Usage = "usage: iperf3d [ip=A.B.C.D/PREFIX] [gateway=G] [port=5201] [tests=N] [seconds=S] [buffer-kib=256]";
     private const ulong Second = 1_000_000_000, Millisecond = 1_000_000;
     private const int PollBudget = 64;
+    private static string? s_shutdown;
 
     public static int Main(string[] args)
     {
@@ -97,8 +100,11 @@ public static class Iperf3d
         var server = new IperfServer(stack, listener, udp);
         Console.WriteLine("iperf3d: listening on " + IpText(ip) + ":" + port.ToString() + " (TCP and UDP, prefix " + prefix.ToString() + ")");
 
+        // `parakit xenstore write /local/domain/N/control/shutdown poweroff` (xl shutdown) ends it cleanly.
+        if (Control.OnShutdownRequest(static request => s_shutdown = request) != XsError.None)
+            Console.WriteLine("iperf3d: cannot watch control/shutdown; it runs until destroyed");
         ulong end = seconds != 0 ? Clock.NowNs() + seconds * Second : ulong.MaxValue;
-        while (Clock.NowNs() < end && (tests == 0 || (ulong)server.TestsRun < tests))
+        while (s_shutdown is null && Clock.NowNs() < end && (tests == 0 || (ulong)server.TestsRun < tests))
         {
             ulong now = Clock.NowNs();
             int frames = stack.Poll(now, PollBudget);

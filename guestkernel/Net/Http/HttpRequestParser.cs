@@ -25,7 +25,7 @@ public enum HttpParseStatus : byte
     VersionNotSupported,
 }
 
-public enum HttpMethod : byte
+public enum HttpRequestMethod : byte
 {
     Other,
     Get,
@@ -35,7 +35,7 @@ public enum HttpMethod : byte
 /// <summary>What a complete head says; the target is a range of the parsed bytes.</summary>
 public struct HttpRequestHead
 {
-    public HttpMethod Method;
+    public HttpRequestMethod Method;
     public int TargetStart, TargetLength;
     /// <summary>1 for HTTP/1.1, 0 for HTTP/1.0.</summary>
     public int MinorVersion;
@@ -90,7 +90,7 @@ public static class HttpRequestParser
         if (version[5] != (byte)'1' || version[7] > (byte)'1')
             return HttpParseStatus.VersionNotSupported;
         head.MinorVersion = version[7] - '0';
-        head.Method = method.SequenceEqual("GET"u8) ? HttpMethod.Get : method.SequenceEqual("HEAD"u8) ? HttpMethod.Head : HttpMethod.Other;
+        head.Method = method.SequenceEqual("GET"u8) ? HttpRequestMethod.Get : method.SequenceEqual("HEAD"u8) ? HttpRequestMethod.Head : HttpRequestMethod.Other;
         head.TargetStart = skip + sp1 + 1;
         head.TargetLength = target.Length;
 

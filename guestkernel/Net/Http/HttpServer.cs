@@ -148,7 +148,7 @@ public sealed class HttpServer
                     // The client half-closed: answer what it asked, then close our side too.
                     c.CloseWhenSent = true;
                     if (c.InLength > 0 && !IsBlank(c.In.AsSpan(0, c.InLength)))
-                        Respond(c, 400, "Bad Request", "bad request: the connection ended inside a request head\n", HttpMethod.Get, keepAlive: false);
+                        Respond(c, 400, "Bad Request", "bad request: the connection ended inside a request head\n", HttpRequestMethod.Get, keepAlive: false);
                     c.InLength = 0;
                 }
                 break;
@@ -157,7 +157,7 @@ public sealed class HttpServer
             if (st != HttpParseStatus.Complete)
             {
                 int code = HttpRequestParser.StatusCode(st);
-                Respond(c, code, Reason(code), ErrorBody(code), HttpMethod.Get, keepAlive: false);
+                Respond(c, code, Reason(code), ErrorBody(code), HttpRequestMethod.Get, keepAlive: false);
                 c.InLength = 0;
                 c.CloseWhenSent = true;
                 break;
@@ -203,9 +203,9 @@ public sealed class HttpServer
         while (q < target.Length && target[q] != (byte)'?')
             q++;
         ReadOnlySpan<byte> path = target.Slice(0, q);
-        if (head.Method == HttpMethod.Other)
+        if (head.Method == HttpRequestMethod.Other)
         {
-            Respond(c, 405, "Method Not Allowed", "method not allowed: use GET or HEAD\n", HttpMethod.Get, head.KeepAlive, allow: true);
+            Respond(c, 405, "Method Not Allowed", "method not allowed: use GET or HEAD\n", HttpRequestMethod.Get, head.KeepAlive, allow: true);
             return;
         }
         if (path.SequenceEqual("/"u8) || path.SequenceEqual("/index.html"u8))
@@ -249,7 +249,7 @@ public sealed class HttpServer
         w.EndObject();
     }
 
-    private void Respond(Connection c, int code, string reason, string text, HttpMethod method, bool keepAlive, bool allow = false)
+    private void Respond(Connection c, int code, string reason, string text, HttpRequestMethod method, bool keepAlive, bool allow = false)
     {
         // Error and 404 bodies are short ASCII literals.
         Span<byte> body = stackalloc byte[text.Length];
@@ -258,7 +258,7 @@ public sealed class HttpServer
         Respond(c, code, reason, "text/plain; charset=utf-8", body, method, keepAlive, allow);
     }
 
-    private void Respond(Connection c, int code, string reason, string contentType, ReadOnlySpan<byte> body, HttpMethod method, bool keepAlive, bool allow = false)
+    private void Respond(Connection c, int code, string reason, string contentType, ReadOnlySpan<byte> body, HttpRequestMethod method, bool keepAlive, bool allow = false)
     {
         if (code < 300)
             Counters.Ok++;
@@ -279,7 +279,7 @@ public sealed class HttpServer
         if (allow)
             c.Ascii("Allow: GET, HEAD\r\n");
         c.Ascii(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-        if (method != HttpMethod.Head)
+        if (method != HttpRequestMethod.Head)
             c.Bytes(body);
     }
 

@@ -44,6 +44,7 @@ public sealed class IperfServer
     private readonly byte[] _chunk = new byte[DataChunkBytes];
     private readonly byte[] _payload = new byte[DataChunkBytes];
     private readonly byte[] _results = new byte[16 * 1024];
+    private readonly byte[] _udpReply = new byte[4];
     private readonly JsonWriter _json;
     private readonly DataStream[] _streams = new DataStream[MaxStreams];
     private readonly TcpSocket?[] _rejecting = new TcpSocket?[8];
@@ -417,9 +418,8 @@ public sealed class IperfServer
             if (_phase == Phase.CreateStreams && _udp && n == 4 && FindUdpStream(from, port) == null && _streamCount < _expectedStreams)
             {
                 AddStream(null, from, port, nowNs);
-                Span<byte> reply = stackalloc byte[4];
-                IperfWire.PutLe32(reply, IperfWire.UdpConnectReply);
-                _stack.SendUdp(from, IperfWire.DefaultPort, port, reply, nowNs);
+                IperfWire.PutLe32(_udpReply, IperfWire.UdpConnectReply);
+                _udpSocket.SendTo(from, port, _udpReply);
                 continue;
             }
             DataStream? d = FindUdpStream(from, port);
@@ -500,7 +500,7 @@ public sealed class IperfServer
                     break;
             }
             IperfWire.WriteUdpHeader(_payload, nowNs, d.UdpPackets + 1, _counters64);
-            SendStatus st = _stack.SendUdp(d.UdpAddress, IperfWire.DefaultPort, d.UdpPort, _payload.AsSpan(0, _blockSize), nowNs);
+            SendStatus st = _udpSocket.SendTo(d.UdpAddress, d.UdpPort, _payload.AsSpan(0, _blockSize));
             if (st != SendStatus.Sent)
                 break;
             d.UdpPackets++;
