@@ -18,6 +18,7 @@
 // around the exchange; the reply's data is checked against what was sent (a mismatch is `bad`).
 using ParaKit.Drivers;
 using ParaKit.Drivers.Platform;
+using ParaKit.Drivers.Xen;
 using ParaKit.Kernel;
 using ParaKit.Net.Stack;
 using ParaKit.Net.Traffic;
@@ -81,20 +82,30 @@ public static class Ping
         if (haveDst && !haveCount)
             count = 10;
 
-        var vif = Netfronts.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
-        if (vif is null)
+        IEthernetDevice? opened = Nics.Open(0, Clock.NowNs() + OpenTimeoutNs, out string error);
+        if (opened is null)
         {
             Console.WriteLine("ping: cannot open " + error);
             return 3;
         }
-        IEthernetDevice nic = vif;
+        IEthernetDevice nic = opened;
         // The toolstack's configuration, each key overridden by the command line.
         string source = "command line";
         if (!haveIp || !haveGateway)
         {
-            if (!Netfronts.ReadAddress(vif, out VifAddress configured, out string why))
+            VifAddress configured = default;
+            if (opened is Netfront vif)
             {
-                Console.WriteLine("ping: " + why);
+                if (!Netfronts.ReadAddress(vif, out configured, out string why))
+                {
+                    Console.WriteLine("ping: " + why);
+                    return 2;
+                }
+            }
+            else if (!haveIp)
+            {
+                // An emulated e1000 has no backend directory in the store to carry ip=.
+                Console.WriteLine("ping: vif 0 is an emulated e1000: give ip=A.B.C.D/PREFIX (its config is not in the XenStore)");
                 return 2;
             }
             if (!haveIp)

@@ -49,8 +49,14 @@ public class PvFvBootTests : NetBootFixture
         Assert.Multiple(() =>
         {
             Assert.That(Num(sent, "sent"), Is.EqualTo(3000), r.Output);
-            Assert.That(Num(got, "received"), Is.EqualTo(3000), r.Output);
-            Assert.That(Num(got, "bad") + Num(got, "reordered") + Num(got, "lost"), Is.Zero, "byte-exact, in order\n" + r.Output);
+            // An e1000 has no backpressure (a real card sends whatever its ring holds): what the
+            // PV sink's netback could not place is dropped and counted there (rx_no_buffer). A PV
+            // sender is held by netback for an FV receiver's free descriptors: nothing is lost.
+            long dropped = fvSender && Regex.Match(VifRow(r.Stdout, "vif1.0").Row, @"rx_no_buffer=(\d+)") is { Success: true } m ? long.Parse(m.Groups[1].Value) : 0;
+            Assert.That(Num(got, "received") + dropped, Is.EqualTo(3000), "every frame received or counted\n" + r.Output);
+            if (!fvSender)
+                Assert.That(Num(got, "received"), Is.EqualTo(3000), r.Output);
+            Assert.That(Num(got, "bad") + Num(got, "reordered"), Is.Zero, "byte-exact, in order\n" + r.Output);
             Assert.That(long.Parse(fvSender ? nic["tx"] : nic["rx"]), Is.GreaterThanOrEqualTo(3000), "the e1000 moved them\n" + r.Output);
             Assert.That(long.Parse(nic["irqs"]), Is.GreaterThan(0), "its interrupts were delivered\n" + r.Output);
             Assert.That(r.Stdout, Does.Contain("ICR="), "the busiest registers are reported");
@@ -80,6 +86,21 @@ public class PvFvBootTests : NetBootFixture
     }
 
     [Test]
+    public void Icmp_ping_over_the_ip_stack_from_an_fv_guest_to_a_pv_guest()
+    {
+        string responder = Cfg("responder", "ping", "00:16:3e:00:00:02", "ip=10.0.0.2/24 count=20", e1000: false);
+        string pinger = Cfg("pinger", "ping", "00:16:3e:00:00:01", "ip=10.0.0.1/24 dst=10.0.0.2 count=20", e1000: true);
+        var r = HypervisorHarness.RunParakit(["create", responder, pinger], TimeSpan.FromSeconds(90));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        var kv = Line(r.Stdout, "ping: done");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Num(kv, "received"), Is.EqualTo(20), r.Output);
+            Assert.That(Num(kv, "lost"), Is.Zero, r.Output);
+        });
+    }
+
+    [Test]
     public void Two_fv_guests_exchange_traffic_through_the_switch()
     {
         string sink = Cfg("sink", "sink", "00:16:3e:00:00:02", "count=2000 quiet-exit-ms=3000", e1000: true);
@@ -89,12 +110,11 @@ public class PvFvBootTests : NetBootFixture
         var got = Line(r.Stdout, "sink: done");
         Assert.Multiple(() =>
         {
-            Assert.That(Num(got, "received") + Num(got, "lost"), Is.EqualTo(2000), r.Output);
             Assert.That(Num(got, "bad"), Is.Zero, r.Output);
-            // A receiver slower than its sender loses frames on a real card too: the card counts each.
-            long lost = Num(got, "lost");
+            // A receiver slower than its sender loses frames on a real card too: the card counts
+            // each one it had no descriptor for (MPC), so received + missed = sent.
             var nic = NicRow(r.Stdout, "vif1.0");
-            Assert.That(long.Parse(nic["rx-no-desc"]), Is.EqualTo(lost), "every lost frame is the card's missed-packet count\n" + r.Output);
+            Assert.That(Num(got, "received") + long.Parse(nic["rx-no-desc"]), Is.EqualTo(2000), "every frame received or counted by the card\n" + r.Output);
         });
     }
 }
