@@ -142,9 +142,7 @@ public sealed unsafe class Vcpu : IDisposable
                 if (err == Libc.EINTR || err == Libc.EAGAIN)
                 {
                     run->ImmediateExit = 0;
-                    stats.Kicks++;
-                    if (TracePoint.On)
-                        TracePoint.Kick(_domain.Id, entered);
+                    TracePoint.Kick(ref stats.Kicks, _domain.Id, entered);
                     continue;
                 }
                 _domain.RequestCrash("KVM_RUN failed: " + Libc.StrError(err));
@@ -152,9 +150,7 @@ public sealed unsafe class Vcpu : IDisposable
             }
 
             uint reason = run->ExitReason;
-            stats.ExitsByReason[reason < 64 ? reason : 0]++;
-            if (TracePoint.On)
-                TracePoint.Exit(_domain.Id, reason, entered);
+            TracePoint.Exit(ref stats.ExitsByReason[reason < 64 ? reason : 0], _domain.Id, reason, entered);
             var action = ExitDecoder.Decode(*run);
             if (action.Kind == ExitKind.Hypercall)
             {
@@ -215,8 +211,7 @@ public sealed unsafe class Vcpu : IDisposable
     /// pending or the timer fires (or domain 0 needs the thread).</summary>
     internal void Block()
     {
-        _domain.Stats.Blocks++;
-        ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Block) : 0;
+        ulong asleep = TracePoint.Block(ref _domain.Stats.Blocks, _domain.Id, BlockKind.Block);
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
         var why = WaitFor(() => EventsPending(ref _domain.SharedInfo), 0);
