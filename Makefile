@@ -12,7 +12,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 HOST_SOURCES := $(shell find protocols hypervisor -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-trace clean
 
 all: build
 
@@ -75,6 +75,11 @@ bench-boot: out/bin/parakit
 bench-net: out/bin/parakit
 	@for g in pktgen sink l2ping pingpong; do guestkernel/build.sh $$g || exit 1; done
 	bench/net.sh
+
+# What tracing costs the data plane: the same pktgen -> sink run with --trace off and on, alternating.
+bench-trace: out/bin/parakit
+	@for g in pktgen sink; do guestkernel/build.sh $$g || exit 1; done
+	bench/trace-overhead.sh
 
 bench-density: out/bin/parakit
 	@guestkernel/build.sh blocker
