@@ -18,7 +18,7 @@ GUEST_LIB_SOURCES := $(shell find guestkernel/Runtime guestkernel/Kernel guestke
     \( -name obj -o -name bin \) -prune -o -type f \( -name '*.cs' -o -name '*.S' -o -name '*.ld' -o -name '*.sh' \) -print 2>/dev/null) guestkernel/build.sh
 GUEST_IMAGES := $(GUESTS:%=out/guests/%.elf)
 
-.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-pvfv bench-tcp clean
+.PHONY: all build guests guest test run bench bench-vm bench-hypercall bench-boot bench-density bench-net bench-pvfv bench-tcp bench-trace clean
 
 all: build
 
@@ -102,6 +102,11 @@ bench-pvfv: out/bin/parakit
 bench-tcp: out/bin/parakit
 	@for g in httpd iperf3d tcpgen; do guestkernel/build.sh $$g || exit 1; done
 	bench/tcp.sh
+
+# What tracing costs the data plane: the same pktgen -> sink run with --trace off and on, alternating.
+bench-trace: out/bin/parakit
+	@for g in pktgen sink; do guestkernel/build.sh $$g || exit 1; done
+	bench/trace-overhead.sh
 
 bench-density: out/bin/parakit
 	@guestkernel/build.sh blocker

@@ -143,9 +143,7 @@ public sealed unsafe class Vcpu : IDisposable
                 if (err == Libc.EINTR || err == Libc.EAGAIN)
                 {
                     run->ImmediateExit = 0;
-                    stats.Kicks++;
-                    if (TracePoint.On)
-                        TracePoint.Kick(_domain.Id, entered);
+                    TracePoint.Kick(ref stats.Kicks, _domain.Id, entered);
                     continue;
                 }
                 _domain.RequestCrash("KVM_RUN failed: " + Libc.StrError(err));
@@ -153,9 +151,7 @@ public sealed unsafe class Vcpu : IDisposable
             }
 
             uint reason = run->ExitReason;
-            stats.ExitsByReason[reason < 64 ? reason : 0]++;
-            if (TracePoint.On)
-                TracePoint.Exit(_domain.Id, reason, entered);
+            TracePoint.Exit(ref stats.ExitsByReason[reason < 64 ? reason : 0], _domain.Id, reason, entered);
             var action = ExitDecoder.Decode(*run);
             if (action.Kind == ExitKind.Hypercall)
             {
@@ -226,8 +222,7 @@ public sealed unsafe class Vcpu : IDisposable
     /// pending, a device interrupt is asserted, or the timer fires (or domain 0 needs the thread).</summary>
     internal void Block()
     {
-        _domain.Stats.Blocks++;
-        ulong asleep = TracePoint.On ? TracePoint.Block(_domain.Id, BlockKind.Block) : 0;
+        ulong asleep = TracePoint.Block(ref _domain.Stats.Blocks, _domain.Id, BlockKind.Block);
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
         // An asserted device interrupt wakes it too, as an interrupt wakes a halted CPU.

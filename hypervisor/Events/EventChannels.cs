@@ -252,9 +252,7 @@ public sealed unsafe class EventChannels
         Action? handler = null;
         lock (StateLock)
         {
-            Sends++;
-            if (TracePoint.On)
-                TracePoint.EventSend(DomId, port);
+            TracePoint.EventSend(ref Sends, DomId, port);
             switch (StateOf(port))
             {
                 case EvtchnState.Unbound:
@@ -480,12 +478,8 @@ public sealed unsafe class EventChannels
             return;
         bool was = EventChannelBits.IsPending(_shared, port);
         bool upcall = EventChannelBits.SetPending(_shared, port);
-        if (TracePoint.On)
-            TracePoint.EventDeliver(DomId, port, upcall || !was);
+        TracePoint.EventDeliver(ref Deliveries, DomId, port, upcall || !was);
         if (upcall || !was)
-        {
-            Deliveries++;
             _wake();
-        }
     }
 }

@@ -154,10 +154,7 @@ public sealed unsafe class GrantTable
             return st;
         page.Slice(offset, destination.Length).CopyTo(destination);
         Release(gref, write: false);
-        Interlocked.Increment(ref Domain0Copies);
-        Interlocked.Add(ref Domain0CopyBytes, destination.Length);
-        if (t0 != 0)
-            TracePoint.GrantCopy(DomId, toGuest: false, destination.Length, gref, t0);
+        TracePoint.GrantCopy(ref Domain0Copies, ref Domain0CopyBytes, DomId, toGuest: false, destination.Length, gref, t0);
         return GrantStatus.Okay;
     }
 
@@ -172,10 +169,7 @@ public sealed unsafe class GrantTable
             return st;
         source.CopyTo(page.Slice(offset, source.Length));
         Release(gref, write: true);
-        Interlocked.Increment(ref Domain0Copies);
-        Interlocked.Add(ref Domain0CopyBytes, source.Length);
-        if (t0 != 0)
-            TracePoint.GrantCopy(DomId, toGuest: true, source.Length, gref, t0);
+        TracePoint.GrantCopy(ref Domain0Copies, ref Domain0CopyBytes, DomId, toGuest: true, source.Length, gref, t0);
         return GrantStatus.Okay;
     }
 

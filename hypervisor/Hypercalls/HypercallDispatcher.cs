@@ -44,19 +44,15 @@ public sealed class HypercallDispatcher
     /// <summary>Runs hypercall <paramref name="number"/>; unknown numbers give -ENOSYS.</summary>
     public long Dispatch(Domain domain, int number, in HypercallArgs args)
     {
+        // The counters --stats prints are counted by the trace point itself (one source of truth).
+        ulong t0 = TracePoint.On && TracePoint.HypercallsOn ? NativeCode.Rdtsc() : 0;
         if ((uint)number >= Hypercall.Count || _handlers[number] is not { } h)
         {
-            domain.Stats.UnknownHypercalls++;
-            if (TracePoint.On)
-                TracePoint.Hypercall(domain.Id, number, args.A1, Errno.ENOSYS, NativeCode.Rdtsc());
+            TracePoint.Hypercall(ref domain.Stats.UnknownHypercalls, domain.Id, number, args.A1, Errno.ENOSYS, t0);
             return Errno.ENOSYS;
         }
-        domain.Stats.HypercallsByNumber[number]++;
-        if (!TracePoint.On || !TracePoint.HypercallsOn)
-            return h(domain, args);
-        ulong t0 = NativeCode.Rdtsc();
         long rc = h(domain, args);
-        TracePoint.Hypercall(domain.Id, number, args.A1, rc, t0);
+        TracePoint.Hypercall(ref domain.Stats.HypercallsByNumber[number], domain.Id, number, args.A1, rc, t0);
         return rc;
     }
 }

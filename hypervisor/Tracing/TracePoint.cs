@@ -71,6 +71,79 @@ public static class TracePoint
         Thread.MemoryBarrier();
     }
 
+    // ---- counted points: one call counts what `--stats` and the final table print and, while
+    // tracing, records it, so the counters and the trace cannot disagree (one source of truth).
+    // The counter is the caller's (a domain's DomainStats, its event channels, its grant table);
+    // with tracing off a call is the increment plus one load of s_on. ----
+
+    /// <summary>Counts an exit into <paramref name="exitsOfReason"/> and records it while tracing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Exit(ref long exitsOfReason, uint domain, uint reason, ulong enteredTsc)
+    {
+        exitsOfReason++;
+        if (s_on)
+            Exit(domain, reason, enteredTsc);
+    }
+
+    /// <summary>Counts a kick into <paramref name="kicks"/> and records it while tracing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Kick(ref long kicks, uint domain, ulong enteredTsc)
+    {
+        kicks++;
+        if (s_on)
+            Kick(domain, enteredTsc);
+    }
+
+    /// <summary>Counts a returned hypercall into <paramref name="calls"/> and records it when
+    /// <paramref name="startTsc"/> was taken (tracing hypercalls when it started).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Hypercall(ref long calls, uint domain, int number, ulong firstArgument, long result, ulong startTsc)
+    {
+        calls++;
+        if (startTsc != 0 && s_on)
+            Hypercall(domain, number, firstArgument, result, startTsc);
+    }
+
+    /// <summary>Counts a SCHEDOP_block into <paramref name="blocks"/>; returns the TSC for
+    /// <see cref="Wake"/> while tracing sched events, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Block(ref long blocks, uint domain, BlockKind kind)
+    {
+        blocks++;
+        return s_on ? Block(domain, kind) : 0;
+    }
+
+    /// <summary>Counts an event-channel send into <paramref name="sends"/> and records it while tracing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EventSend(ref long sends, uint domain, uint port)
+    {
+        sends++;
+        if (s_on)
+            EventSend(domain, port);
+    }
+
+    /// <summary>Counts a new edge into <paramref name="deliveries"/> (merged events are not
+    /// deliveries) and records the event while tracing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EventDeliver(ref long deliveries, uint domain, uint port, bool newEdge)
+    {
+        if (newEdge)
+            deliveries++;
+        if (s_on)
+            EventDeliver(domain, port, newEdge);
+    }
+
+    /// <summary>Counts a grant copy of domain 0 (from any thread: interlocked) and records it when
+    /// <paramref name="startTsc"/> was taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GrantCopy(ref long copies, ref long copyBytes, uint domain, bool toGuest, int bytes, uint gref, ulong startTsc)
+    {
+        Interlocked.Increment(ref copies);
+        Interlocked.Add(ref copyBytes, bytes);
+        if (startTsc != 0 && s_on)
+            GrantCopy(domain, toGuest, bytes, gref, startTsc);
+    }
+
     // ---- the points (each reads the TSC itself; NoInlining keeps the call sites small) ----
 
     /// <summary>KVM_RUN returned with exit <paramref name="reason"/>; <paramref name="enteredTsc"/>
