@@ -1,5 +1,5 @@
 // Crashes on purpose, one way per argument, so the crash report can be checked for each cause:
-//   null (default)  dereferences null in CrashApp.DereferenceNull
+//   null (default, and any other word)  dereferences null in CrashApp.DereferenceNull
 //   divide          divides by zero in CrashApp.Divide
 //   overflow        int.MinValue / -1 in CrashApp.Divide
 //   stack           unbounded recursion in CrashApp.Recurse (stack overflow, guard page)
@@ -16,7 +16,10 @@ public static unsafe class CrashApp
         string how = args.Length > 0 ? args[0] : "null";
         switch (how)
         {
-            case "null":
+            case "help":
+                Console.WriteLine("crash: usage: crash [null|divide|overflow|stack|hypercall|throw]");
+                return 2;
+            default: // "null", no argument, or words a toolstack added
                 Console.WriteLine("crash: about to dereference null in CrashApp.DereferenceNull");
                 Console.Flush();
                 return DereferenceNull((int*)0);
@@ -36,9 +39,6 @@ public static unsafe class CrashApp
                 Console.WriteLine("crash: about to throw");
                 Throw(how);
                 return 0;
-            default:
-                Console.WriteLine("crash: usage: crash [null|divide|overflow|stack|hypercall|throw]");
-                return 2;
         }
     }
 

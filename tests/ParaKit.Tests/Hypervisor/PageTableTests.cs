@@ -72,13 +72,14 @@ public class PageTableTests
             Assert.That(hc & PT.Writable, Is.Zero, "hypercall page read-only");
             Assert.That(hc & PT.NoExecute, Is.Zero, "hypercall page executable");
             Assert.That(Entry(ram, cr3, GuestLayout.SharedInfoAddress) & PT.Writable, Is.Not.Zero);
-            for (ulong p = GuestLayout.PrivateStart; p < GuestLayout.PrivateEnd; p += 4096)
-            {
-                // The trap stack (IST1) is the one private range the CPU must write at ring 3.
-                bool trapStack = p >= ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom && p < ParaKit.Protocols.Traps.TrapLayout.TrapStackTop;
-                Assert.That(Entry(ram, cr3, p) & PT.Writable, trapStack ? Is.Not.Zero : Is.Zero, $"private page 0x{p:x} writable");
-            }
+            for (ulong p = GuestLayout.PrivateStart; p < ParaKit.Protocols.Traps.TrapLayout.TrapStackGuard; p += 4096)
+                Assert.That(Entry(ram, cr3, p) & PT.Writable, Is.Zero, $"private page 0x{p:x} writable");
             Assert.That(Entry(ram, cr3, ParaKit.Protocols.Traps.TrapLayout.TrapStackGuard), Is.Zero, "trap stack guard page");
+            for (ulong p = ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom; p < ParaKit.Protocols.Traps.TrapLayout.TrapStackTop; p += 4096)
+            {
+                Assert.That(Entry(ram, cr3, p) & PT.Writable, Is.Not.Zero, $"trap stack page 0x{p:x} (the CPU pushes fault frames there at ring 3)");
+                Assert.That(Entry(ram, cr3, p) & PT.NoExecute, Is.Not.Zero, $"trap stack page 0x{p:x} not executable");
+            }
             Assert.That(Entry(ram, cr3, layout.GuardPage), Is.Zero, "stack guard page");
             Assert.That(Entry(ram, cr3, layout.StackTop - 8) & PT.Writable, Is.Not.Zero, "stack");
             Assert.That(Entry(ram, cr3, layout.StackTop - 8) & PT.NoExecute, Is.Not.Zero, "stack not executable");
