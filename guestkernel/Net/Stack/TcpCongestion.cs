@@ -13,7 +13,8 @@ internal sealed class TcpCongestion
     public int SlowStartThreshold { get; private set; }
     public int DuplicateAcks { get; private set; }
     public bool InRecovery { get; private set; }
-    /// <summary>RFC 6582's "recover": the highest sequence sent when recovery began.</summary>
+    /// <summary>RFC 6582's "recover" plus one: SND.MAX when recovery (or the last timeout) began,
+    /// so an ACK at or beyond it acknowledges everything that was outstanding then.</summary>
     public uint Recover { get; private set; }
 
     public void Reset(int mss, uint iss)
@@ -37,7 +38,7 @@ internal sealed class TcpCongestion
         DuplicateAcks = 0;
         if (InRecovery)
         {
-            if (TcpSeq.Gt(ack, Recover))
+            if (TcpSeq.Ge(ack, Recover))
             {
                 // Full ACK (RFC 6582 3.2 step 3): deflate to ssthresh, bounded by what is in flight.
                 int flight = flightBefore - acked;
@@ -68,7 +69,7 @@ internal sealed class TcpCongestion
         }
         // RFC 6582 3.2 step 2: only when the ACK covers more than "recover", so one loss
         // episode is not taken as a second after a timeout.
-        if (DuplicateAcks != 3 || !TcpSeq.Gt(una, Recover))
+        if (DuplicateAcks != 3 || !TcpSeq.Ge(una, Recover))
             return false;
         SlowStartThreshold = System.Math.Max(flight / 2, 2 * _mss);
         Window = SlowStartThreshold + 3 * _mss;
