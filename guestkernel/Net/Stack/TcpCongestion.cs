@@ -6,6 +6,7 @@ namespace ParaKit.Net.Stack;
 
 internal sealed class TcpCongestion
 {
+    private const int MaxWindow = 1 << 30;
     private int _mss;
 
     /// <summary>cwnd in bytes.</summary>
@@ -54,6 +55,10 @@ internal sealed class TcpCongestion
             Window += System.Math.Min(acked, 2 * _mss);   // RFC 3465 with L = 2*SMSS (delayed ACKs)
         else
             Window += System.Math.Max(1, _mss * _mss / Window);
+        // Without loss cwnd only grows; past the largest window (1 GiB, RFC 7323) it means
+        // nothing, and an int would overflow after a few GiB of loss-free transfer.
+        if (Window > MaxWindow)
+            Window = MaxWindow;
         return false;
     }
 
@@ -64,7 +69,7 @@ internal sealed class TcpCongestion
         DuplicateAcks++;
         if (InRecovery)
         {
-            Window += _mss;   // each further duplicate means a segment left the network
+            Window = System.Math.Min(Window + _mss, MaxWindow);   // each further duplicate means a segment left the network
             return false;
         }
         // RFC 6582 3.2 step 2: only when the ACK covers more than "recover", so one loss
