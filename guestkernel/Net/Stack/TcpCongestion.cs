@@ -6,6 +6,7 @@ namespace ParaKit.Net.Stack;
 
 internal sealed class TcpCongestion
 {
+    private const int MaxWindow = 1 << 30;
     private int _mss;
 
     /// <summary>cwnd in bytes.</summary>
@@ -13,7 +14,8 @@ internal sealed class TcpCongestion
     public int SlowStartThreshold { get; private set; }
     public int DuplicateAcks { get; private set; }
     public bool InRecovery { get; private set; }
-    /// <summary>RFC 6582's "recover": the highest sequence sent when recovery began.</summary>
+    /// <summary>RFC 6582's "recover" plus one: SND.MAX when recovery (or the last timeout) began,
+    /// so an ACK at or beyond it acknowledges everything that was outstanding then.</summary>
     public uint Recover { get; private set; }
 
     public void Reset(int mss, uint iss)
@@ -37,7 +39,7 @@ internal sealed class TcpCongestion
         DuplicateAcks = 0;
         if (InRecovery)
         {
-            if (TcpSeq.Gt(ack, Recover))
+            if (TcpSeq.Ge(ack, Recover))
             {
                 // Full ACK (RFC 6582 3.2 step 3): deflate to ssthresh, bounded by what is in flight.
                 int flight = flightBefore - acked;
@@ -53,6 +55,10 @@ internal sealed class TcpCongestion
             Window += System.Math.Min(acked, 2 * _mss);   // RFC 3465 with L = 2*SMSS (delayed ACKs)
         else
             Window += System.Math.Max(1, _mss * _mss / Window);
+        // Without loss cwnd only grows; past the largest window (1 GiB, RFC 7323) it means
+        // nothing, and an int would overflow after a few GiB of loss-free transfer.
+        if (Window > MaxWindow)
+            Window = MaxWindow;
         return false;
     }
 
@@ -63,12 +69,12 @@ internal sealed class TcpCongestion
         DuplicateAcks++;
         if (InRecovery)
         {
-            Window += _mss;   // each further duplicate means a segment left the network
+            Window = System.Math.Min(Window + _mss, MaxWindow);   // each further duplicate means a segment left the network
             return false;
         }
         // RFC 6582 3.2 step 2: only when the ACK covers more than "recover", so one loss
         // episode is not taken as a second after a timeout.
-        if (DuplicateAcks != 3 || !TcpSeq.Gt(una, Recover))
+        if (DuplicateAcks != 3 || !TcpSeq.Ge(una, Recover))
             return false;
         SlowStartThreshold = System.Math.Max(flight / 2, 2 * _mss);
         Window = SlowStartThreshold + 3 * _mss;

@@ -23,8 +23,7 @@ internal sealed partial class TcpConnection
                 return;
             }
             _counters.TcpOutOfWindow++;
-            _ackNow = true;   // RFC 9293: answer an unacceptable segment with an ACK
-            Output(now);
+            SendAck(now);   // RFC 9293: answer an unacceptable segment with an ACK
             return;
         }
         if (seg.Has(TcpFlags.Rst))
@@ -32,8 +31,7 @@ internal sealed partial class TcpConnection
             if (seg.Seq != _rcvNxt)
             {
                 _counters.TcpChallengeAcks++;
-                _ackNow = true;
-                Output(now);
+                SendAck(now);
                 return;
             }
             _counters.TcpRstReceived++;
@@ -43,8 +41,7 @@ internal sealed partial class TcpConnection
         if (seg.Has(TcpFlags.Syn))
         {
             _counters.TcpChallengeAcks++;
-            _ackNow = true;
-            Output(now);
+            SendAck(now);
             return;
         }
         if (!seg.Has(TcpFlags.Ack))
@@ -172,15 +169,13 @@ internal sealed partial class TcpConnection
         if (TcpSeq.Gt(ack, _sndMax))
         {
             _counters.TcpAckTooNew++;
-            _ackNow = true;
-            Output(now);
+            SendAck(now);
             return false;
         }
         if (TcpSeq.Lt(ack, _sndUna - Math.Max(_maxSndWnd, 1u)))
         {
             _counters.TcpAckTooOld++;   // RFC 5961 5.2: older than anything in a window
-            _ackNow = true;
-            Output(now);
+            SendAck(now);
             return false;
         }
         uint wnd = (uint)seg.Window << _sndScale;

@@ -16,7 +16,7 @@ internal sealed partial class TcpConnection
         if (State == TcpState.SynSent || State == TcpState.SynReceived || State == TcpState.TimeWait)
         {
             if (_ackNow && State != TcpState.SynSent)
-                SendSegment(_sndNxt, 0, false, now);
+                SendAck(now);
             return;
         }
         while (true)
@@ -39,8 +39,11 @@ internal sealed partial class TcpConnection
                     }
                     break;
                 }
-                // Sender silly window avoidance (RFC 9293 3.8.6.2.1), without Nagle's delay.
-                if (len < _mss && len < unsent && len < (int)(_maxSndWnd / 2))
+                // Sender silly window avoidance (RFC 9293 3.8.6.2.1), without Nagle's delay: a
+                // small piece waits for the ACK of what is in flight, which opens the window
+                // further; with nothing in flight no ACK would come, so it goes now (this
+                // stands in for the RFC's override timer).
+                if (len < _mss && len < unsent && len < (int)(_maxSndWnd / 2) && _sndNxt != _sndUna)
                     break;
             }
             bool fin = finToSend && _sndNxt + (uint)len == _finSeq;
@@ -59,8 +62,13 @@ internal sealed partial class TcpConnection
                 break;
         }
         if (_ackNow)
-            SendSegment(_sndNxt, 0, false, now);
+            SendAck(now);
     }
+
+    /// <summary>A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after a timeout SND.NXT
+    /// is back at SND.UNA, and an ACK numbered there would be outside the peer's window and
+    /// dropped with the acknowledgement in it (BSD's tcp_output does the same).</summary>
+    public void SendAck(ulong now) => SendSegment(_sndMax, 0, false, now);
 
     private void StartTiming(uint seq, ulong now)
     {
