@@ -61,7 +61,7 @@ public static class Echo
             Console.WriteLine(Usage);
             return 2;
         }
-        IEthernetDevice? nic = Netfronts.Open(0, Clock.NowNs() + 10 * Second, out string error);
+        IEthernetDevice? nic = Nics.Open(0, Clock.NowNs() + 10 * Second, out string error);
         if (nic is null)
         {
             Console.WriteLine("echo: cannot open " + error);

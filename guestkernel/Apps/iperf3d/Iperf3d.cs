@@ -11,6 +11,7 @@
 // Without ip= the vif's configuration is used (vif = [ 'ip=A.B.C.D/N,gateway=G' ]), as in ping.
 // Not measured: CPU utilisation (reported to the client as 0). Bad arguments exit 2, a vif that
 // does not connect 3.
+using ParaKit.Drivers;
 using ParaKit.Drivers.Platform;
 using ParaKit.Drivers.Xen;
 using ParaKit.Kernel;
@@ -56,31 +57,16 @@ public static class Iperf3d
             }
         }
 
-        Netfront? vif = Netfronts.Open(0, Clock.NowNs() + 10 * Second, out string error);
+        IEthernetDevice? vif = Nics.Open(0, Clock.NowNs() + 10 * Second, out string error);
         if (vif is null)
         {
             Console.WriteLine("iperf3d: cannot open " + error);
             return 3;
         }
-        if (!haveIp || !haveGateway)
+        if (!Nics.ChooseAddress(vif, haveIp, ref ip, ref prefix, haveGateway, ref gateway, out _, out string why))
         {
-            if (!Netfronts.ReadAddress(vif, out VifAddress configured, out string why))
-            {
-                Console.WriteLine("iperf3d: " + why);
-                return 2;
-            }
-            if (!haveIp)
-            {
-                if (!configured.HasAddress)
-                {
-                    Console.WriteLine("iperf3d: no address: give ip=A.B.C.D/PREFIX, or configure the vif with vif = [ 'ip=A.B.C.D/N' ]");
-                    return 2;
-                }
-                ip = configured.Address;
-                prefix = configured.PrefixLength;
-            }
-            if (!haveGateway && (configured.Gateway & Ipv4.Mask(prefix)) == (ip & Ipv4.Mask(prefix)))
-                gateway = configured.Gateway;
+            Console.WriteLine("iperf3d: " + why);
+            return 2;
         }
 
         var config = new NetStackConfig { Address = ip, PrefixLength = prefix, Gateway = gateway };

@@ -90,39 +90,14 @@ public static class Ping
         }
         IEthernetDevice nic = opened;
         // The toolstack's configuration, each key overridden by the command line.
-        string source = "command line";
-        if (!haveIp || !haveGateway)
+        if (!Nics.ChooseAddress(nic, haveIp, ref ip, ref prefix, haveGateway, ref gateway, out bool fromVif, out string why))
         {
-            VifAddress configured = default;
-            if (opened is Netfront vif)
-            {
-                if (!Netfronts.ReadAddress(vif, out configured, out string why))
-                {
-                    Console.WriteLine("ping: " + why);
-                    return 2;
-                }
-            }
-            else if (!haveIp)
-            {
-                // An emulated e1000 has no backend directory in the store to carry ip=.
-                Console.WriteLine("ping: vif 0 is an emulated e1000: give ip=A.B.C.D/PREFIX (its config is not in the XenStore)");
-                return 2;
-            }
+            Console.WriteLine("ping: " + why);
             if (!haveIp)
-            {
-                if (!configured.HasAddress)
-                {
-                    Console.WriteLine("ping: no address: give ip=A.B.C.D/PREFIX, or configure the vif with vif = [ 'ip=A.B.C.D/N' ]");
-                    Console.WriteLine(Usage);
-                    return 2;
-                }
-                ip = configured.Address;
-                prefix = configured.PrefixLength;
-                source = "vif";
-            }
-            if (!haveGateway && configured.Gateway != 0 && (configured.Gateway & Ipv4.Mask(prefix)) == (ip & Ipv4.Mask(prefix)))
-                gateway = configured.Gateway;
+                Console.WriteLine(Usage);
+            return 2;
         }
+        string source = fromVif ? "vif" : "command line";
         if (gateway != 0 && (gateway & Ipv4.Mask(prefix)) != (ip & Ipv4.Mask(prefix)))
         {
             Console.WriteLine("ping: gateway=" + IpText(gateway) + " is not on " + IpText(ip) + "/" + prefix.ToString());

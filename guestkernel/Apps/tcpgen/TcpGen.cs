@@ -4,6 +4,7 @@
 //   tcpgen ip=A.B.C.D/N dst=IP [port=5001] [seconds=5]          connect and send for S seconds, then FIN
 // Both end with `tcpgen: done bytes=.. seconds=.. gbps=.. retransmits=..` (the receiver's line
 // is the measurement: bytes that arrived in order, from the first byte to the FIN).
+using ParaKit.Drivers;
 using ParaKit.Drivers.Platform;
 using ParaKit.Drivers.Xen;
 using ParaKit.Kernel;
@@ -49,7 +50,7 @@ public static class TcpGen
             Console.WriteLine("usage: tcpgen ip=A.B.C.D/N listen [port=5001] | tcpgen ip=A.B.C.D/N dst=IP [port=5001] [seconds=5]");
             return 2;
         }
-        Netfront? vif = Netfronts.Open(0, Clock.NowNs() + 10 * Second, out string error);
+        IEthernetDevice? vif = Nics.Open(0, Clock.NowNs() + 10 * Second, out string error);
         if (vif is null)
         {
             Console.WriteLine("tcpgen: cannot open " + error);

@@ -176,6 +176,46 @@ public static unsafe class Nics
         // must not go to sleep now.
         Scheduler.InterruptWork();
     }
+
+    /// <summary>The address an app uses on an opened NIC: the command line's ip= and gateway= where
+    /// given (<paramref name="haveIp"/>, <paramref name="haveGateway"/>), the toolstack's vif keys
+    /// otherwise (a configured gateway off the chosen prefix is ignored). <paramref name="fromVif"/>
+    /// says whether the address came from the vif. False with a sentence when there is no usable
+    /// address: a bad vif key, none configured, or an emulated e1000 (no backend directory).</summary>
+    public static bool ChooseAddress(IEthernetDevice nic, bool haveIp, ref uint ip, ref int prefix, bool haveGateway, ref uint gateway,
+        out bool fromVif, out string error)
+    {
+        fromVif = false;
+        error = "";
+        if (haveIp && haveGateway)
+            return true;
+        VifAddress configured = default;
+        if (nic is Netfront vif)
+        {
+            if (!Netfronts.ReadAddress(vif, out configured, out error))
+                return false;
+        }
+        else if (!haveIp)
+        {
+            error = "vif 0 is an emulated e1000: give ip=A.B.C.D/PREFIX (its config is not in the XenStore)";
+            return false;
+        }
+        if (!haveIp)
+        {
+            if (!configured.HasAddress)
+            {
+                error = "no address: give ip=A.B.C.D/PREFIX, or configure the vif with vif = [ 'ip=A.B.C.D/N' ]";
+                return false;
+            }
+            ip = configured.Address;
+            prefix = configured.PrefixLength;
+            fromVif = true;
+        }
+        uint mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
+        if (!haveGateway && configured.Gateway != 0 && (configured.Gateway & mask) == (ip & mask))
+            gateway = configured.Gateway;
+        return true;
+    }
 }
 
 /// <summary>What an app calls to get a working vif.</summary>

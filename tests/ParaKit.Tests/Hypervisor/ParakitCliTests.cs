@@ -94,6 +94,19 @@ public partial class ParakitCliTests
     }
 
     [Test]
+    public void A_register_access_no_device_claims_ends_the_domain_naming_the_address()
+    {
+        var r = Boot("run", "--stats", HypervisorHarness.AsmGuest("nodevice"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(70), r.Output);
+            Assert.That(r.Stdout, Does.Contain("reading a register nobody emulates"));
+            Assert.That(r.Stderr, Does.Contain("MMIO read of 4 bytes from 0xf0020008 (not guest RAM, and no device on the bus claims it)"));
+            Assert.That(r.Stderr, Does.Match(@"<probe_nic\+0x[0-9a-f]+>"));
+        });
+    }
+
+    [Test]
     public void Csharp_crash_app_is_reported_with_a_managed_method_name()
     {
         var r = Boot("run", HypervisorHarness.CsGuest("crash"));
@@ -196,16 +209,19 @@ public partial class ParakitCliTests
         HypervisorHarness.RequireKvm();
         if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
             Assert.Fail("this test drops root with setpriv(1) to provoke EACCES: run the suite as root on a host with util-linux");
-        // A device only root may open, opened by the unprivileged 'nobody'.
+        // A device only root may open, opened by the unprivileged 'nobody'. What nobody runs and
+        // reads is copied to a world-readable folder: the checkout may be private to its owner.
+        HypervisorHarness.RequireParakit();
+        using var shared = new SharedCopy(HypervisorHarness.AsmGuest("hello"));
         string dev = Path.Combine(HypervisorHarness.ScratchDir(), "kvm");
         File.WriteAllText(dev, "");
         File.SetUnixFileMode(dev, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.SetUnixFileMode(Path.GetDirectoryName(dev)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
         try
         {
-            var r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", HypervisorHarness.Parakit, "--version"], TimeSpan.FromSeconds(30));
+            var r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", shared.Parakit, "--version"], TimeSpan.FromSeconds(30));
             Assert.That(r.ExitCode, Is.EqualTo(0), "parakit must be runnable by 'nobody' for this test\n" + r.Output);
-            r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", HypervisorHarness.Parakit, "run", HypervisorHarness.AsmGuest("hello")], TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = dev });
+            r = HypervisorHarness.Run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", shared.Parakit, "run", shared.PathOf(HypervisorHarness.AsmGuest("hello"))], TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["PARAKIT_KVM_DEVICE"] = dev });
             Assert.Multiple(() =>
             {
                 Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
