@@ -3,7 +3,8 @@
 # in network namespaces made here (removed on exit, even on failure):
 #   guest side: namespace A with bridge br0 (10.99.0.1); httpd (10.99.0.2) and iperf3d (10.99.0.3)
 #     are unikernels whose vifs are TAPs in br0. iperf3 -c for host -> guest and -R for
-#     guest -> host, `ab -k` against httpd's page, ping of httpd.
+#     guest -> host, `ab -k` against httpd's page, ping of httpd. The same iperf3d behind an
+#     emulated e1000 (10.99.0.4, full virtualization, issue 10) runs the same two iperf3 tests.
 #   guest to guest: two tcpgen unikernels on an in-process switch (no iperf3 client runs in a
 #     guest; tcpgen's receiver counts the bytes from the first one to the FIN).
 #   baseline: namespaces B and C joined by a veth pair (10.98.0.1 / 10.98.0.2), iperf3 -s and
@@ -11,7 +12,8 @@
 # All TCP at a 1500-byte MTU. Needs root, KVM, iperf3, curl, ab (apache2-utils) and lighttpd.
 #
 # Usage: bench/tcp.sh             (SECONDS_PER=5, AB_REQUESTS=20000, AB_CONCURRENCY=16, PINGS=200)
-# Writes bench/results/tcp.json with the keys of issue 9, plus tcp.log with every tool's output.
+# Writes bench/results/tcp.json with the keys of issue 9 (plus "fv_iperf_host_to_guest_gbps" and
+# "fv_iperf_guest_to_host_gbps": iperf3d over the e1000), plus tcp.log with every tool's output.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -69,19 +71,30 @@ kernel = "$IPERF3D"
 memory = 64
 vif = [ 'mac=00:16:3e:00:00:03,bridge=br0,ip=10.99.0.3/24' ]
 EOF
-ip netns exec "$nsa" "$PARAKIT" create "$tmp/web.cfg" "$tmp/perf.cfg" > "$tmp/guests.log" 2>&1 &
+cat > "$tmp/perf-fv.cfg" <<EOF
+name = "perf-fv"
+kernel = "$IPERF3D"
+memory = 64
+vif = [ 'model=e1000,mac=00:16:3e:00:00:04,bridge=br0' ]
+extra = "ip=10.99.0.4/24"
+EOF
+ip netns exec "$nsa" "$PARAKIT" create "$tmp/web.cfg" "$tmp/perf.cfg" "$tmp/perf-fv.cfg" > "$tmp/guests.log" 2>&1 &
 pid=$!
 for _ in $(seq 200); do
-  ip -n "$nsa" link show vif2.0 2>/dev/null | grep -q "master br0" && break
+  ip -n "$nsa" link show vif3.0 2>/dev/null | grep -q "master br0" && break
   sleep 0.1
 done
 ip netns exec "$nsa" curl -sS --retry 5 --retry-connrefused --max-time 10 -o "$tmp/index.html" http://10.99.0.2/
 ip netns exec "$nsa" ping -c 3 -W 2 10.99.0.3 > /dev/null
+ip netns exec "$nsa" ping -c 3 -W 2 10.99.0.4 > /dev/null
 
 note "guest: iperf3 host -> guest, ${SECONDS_PER}s"
 h2g=$(ip netns exec "$nsa" iperf3 -c 10.99.0.3 -t "$SECONDS_PER" -J | tee -a "$log" | gbps_of)
 note "guest: iperf3 guest -> host (-R), ${SECONDS_PER}s"
 g2h=$(ip netns exec "$nsa" iperf3 -c 10.99.0.3 -t "$SECONDS_PER" -R -J | tee -a "$log" | gbps_of)
+note "FV guest (e1000): iperf3 host -> guest, then -R, ${SECONDS_PER}s each"
+fv_h2g=$(ip netns exec "$nsa" iperf3 -c 10.99.0.4 -t "$SECONDS_PER" -J | tee -a "$log" | gbps_of)
+fv_g2h=$(ip netns exec "$nsa" iperf3 -c 10.99.0.4 -t "$SECONDS_PER" -R -J | tee -a "$log" | gbps_of)
 note "guest: ab -k -n $AB_REQUESTS -c $AB_CONCURRENCY against httpd"
 abg=$(run ip netns exec "$nsa" ab -q -k -n "$AB_REQUESTS" -c "$AB_CONCURRENCY" http://10.99.0.2/)
 http_rps=$(rps_of <<<"$abg"); http_failed=$(failed_of <<<"$abg")
@@ -89,6 +102,7 @@ note "guest: ping x$PINGS"
 ping_rtt=$(run ip netns exec "$nsa" ping -q -c "$PINGS" -i 0.01 10.99.0.2 | rtt_of)
 "$PARAKIT" xenstore write /local/domain/1/control/shutdown poweroff
 "$PARAKIT" xenstore write /local/domain/2/control/shutdown poweroff
+"$PARAKIT" xenstore write /local/domain/3/control/shutdown poweroff
 wait "$pid" || true
 pid=
 cat "$tmp/guests.log" >> "$log"
@@ -146,6 +160,8 @@ cat > "$json" <<EOF
   "iperf_host_to_guest_gbps": $h2g,
   "iperf_guest_to_host_gbps": $g2h,
   "iperf_guest_to_guest_gbps": ${g2g:-null},
+  "fv_iperf_host_to_guest_gbps": ${fv_h2g:-null},
+  "fv_iperf_guest_to_host_gbps": ${fv_g2h:-null},
   "veth_gbps": $veth,
   "http_rps": ${http_rps:-null},
   "veth_http_rps": ${veth_rps:-null},

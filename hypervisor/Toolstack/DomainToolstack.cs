@@ -87,7 +87,7 @@ public sealed class DomainToolstack : IDisposable
             foreach (var vif in slot.Config.Vifs)
             {
                 slot.Devices.Add(vif.Model == NicModel.E1000
-                    ? Devices.E1000.E1000Device.Attach(d, vif, Networks.Get(vif.Bridge))
+                    ? Devices.E1000.E1000Device.Attach(d, vif, Networks)
                     : VifDevice.Attach(d, vif, _devices, Networks));
             }
         }

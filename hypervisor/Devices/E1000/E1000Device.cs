@@ -14,6 +14,7 @@ using ParaKit.Hypervisor.Devices.Bus;
 using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Tap;
 using ParaKit.Protocols.Boot;
 
 namespace ParaKit.Hypervisor.Devices.E1000;
@@ -31,6 +32,7 @@ public sealed class E1000Device : IDomainDevice
     /// <summary>The IDT vector every e1000 signals (an MSI on APIC 0), told to the guest in start_info.</summary>
     public const uint InterruptVector = 0x40;
     private int _detached;
+    private HostBridgeLink? _link;
 
     public VifConfig Config { get; }
     public string Name { get; }
@@ -87,9 +89,29 @@ public sealed class E1000Device : IDomainDevice
 
     /// <summary>Puts the card on the domain's bus and switch. Call before the domain starts; the
     /// card detaches itself when the domain is destroyed.</summary>
-    public static E1000Device Attach(Domain domain, VifConfig config, NetworkWorker worker)
+    public static E1000Device Attach(Domain domain, VifConfig config, NetworkWorker worker) => Attach(domain, config, worker, null);
+
+    /// <summary>Attaches the card where its bridge= says: a Linux bridge of that name (through a
+    /// TAP named like the vif, as for a netback vif) if one exists, else that in-process switch.</summary>
+    public static E1000Device Attach(Domain domain, VifConfig config, Networks networks)
     {
-        var dev = new E1000Device(domain, config, worker);
+        if (!TapDevice.IsLinuxBridge(config.Bridge))
+            return Attach(domain, config, networks.Get(config.Bridge));
+        var link = HostBridgeLink.Open(networks, config.NameFor(domain.Id), config.Bridge, config.Mtu);
+        try
+        {
+            return Attach(domain, config, link.Worker, link);
+        }
+        catch
+        {
+            link.Dispose();
+            throw;
+        }
+    }
+
+    private static E1000Device Attach(Domain domain, VifConfig config, NetworkWorker worker, HostBridgeLink? link)
+    {
+        var dev = new E1000Device(domain, config, worker) { _link = link };
         domain.Destroying += _ => dev.Dispose();
         return dev;
     }
@@ -103,7 +125,8 @@ public sealed class E1000Device : IDomainDevice
             string problems = c.DmaFaults + c.IndexBeyondRing + c.UnalignedRingLengths + c.TxOversize + c.TxSegmentationUnsupported != 0
                 ? $" refused(dma={c.DmaFaults} index={c.IndexBeyondRing} rdlen/tdlen={c.UnalignedRingLengths} tx-oversize={c.TxOversize} tso={c.TxSegmentationUnsupported})"
                 : "";
-            return $"{Name} {Mac} {Config.Bridge} e1000@0x{Bar:x} tx={c.TxFrames} rx={c.RxFrames} drops(rx-no-desc={c.RxNoDescriptors} filtered={c.RxFiltered} disabled={c.RxWhileDisabled} oversize={c.RxOversize})"
+            string where = _link is { } link ? $"{Config.Bridge}(tap {link.Tap.Name})" : Config.Bridge;
+            return $"{Name} {Mac} {where} e1000@0x{Bar:x} tx={c.TxFrames} rx={c.RxFrames} drops(rx-no-desc={c.RxNoDescriptors} filtered={c.RxFiltered} disabled={c.RxWhileDisabled} oversize={c.RxOversize})"
                 + $" irqs={c.Interrupts} mmio(r={_range.Reads} w={_range.Writes}) rx[{r.Rdh}..{r.Rdt}) tx[{r.Tdh}..{r.Tdt})" + problems;
         }
     }
@@ -116,6 +139,7 @@ public sealed class E1000Device : IDomainDevice
         _domain.Bus.Remove(_range);
         _worker.Unbind(_port);      // no batch touches the guest's rings after this
         _worker.RemoveVif(_port);
+        _link?.Dispose();           // a Linux-bridge card's TAP and private worker go last
         _itrTimer.Dispose();
         _line.Deassert();
         _msi?.Dispose();

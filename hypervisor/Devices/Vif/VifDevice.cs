@@ -37,8 +37,7 @@ public sealed class VifDevice : IDomainDevice
     private readonly Lock _sync = new();
     private VifBackend? _backend;
     private bool _detached;
-    private TapDevice? _tap;
-    private bool _privateWorker;
+    private HostBridgeLink? _link;
 
     public VifConfig Config { get; }
     public string Name { get; }
@@ -66,7 +65,7 @@ public sealed class VifDevice : IDomainDevice
     }
 
     /// <summary>The vif's TAP on the host when it sits on a Linux bridge (null on an in-process switch).</summary>
-    public TapPort? HostTap { get; private set; }
+    public TapPort? HostTap => _link?.Port;
 
     /// <summary>Attaches the vif where its bridge= says: a Linux bridge of that name (through a
     /// TAP, as Xen's vif-bridge does) if one exists, else the in-process switch of that name.</summary>
@@ -74,7 +73,17 @@ public sealed class VifDevice : IDomainDevice
     {
         if (!TapDevice.IsLinuxBridge(config.Bridge))
             return Attach(domain, config, ctx, networks.Get(config.Bridge));
-        var vif = new VifDevice(domain, config, ctx, networks.ForHostBridge(config.NameFor(domain.Id), config.Bridge)) { _privateWorker = true };
+        var link = HostBridgeLink.Open(networks, config.NameFor(domain.Id), config.Bridge, config.Mtu);
+        VifDevice vif;
+        try
+        {
+            vif = new VifDevice(domain, config, ctx, link.Worker) { _link = link };
+        }
+        catch
+        {
+            link.Dispose();
+            throw;
+        }
         return vif.Finish(domain);
     }
 
@@ -83,14 +92,12 @@ public sealed class VifDevice : IDomainDevice
     public static VifDevice Attach(Domain domain, VifConfig config, DeviceContext ctx, NetworkWorker worker) =>
         new VifDevice(domain, config, ctx, worker).Finish(domain);
 
-    /// <summary>Plugs a host-bridge vif's TAP in, publishes the directories and arranges the
-    /// detach; a failure undoes what was done (the TAP goes, nothing stays in the store).</summary>
+    /// <summary>Publishes the directories and arranges the detach; a failure undoes what was done
+    /// (a host-bridge vif's TAP goes, nothing stays in the store).</summary>
     private VifDevice Finish(Domain domain)
     {
         try
         {
-            if (_privateWorker)
-                PlugIntoHostBridge();
             Publish();
         }
         catch
@@ -100,19 +107,6 @@ public sealed class VifDevice : IDomainDevice
         }
         domain.Destroying += _ => Dispose();
         return this;
-    }
-
-    /// <summary>What vif-bridge does on "online": the TAP with the vif's name and MTU, Xen's
-    /// fe:ff:ff:ff:ff:ff backend MAC (so the bridge never adopts it as its own), up, in the bridge.</summary>
-    private void PlugIntoHostBridge()
-    {
-        var tap = TapDevice.Open(Name, mustBeNew: true);
-        _tap = tap;
-        tap.SetMtu(Config.Mtu);
-        tap.SetHardwareAddress([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]);
-        tap.SetUp();
-        tap.JoinBridge(Config.Bridge);
-        HostTap = _worker.AddTap(tap);
     }
 
     private void Publish()
@@ -291,16 +285,12 @@ public sealed class VifDevice : IDomainDevice
             Disconnect();
         }
         _worker.RemoveVif(_port);
-        if (HostTap is { } port)
-            _worker.RemoveTap(port);
-        if (_tap is { } tap)
+        if (_link is { } link)
         {
-            if (!tap.LeaveBridge(out string? problem))
-                LastProblem = problem ?? "";
-            tap.Dispose();   // the TAP disappears with its fd
+            link.Dispose();   // the TAP leaves the bridge and disappears, then the private worker stops
+            if (link.LastProblem != "")
+                LastProblem = link.LastProblem;
         }
-        if (_privateWorker)
-            _worker.Dispose();
         var xs = _ctx.Store;
         xs.Unwatch(Paths.Frontend + "/state", _token);
         XenbusDevices.Remove(xs, _domain.Id, 0, "vif", (uint)Config.Index);

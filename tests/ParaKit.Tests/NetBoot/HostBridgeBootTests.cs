@@ -185,6 +185,30 @@ public class HostBridgeBootTests : NetBootFixture
     }
 
     [Test]
+    public void An_emulated_e1000_on_a_linux_bridge_is_a_tap_in_it_and_answers_host_ping()
+    {
+        using var ns = NetNamespace.Create("fv");
+        ns.AddBridge("br0", "10.99.0.1/24");
+        // An e1000's configuration is not in the XenStore: the guest takes ip= from its command line.
+        string cfg = Config("fv", "ping", $"model=e1000,mac={GuestMac},bridge=br0", "ip=10.99.0.2/24 quiet-ms=2500 seconds=60");
+        string ping = "", ports = "";
+        var r = ns.Parakit(Dir, ["create", cfg], TimeSpan.FromSeconds(90), Guarded(_ =>
+        {
+            NetNamespace.WaitUntil(() => ns.IsBridgePort("vif1.0", "br0"), TimeSpan.FromSeconds(20), () => "vif1.0 in br0:\n" + ns.BridgePorts());
+            ports = ns.BridgePorts();
+            ping = ns.Exec(TimeSpan.FromSeconds(60), "ping", "-c", "20", "-i", "0.05", "-W", "2", "10.99.0.2").Output;
+        }));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ports, Does.Contain("vif1.0"), ports);
+            Assert.That(ping, Does.Contain("20 packets transmitted, 20 received, 0% packet loss"), ping);
+            Assert.That(r.Stdout, Does.Match(@"vif1\.0 \S+ br0\(tap vif1\.0\) e1000@0x"), "the card's row names its TAP\n" + r.Output);
+            Assert.That(ns.HasInterface("vif1.0"), Is.False, "the TAP must be gone with the domain:\n" + ns.Links());
+        });
+    }
+
+    [Test]
     public void An_in_process_switch_with_a_tap_uplink_carries_a_host_ping()
     {
         using var ns = NetNamespace.Create("up");
