@@ -211,8 +211,7 @@ public static unsafe class Nics
             prefix = configured.PrefixLength;
             fromVif = true;
         }
-        uint mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
-        if (!haveGateway && configured.Gateway != 0 && (configured.Gateway & mask) == (ip & mask))
+        if (!haveGateway && configured.Gateway != 0 && VifAddress.SameSubnet(configured.Gateway, ip, prefix))
             gateway = configured.Gateway;
         return true;
     }

@@ -57,7 +57,8 @@ public struct VifAddress
         return true;
     }
 
-    private static bool SameSubnet(uint a, uint b, int prefix)
+    /// <summary>Whether <paramref name="a"/> and <paramref name="b"/> share the first <paramref name="prefix"/> bits.</summary>
+    public static bool SameSubnet(uint a, uint b, int prefix)
     {
         uint mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
         return (a & mask) == (b & mask);
