@@ -42,7 +42,8 @@ public sealed unsafe class GrantTable
 
     /// <summary>Counters: copies this domain asked for, bytes they moved, ops that failed.</summary>
     public long Copies, CopyBytes, CopyErrors;
-    /// <summary>Counters: successful domain-0 copies from and to this domain's grants (backend threads: updated atomically).</summary>
+    /// <summary>Counters: successful domain-0 copies from and to this domain's grants, added once per
+    /// backend batch (<see cref="EndCopyBatch"/>; backend threads: atomically).</summary>
     public long Domain0Copies, Domain0CopyBytes;
 
     public GrantTable(ushort domId, GuestMemory memory)
@@ -143,8 +144,10 @@ public sealed unsafe class GrantTable
     /// <summary>Domain 0's copy from a grant for a backend whose teardown runs before this table
     /// is detached (a vif disconnects in Domain.Destroying, before Detach): the domain's memory
     /// cannot go during the copy, so the process-wide <see cref="LifetimeLock"/> is not taken.
-    /// Entry checks and pins are the same as <see cref="TryCopyFromGuest"/>.</summary>
-    public short TryCopyFromGuestForBackend(uint gref, int offset, Span<byte> destination)
+    /// Entry checks and pins are the same as <see cref="TryCopyFromGuest"/>. A successful copy is
+    /// counted into <paramref name="tally"/>, the backend's batch; the backend hands it to
+    /// <see cref="EndCopyBatch"/> at the end of the batch (the counters and the trace see it then).</summary>
+    public short TryCopyFromGuestForBackend(uint gref, int offset, Span<byte> destination, ref GrantCopyTally tally)
     {
         if (offset < 0 || offset + destination.Length > PageSize)
             return GrantStatus.BadCopyArg;
@@ -154,12 +157,12 @@ public sealed unsafe class GrantTable
             return st;
         page.Slice(offset, destination.Length).CopyTo(destination);
         Release(gref, write: false);
-        TracePoint.GrantCopy(ref Domain0Copies, ref Domain0CopyBytes, DomId, toGuest: false, destination.Length, gref, t0);
+        Count(ref tally, destination.Length, t0);
         return GrantStatus.Okay;
     }
 
     /// <summary>The write-side twin of <see cref="TryCopyFromGuestForBackend"/>.</summary>
-    public short TryCopyToGuestForBackend(uint gref, int offset, ReadOnlySpan<byte> source)
+    public short TryCopyToGuestForBackend(uint gref, int offset, ReadOnlySpan<byte> source, ref GrantCopyTally tally)
     {
         if (offset < 0 || offset + source.Length > PageSize)
             return GrantStatus.BadCopyArg;
@@ -169,8 +172,26 @@ public sealed unsafe class GrantTable
             return st;
         source.CopyTo(page.Slice(offset, source.Length));
         Release(gref, write: true);
-        TracePoint.GrantCopy(ref Domain0Copies, ref Domain0CopyBytes, DomId, toGuest: true, source.Length, gref, t0);
+        Count(ref tally, source.Length, t0);
         return GrantStatus.Okay;
+    }
+
+    private static void Count(ref GrantCopyTally tally, int bytes, ulong startTsc)
+    {
+        tally.Copies++;
+        tally.Bytes += bytes;
+        if (startTsc != 0)
+            tally.Cycles += NativeCode.Rdtsc() - startTsc;
+    }
+
+    /// <summary>Ends a backend's batch of copies in one direction (into the guest when
+    /// <paramref name="toGuest"/>): adds them to <see cref="Domain0Copies"/> and
+    /// <see cref="Domain0CopyBytes"/>, records one GrantCopyBatch while tracing grants, and
+    /// empties <paramref name="tally"/>. Nothing happens for an empty tally.</summary>
+    public void EndCopyBatch(ref GrantCopyTally tally, bool toGuest)
+    {
+        if (!tally.IsEmpty)
+            TracePoint.GrantCopies(ref Domain0Copies, ref Domain0CopyBytes, DomId, toGuest, ref tally);
     }
 
     /// <summary>Domain 0: copies <paramref name="destination"/>.Length bytes from offset
@@ -183,7 +204,10 @@ public sealed unsafe class GrantTable
         LifetimeLock.EnterReadLock();
         try
         {
-            return TryCopyFromGuestForBackend(gref, offset, destination);
+            var tally = new GrantCopyTally();
+            short st = TryCopyFromGuestForBackend(gref, offset, destination, ref tally);
+            EndCopyBatch(ref tally, toGuest: false);
+            return st;
         }
         finally
         {
@@ -200,7 +224,10 @@ public sealed unsafe class GrantTable
         LifetimeLock.EnterReadLock();
         try
         {
-            return TryCopyToGuestForBackend(gref, offset, source);
+            var tally = new GrantCopyTally();
+            short st = TryCopyToGuestForBackend(gref, offset, source, ref tally);
+            EndCopyBatch(ref tally, toGuest: true);
+            return st;
         }
         finally
         {

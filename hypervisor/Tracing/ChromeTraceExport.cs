@@ -149,6 +149,11 @@ public static class ChromeTraceExport
                     Args(json, r.Domain, "bytes", r.A0 & uint.MaxValue, "gref", r.A1);
                     events++;
                     break;
+                case TraceEvent.GrantCopyBatch:
+                    Instant(json, (r.Flags & 1) != 0 ? "grant copies in" : "grant copies out", "grants", pid, tid, Us(r.Tsc));
+                    Args(json, r.Domain, "copies", r.A0 & uint.MaxValue, "bytes", r.A0 >> 32, "cycles", r.A1);
+                    events++;
+                    break;
                 case TraceEvent.NetTxBatch:
                 case TraceEvent.NetRxBatch:
                 {

@@ -149,6 +149,8 @@ public sealed class DomainTraceSummary(ushort id, string name)
     public long GrantCopiesOut, GrantBytesOut, GrantCopiesIn, GrantBytesIn;
     /// <summary>TSC cycles domain 0 spent in timed grant copies (entry checks included).</summary>
     public ulong GrantCopyCycles;
+    /// <summary>GrantCopyBatch records (a backend's batches; 0 in files with one record per copy).</summary>
+    public long GrantCopyBatches;
     /// <summary>Backend passes recorded for this domain (domain 0: the network workers' batches).</summary>
     public long BackendPasses, BackendFrames;
     public ulong BackendCycles;
@@ -242,6 +244,20 @@ public sealed class DomainTraceSummary(ushort id, string name)
                     GrantBytesOut += (long)(r.A0 & uint.MaxValue);
                 }
                 GrantCopyCycles += r.A0 >> 32;
+                break;
+            case TraceEvent.GrantCopyBatch:
+                if ((r.Flags & 1) != 0)
+                {
+                    GrantCopiesIn += (long)(r.A0 & uint.MaxValue);
+                    GrantBytesIn += (long)(r.A0 >> 32);
+                }
+                else
+                {
+                    GrantCopiesOut += (long)(r.A0 & uint.MaxValue);
+                    GrantBytesOut += (long)(r.A0 >> 32);
+                }
+                GrantCopyBatches++;
+                GrantCopyCycles += r.A1;
                 break;
             case TraceEvent.BackendPass:
                 BackendPasses++;

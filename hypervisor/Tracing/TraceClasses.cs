@@ -21,7 +21,7 @@ public enum TraceClasses : uint
     Hypercalls = 1 << 3,
     /// <summary>EventSend, EventDeliver.</summary>
     Events = 1 << 4,
-    /// <summary>GrantCopy.</summary>
+    /// <summary>GrantCopyBatch (and GrantCopy in older files).</summary>
     Grants = 1 << 5,
     /// <summary>NetTxBatch, NetRxBatch, BackendPass.</summary>
     Rings = 1 << 6,
@@ -104,7 +104,7 @@ public static class TraceClassNames
         TraceEvent.VcpuBlock or TraceEvent.VcpuWake => TraceClasses.Sched,
         TraceEvent.Hypercall => TraceClasses.Hypercalls,
         TraceEvent.EventSend or TraceEvent.EventDeliver => TraceClasses.Events,
-        TraceEvent.GrantCopy => TraceClasses.Grants,
+        TraceEvent.GrantCopy or TraceEvent.GrantCopyBatch => TraceClasses.Grants,
         TraceEvent.NetTxBatch or TraceEvent.NetRxBatch or TraceEvent.BackendPass => TraceClasses.Rings,
         TraceEvent.NetDrop => TraceClasses.Drops,
         TraceEvent.DeviceAccess => TraceClasses.Device,

@@ -95,8 +95,9 @@ public sealed class TraceBreakdown
                     t.AsleepSinceExit += r.A0;
                     break;
                 case TraceEvent.GrantCopy:
+                case TraceEvent.GrantCopyBatch:
                 {
-                    ulong c = r.A0 >> 32;
+                    ulong c = r.Event == TraceEvent.GrantCopy ? r.A0 >> 32 : r.A1;
                     CopyCycles += c;
                     (t.Copies ??= []).Add((r.Tsc, c));
                     break;

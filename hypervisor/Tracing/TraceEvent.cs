@@ -41,8 +41,15 @@ public enum TraceEvent : ushort
     // 0x04xx: grant tables.
     /// <summary>Domain 0 copied through a grant of the record's domain. a0 = bytes (low 32 bits) |
     /// TSC cycles the copy took, entry checks included (high 32 bits; 0 = not measured), a1 = grant
-    /// ref; flags bit 0 = into the guest (clear: out of it).</summary>
+    /// ref; flags bit 0 = into the guest (clear: out of it). Written by version-2 files of before
+    /// 2026-11-28 (one record per copy); ParaKit now writes <see cref="GrantCopyBatch"/>, readers
+    /// take both.</summary>
     GrantCopy = 0x0401,
+    /// <summary>A batch of domain 0's copies through grants of the record's domain (one netback TX
+    /// pass or RX flush; a single copy outside a backend is a batch of one). a0 = copies (low 32
+    /// bits) | bytes (high 32 bits), a1 = TSC cycles the copies took, entry checks included (0 =
+    /// not timed); flags bit 0 = into the guest (clear: out of it).</summary>
+    GrantCopyBatch = 0x0402,
 
     // 0x05xx: network backends.
     /// <summary>One netback TX pass (guest to domain 0). a0 = TX requests (slots) consumed,

@@ -133,15 +133,17 @@ public static class TracePoint
             EventDeliver(domain, port, newEdge);
     }
 
-    /// <summary>Counts a grant copy of domain 0 (from any thread: interlocked) and records it when
-    /// <paramref name="startTsc"/> was taken.</summary>
+    /// <summary>Adds a batch of domain 0's grant copies (<paramref name="tally"/>, counted by the
+    /// thread that made them) to the counters (from any thread: interlocked, once per batch),
+    /// records one GrantCopyBatch while tracing grants, and empties the tally.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GrantCopy(ref long copies, ref long copyBytes, uint domain, bool toGuest, int bytes, uint gref, ulong startTsc)
+    public static void GrantCopies(ref long copies, ref long copyBytes, uint domain, bool toGuest, ref Grants.GrantCopyTally tally)
     {
-        Interlocked.Increment(ref copies);
-        Interlocked.Add(ref copyBytes, bytes);
-        if (startTsc != 0 && s_on)
-            GrantCopy(domain, toGuest, bytes, gref, startTsc);
+        Interlocked.Add(ref copies, tally.Copies);
+        Interlocked.Add(ref copyBytes, tally.Bytes);
+        if (s_on)
+            GrantCopyBatch(domain, toGuest, tally.Copies, tally.Bytes, tally.Cycles);
+        tally = default;
     }
 
     // ---- the points (each reads the TSC itself; NoInlining keeps the call sites small) ----
@@ -232,17 +234,27 @@ public static class TracePoint
             Store(NativeCode.Rdtsc(), TraceEvent.EventDeliver, domain, newEdge ? (ushort)1 : (ushort)0, port, 0);
     }
 
-    /// <summary>Domain 0 copied <paramref name="bytes"/> through grant <paramref name="gref"/> of
-    /// <paramref name="domain"/>, into the guest when <paramref name="toGuest"/>; the copy started
-    /// at <paramref name="startTsc"/> (0: not timed).</summary>
+    /// <summary>Domain 0 made <paramref name="copies"/> copies of <paramref name="bytes"/> in all
+    /// through grants of <paramref name="domain"/> in one batch, into the guest when
+    /// <paramref name="toGuest"/>; <paramref name="cycles"/> is the TSC cycles they took (0: not
+    /// timed). One record holds at most 2^32-1 copies and bytes: a larger batch (never seen: a
+    /// batch is one pass over a ring) is split over several records, the cycles in the first.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void GrantCopy(uint domain, bool toGuest, int bytes, uint gref, ulong startTsc = 0)
+    public static void GrantCopyBatch(uint domain, bool toGuest, long copies, long bytes, ulong cycles)
     {
         if (!s_grants)
             return;
         ulong now = NativeCode.Rdtsc();
-        ulong cycles = startTsc == 0 || startTsc > now ? 0 : Math.Min(now - startTsc, uint.MaxValue);
-        Store(now, TraceEvent.GrantCopy, domain, toGuest ? (ushort)1 : (ushort)0, (uint)bytes | (cycles << 32), gref);
+        ushort flags = toGuest ? (ushort)1 : (ushort)0;
+        do
+        {
+            ulong c = (ulong)Math.Min(copies, uint.MaxValue), n = (ulong)Math.Min(bytes, uint.MaxValue);
+            Store(now, TraceEvent.GrantCopyBatch, domain, flags, c | (n << 32), cycles);
+            copies -= (long)c;
+            bytes -= (long)n;
+            cycles = 0;
+        }
+        while (copies > 0 || bytes > 0);
     }
 
     /// <summary>A domain-0 backend pass that started at <paramref name="startTsc"/> moved <paramref name="frames"/>.</summary>

@@ -83,7 +83,8 @@ public static class TraceReport
         {
             sb.AppendLine($"  grant copies by domain 0: {d.GrantCopiesIn + d.GrantCopiesOut} ({d.GrantBytesIn + d.GrantBytesOut} bytes): "
                 + $"out of the guest {d.GrantCopiesOut} ({d.GrantBytesOut} bytes), into it {d.GrantCopiesIn} ({d.GrantBytesIn} bytes)"
-                + (d.GrantCopyCycles == 0 ? "" : string.Create(inv, $", {a.Microseconds(d.GrantCopyCycles / (double)(d.GrantCopiesIn + d.GrantCopiesOut)):F3} µs each")));
+                + (d.GrantCopyCycles == 0 ? "" : string.Create(inv, $", {a.Microseconds(d.GrantCopyCycles / (double)(d.GrantCopiesIn + d.GrantCopiesOut)):F3} µs each"))
+                + (d.GrantCopyBatches == 0 ? "" : $", in {d.GrantCopyBatches} batches"));
         }
         if (d.BackendPasses > 0)
         {

@@ -119,6 +119,7 @@ public sealed unsafe class Netback
         if (Disconnected != NetbackDisconnect.None)
             return;
         Disconnected = why;
+        _grants.EndBatch();
         // Frames still waiting for buffers will never get them: count them, do not lose them.
         Counters.RxNotConnected += _rxQueued;
         _rxQueued = 0;
@@ -141,10 +142,15 @@ public sealed unsafe class Netback
     public int ProcessTx()
     {
         if (!TracePoint.On)
-            return TakeTxPackets();
+        {
+            int taken = TakeTxPackets();
+            _grants.EndBatch();
+            return taken;
+        }
         uint consumed = _tx.ReqCons;
         long notifies = Counters.Notifications;
         int sent = TakeTxPackets();
+        _grants.EndBatch();
         TracePoint.RingBatch(TraceDomain, rx: false, _tx.ReqCons - consumed, sent, Counters.Notifications != notifies);
         _trace.Drops(TraceDomain, Counters);
         return sent;
@@ -432,6 +438,7 @@ public sealed unsafe class Netback
         bool notify = _rx.PushResponsesAndCheckNotify();
         if (notify)
             Notify();
+        _grants.EndBatch();
         if (TracePoint.On)
             _trace.RxFlush(TraceDomain, _rx.ReqCons, Counters, notify);
     }

@@ -24,7 +24,9 @@ public class TraceCountTests : TraceScratch
         TracePoint.EventSend(ref sends, 1, 3);
         TracePoint.EventDeliver(ref deliveries, 1, 3, newEdge: true);
         TracePoint.EventDeliver(ref deliveries, 1, 3, newEdge: false);
-        TracePoint.GrantCopy(ref copies, ref bytes, 1, toGuest: false, 100, 8, TracePoint.On && TracePoint.GrantsOn ? 1UL : 0);
+        var tally = new ParaKit.Hypervisor.Grants.GrantCopyTally { Copies = 2, Bytes = 100, Cycles = 8 };
+        TracePoint.GrantCopies(ref copies, ref bytes, 1, toGuest: false, ref tally);
+        Assert.That(tally.IsEmpty, Is.True, "the batch is handed on once");
     }
 
     [TestCase(TraceClasses.None)]
@@ -44,7 +46,7 @@ public class TraceCountTests : TraceScratch
             Points(ref exits, ref kicks, ref calls, ref blocks, ref sends, ref deliveries, ref copies, ref bytes);
             capture = session.Stop();
         }
-        Assert.That(new[] { exits, kicks, calls, blocks, sends, deliveries, copies, bytes }, Is.EqualTo(new long[] { 1, 1, 1, 1, 1, 1, 1, 100 }), "the counters --stats prints");
+        Assert.That(new[] { exits, kicks, calls, blocks, sends, deliveries, copies, bytes }, Is.EqualTo(new long[] { 1, 1, 1, 1, 1, 1, 2, 100 }), "the counters --stats prints");
         var events = capture?.Threads.SelectMany(t => t.Records.ToArray()).Select(r => r.Event).ToList() ?? [];
         var expected = new List<TraceEvent>();
         if ((classes & TraceClasses.Exits) != 0)
@@ -56,7 +58,7 @@ public class TraceCountTests : TraceScratch
         if ((classes & TraceClasses.Events) != 0)
             expected.AddRange([TraceEvent.EventSend, TraceEvent.EventDeliver, TraceEvent.EventDeliver]);
         if ((classes & TraceClasses.Grants) != 0)
-            expected.Add(TraceEvent.GrantCopy);
+            expected.Add(TraceEvent.GrantCopyBatch);
         Assert.That(events, Is.EqualTo(expected), "records exactly for the classes recorded");
     }
 

@@ -50,7 +50,7 @@ public class TraceFileTests : TraceScratch
             var other = new Thread(() =>
             {
                 for (int i = 0; i < 100; i++)
-                    TracePoint.GrantCopy(2, toGuest: i % 2 == 0, 100 + i, (uint)i);
+                    TracePoint.GrantCopyBatch(2, toGuest: i % 2 == 0, 1 + i, 100 + i, (ulong)i);
             }) { Name = "backend" };
             other.Start();
             for (int i = 0; i < 100; i++)
@@ -85,8 +85,8 @@ public class TraceFileTests : TraceScratch
             var sends = records.Where(r => r.Event == TraceEvent.EventSend).ToList();
             Assert.That(sends.Select(r => r.A0), Is.EqualTo(Enumerable.Range(0, 100).Select(i => (ulong)i)), "one thread's records keep their order");
             Assert.That(sends.All(r => r.Domain == 1), Is.True);
-            var copies = records.Where(r => r.Event == TraceEvent.GrantCopy).ToList();
-            Assert.That(copies.Select(r => (r.A0, r.A1, r.Flags)), Is.EqualTo(Enumerable.Range(0, 100).Select(i => ((ulong)(100 + i), (ulong)i, (ushort)(i % 2 == 0 ? 1 : 0)))));
+            var copies = records.Where(r => r.Event == TraceEvent.GrantCopyBatch).ToList();
+            Assert.That(copies.Select(r => (r.A0, r.A1, r.Flags)), Is.EqualTo(Enumerable.Range(0, 100).Select(i => ((ulong)(uint)(1 + i) | ((ulong)(uint)(100 + i) << 32), (ulong)i, (ushort)(i % 2 == 0 ? 1 : 0)))));
             Assert.That(copies.Select(r => r.Thread).Distinct().Single(), Is.Not.EqualTo(sends[0].Thread), "each thread has its own index");
             Assert.That(reader.Threads[copies[0].Thread].Name, Is.EqualTo("backend"));
             var exit = records.Single(r => r.Event == TraceEvent.VcpuExit);

@@ -26,7 +26,7 @@ public class TraceFilterTests : TraceScratch
             TracePoint.DomainStart(1);
             TracePoint.RingBatch(1, rx: false, 1, 1, notified: true);
             TracePoint.FrameDrop(1, FrameDropReason.RxNoBuffer);
-            TracePoint.GrantCopy(1, toGuest: true, 64, 7);
+            TracePoint.GrantCopyBatch(1, toGuest: true, 1, 64, 7);
             Assert.That((TracePoint.ExitsOn, TracePoint.GrantsOn, TracePoint.EventsOn, TracePoint.HypercallsOn), Is.EqualTo((true, true, false, false)));
             capture = session.Stop();
         }
@@ -36,7 +36,7 @@ public class TraceFilterTests : TraceScratch
         var events = reader.Records().Select(r => r.Event).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(events, Is.EqualTo(new[] { TraceEvent.VcpuExit, TraceEvent.VcpuKick, TraceEvent.GrantCopy }));
+            Assert.That(events, Is.EqualTo(new[] { TraceEvent.VcpuExit, TraceEvent.VcpuKick, TraceEvent.GrantCopyBatch }));
             Assert.That(reader.Header.Classes, Is.EqualTo(TraceClasses.Exits | TraceClasses.Grants));
             Assert.That(reader.Header.EventClasses, Is.EqualTo(0b100010));
         });

@@ -1,8 +1,12 @@
 // The trace points on domain 0's paths, without KVM: event-channel sends and deliveries, domain
 // 0's grant copies and a netback's ring batches and drops write the records the format promises,
 // and their sums equal the counters the final table prints (one source of truth, two views).
+using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Events;
+using ParaKit.Protocols.Grants;
+using ParaKit.Protocols.Net;
+using ParaKit.Protocols.Rings;
 using ParaKit.Tests.Events;
 using ParaKit.Tests.Grants;
 using ParaKit.Tests.Net;
@@ -60,14 +64,79 @@ public unsafe class TraceHookTests
             Assert.That(d.Grants.TryCopyToGuest(8, 10, buffer.AsSpan(0, 50)), Is.EqualTo(0));
             Assert.That(d.Grants.TryCopyFromGuest(9, 0, buffer), Is.Not.EqualTo(0), "never granted");
         });
-        var copies = records.Where(r => r.Event == TraceEvent.GrantCopy).ToList();
+        var copies = records.Where(r => r.Event == TraceEvent.GrantCopyBatch).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(copies.Select(r => (r.Domain, r.A0 & uint.MaxValue, r.A1, r.Flags)), Is.EqualTo(new[] { ((ushort)1, 100UL, 8UL, (ushort)0), ((ushort)1, 50UL, 8UL, (ushort)1) }));
-            Assert.That(copies.Select(r => r.A0 >> 32), Has.All.GreaterThan(0UL), "each copy is timed (cycles in a0's high half)");
-            Assert.That(copies.Count, Is.EqualTo(d.Grants.Domain0Copies));
-            Assert.That(copies.Sum(r => (long)(r.A0 & uint.MaxValue)), Is.EqualTo(d.Grants.Domain0CopyBytes));
+            Assert.That(copies.Select(r => (r.Domain, r.A0 & uint.MaxValue, r.A0 >> 32, r.Flags)), Is.EqualTo(new[] { ((ushort)1, 1UL, 100UL, (ushort)0), ((ushort)1, 1UL, 50UL, (ushort)1) }),
+                "a copy outside a backend is a batch of one");
+            Assert.That(copies.Select(r => r.A1), Has.All.GreaterThan(0UL), "each copy is timed (cycles in a1)");
+            Assert.That(copies.Sum(r => (long)(r.A0 & uint.MaxValue)), Is.EqualTo(d.Grants.Domain0Copies));
+            Assert.That(copies.Sum(r => (long)(r.A0 >> 32)), Is.EqualTo(d.Grants.Domain0CopyBytes));
         });
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_netback_pass_over_a_real_grant_table_is_one_copy_batch_per_direction(bool tracing)
+    {
+        // Four one-slot TX packets and three RX buffers: one TX pass (4 copies out of the guest),
+        // one RX flush (3 copies into it). The counters see a batch when it ends, whether or not
+        // tracing; the trace holds one GrantCopyBatch per direction with exactly those sums.
+        using var g = new FakeGrantDomain(1);
+        const ulong txFrame = 0x300, rxFrame = 0x301;
+        fixed (byte* txGuest = g.Page(txFrame), rxGuest = g.Page(rxFrame))
+        {
+            var tx = FrontRing<NetifTxRequest, NetifTxResponse>.Init(txGuest);
+            var rx = FrontRing<NetifRxRequest, NetifRxResponse>.Init(rxGuest);
+            g.Grant(10, to: 0, txFrame);
+            g.Grant(11, to: 0, rxFrame);
+            for (uint i = 0; i < 4; i++)
+                g.Grant(20 + i, to: 0, 0x310 + i, readOnly: true);
+            for (uint i = 0; i < 3; i++)
+                g.Grant(30 + i, to: 0, 0x320 + i);
+            Assert.That(g.Grants.TryClaimForBackend(10, out _, out byte* txRing), Is.EqualTo(GrantStatus.Okay));
+            Assert.That(g.Grants.TryClaimForBackend(11, out _, out byte* rxRing), Is.EqualTo(GrantStatus.Okay));
+            var back = new Netback(txRing, rxRing, new GrantTableAccess(g.Grants), new RecordingSink(), () => { }) { TraceDomain = 1 };
+            for (ushort i = 0; i < 4; i++)
+                tx.TryPushRequest(new NetifTxRequest { Gref = 20u + i, Offset = 0, Size = (ushort)(60 + i), Id = i });
+            tx.PushRequests();
+            for (ushort i = 0; i < 3; i++)
+                rx.TryPushRequest(new NetifRxRequest { Id = i, Gref = 30u + i });
+            rx.PushRequests();
+            long copiesAfterTx = 0, copiesBeforeFlush = 0;
+            void Work()
+            {
+                Assert.That(back.ProcessTx(), Is.EqualTo(4));
+                copiesAfterTx = g.Grants.Domain0Copies;
+                foreach (int n in new[] { 100, 200, 300 })
+                    Assert.That(back.DeliverToGuest(new byte[n]), Is.True);
+                copiesBeforeFlush = g.Grants.Domain0Copies;
+                back.FlushRx();
+            }
+            var records = tracing ? Recorded(Work) : [];
+            if (!tracing)
+                Work();
+            Assert.Multiple(() =>
+            {
+                Assert.That((copiesAfterTx, copiesBeforeFlush), Is.EqualTo((4L, 4L)), "the RX batch reaches the counters at its flush");
+                Assert.That((g.Grants.Domain0Copies, g.Grants.Domain0CopyBytes), Is.EqualTo((7L, 60 + 61 + 62 + 63 + 600L)));
+                var batches = records.Where(r => r.Event == TraceEvent.GrantCopyBatch).ToList();
+                if (tracing)
+                {
+                    Assert.That(batches.Select(r => (r.Domain, r.Flags, r.A0 & uint.MaxValue, r.A0 >> 32)),
+                        Is.EqualTo(new[] { ((ushort)1, (ushort)0, 4UL, 246UL), ((ushort)1, (ushort)1, 3UL, 600UL) }));
+                    Assert.That(batches.Select(r => r.A1), Has.All.GreaterThan(0UL), "the copies are timed");
+                    var ring = records.Where(r => r.Event is TraceEvent.NetTxBatch or TraceEvent.NetRxBatch).ToList();
+                    Assert.That(batches[0].Tsc, Is.LessThanOrEqualTo(ring[0].Tsc), "a pass's copies are recorded before its ring batch");
+                }
+                else
+                {
+                    Assert.That(batches, Is.Empty);
+                }
+            });
+            g.Grants.ReleaseFromBackend(10);
+            g.Grants.ReleaseFromBackend(11);
+        }
     }
 
     [Test]
@@ -90,7 +159,7 @@ public unsafe class TraceHookTests
         var tx = records.Where(r => r.Event == TraceEvent.NetTxBatch).ToList();
         var rx = records.Where(r => r.Event == TraceEvent.NetRxBatch).ToList();
         var drops = records.Where(r => r.Event == TraceEvent.NetDrop).ToList();
-        var copies = records.Where(r => r.Event == TraceEvent.GrantCopy).ToList();
+        var copies = records.Where(r => r.Event is TraceEvent.GrantCopy or TraceEvent.GrantCopyBatch).ToList();
         var c = h.Back.Counters;
         Assert.Multiple(() =>
         {
