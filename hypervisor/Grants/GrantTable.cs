@@ -151,7 +151,7 @@ public sealed unsafe class GrantTable
     {
         if (offset < 0 || offset + destination.Length > PageSize)
             return GrantStatus.BadCopyArg;
-        ulong t0 = TracePoint.On && TracePoint.GrantsOn ? NativeCode.Rdtsc() : 0;
+        ulong t0 = TracePoint.On && TracePoint.GrantsOn && tally.TimeNext ? NativeCode.Rdtsc() : 0;
         short st = Acquire(gref, GrantCopier.Domain0, write: false, out var page);
         if (st != GrantStatus.Okay)
             return st;
@@ -166,7 +166,7 @@ public sealed unsafe class GrantTable
     {
         if (offset < 0 || offset + source.Length > PageSize)
             return GrantStatus.BadCopyArg;
-        ulong t0 = TracePoint.On && TracePoint.GrantsOn ? NativeCode.Rdtsc() : 0;
+        ulong t0 = TracePoint.On && TracePoint.GrantsOn && tally.TimeNext ? NativeCode.Rdtsc() : 0;
         short st = Acquire(gref, GrantCopier.Domain0, write: true, out var page);
         if (st != GrantStatus.Okay)
             return st;
@@ -181,7 +181,10 @@ public sealed unsafe class GrantTable
         tally.Copies++;
         tally.Bytes += bytes;
         if (startTsc != 0)
+        {
             tally.Cycles += NativeCode.Rdtsc() - startTsc;
+            tally.TimedCopies++;
+        }
     }
 
     /// <summary>Ends a backend's batch of copies in one direction (into the guest when

@@ -159,7 +159,7 @@ public static class ChromeTraceExport
                 {
                     bool rx = r.Event == TraceEvent.NetRxBatch;
                     Instant(json, rx ? "rx batch" : "tx batch", "rings", pid, tid, Us(r.Tsc));
-                    Args(json, r.Domain, "requests", r.A0, "frames", r.A1, "notified", (ulong)(r.Flags & 1));
+                    Args(json, r.Domain, "requests", r.A0, "frames", r.A1, "notified", (ulong)(r.Flags & 1), "vif", (ulong)r.Vif);
                     var c = Counters(counters, r.Domain);
                     long total = rx ? c.RxFrames += (long)r.A1 : c.TxFrames += (long)r.A1;
                     Counter(json, rx ? "rx frames" : "tx frames", r.Domain, Us(r.Tsc), total);
@@ -168,7 +168,7 @@ public static class ChromeTraceExport
                 }
                 case TraceEvent.NetDrop:
                 {
-                    Instant(json, "drop " + TraceNames.Drop((FrameDropReason)r.Flags), "drops", pid, tid, Us(r.Tsc));
+                    Instant(json, "drop " + TraceNames.Drop((FrameDropReason)(r.Flags & 0xFF)), "drops", pid, tid, Us(r.Tsc));
                     Args(json, r.Domain, "frames", r.A0);
                     var c = Counters(counters, r.Domain);
                     c.Drops += (long)r.A0;
@@ -285,8 +285,8 @@ public static class ChromeTraceExport
         json.WriteNumber("tid", tid);
     }
 
-    /// <summary>The args of an instant (the record's domain and up to three numbers), and its end.</summary>
-    private static void Args(Utf8JsonWriter json, ushort domain, string? k1 = null, ulong v1 = 0, string? k2 = null, ulong v2 = 0, string? k3 = null, ulong v3 = 0)
+    /// <summary>The args of an instant (the record's domain and up to four numbers), and its end.</summary>
+    private static void Args(Utf8JsonWriter json, ushort domain, string? k1 = null, ulong v1 = 0, string? k2 = null, ulong v2 = 0, string? k3 = null, ulong v3 = 0, string? k4 = null, ulong v4 = 0)
     {
         json.WriteStartObject("args");
         json.WriteNumber("domain", domain);
@@ -296,6 +296,8 @@ public static class ChromeTraceExport
             json.WriteNumber(k2, v2);
         if (k3 is not null)
             json.WriteNumber(k3, v3);
+        if (k4 is not null)
+            json.WriteNumber(k4, v4);
         json.WriteEndObject();
         json.WriteEndObject();
     }

@@ -14,33 +14,33 @@ internal sealed class NetbackTraceMarks(uint rxReqCons)
     private readonly long[] _drops = new long[9];
 
     /// <summary>One RX flush: buffers consumed and frames placed since the previous one.</summary>
-    public void RxFlush(uint domain, uint rxReqCons, NetbackCounters c, bool notified)
+    public void RxFlush(uint domain, int vif, uint rxReqCons, NetbackCounters c, bool notified)
     {
-        TracePoint.RingBatch(domain, rx: true, rxReqCons - _rxReqCons, c.RxFrames - _rxFrames, notified);
+        TracePoint.RingBatch(domain, vif, rx: true, rxReqCons - _rxReqCons, c.RxFrames - _rxFrames, notified);
         _rxReqCons = rxReqCons;
         _rxFrames = c.RxFrames;
-        Drops(domain, c);
+        Drops(domain, vif, c);
     }
 
     /// <summary>Records every drop counter that moved since the last call.</summary>
-    public void Drops(uint domain, NetbackCounters c)
+    public void Drops(uint domain, int vif, NetbackCounters c)
     {
-        Drop(domain, FrameDropReason.TxMalformed, c.TxMalformed);
-        Drop(domain, FrameDropReason.TxBadGrant, c.TxBadGrant);
-        Drop(domain, FrameDropReason.TxOversize, c.TxOversize);
-        Drop(domain, FrameDropReason.TxUndelivered, c.TxUndelivered);
-        Drop(domain, FrameDropReason.RxNoBuffer, c.RxNoBuffer);
-        Drop(domain, FrameDropReason.RxBadGrant, c.RxBadGrant);
-        Drop(domain, FrameDropReason.RxOversize, c.RxOversize);
-        Drop(domain, FrameDropReason.RxNotConnected, c.RxNotConnected);
+        Drop(domain, vif, FrameDropReason.TxMalformed, c.TxMalformed);
+        Drop(domain, vif, FrameDropReason.TxBadGrant, c.TxBadGrant);
+        Drop(domain, vif, FrameDropReason.TxOversize, c.TxOversize);
+        Drop(domain, vif, FrameDropReason.TxUndelivered, c.TxUndelivered);
+        Drop(domain, vif, FrameDropReason.RxNoBuffer, c.RxNoBuffer);
+        Drop(domain, vif, FrameDropReason.RxBadGrant, c.RxBadGrant);
+        Drop(domain, vif, FrameDropReason.RxOversize, c.RxOversize);
+        Drop(domain, vif, FrameDropReason.RxNotConnected, c.RxNotConnected);
     }
 
-    private void Drop(uint domain, FrameDropReason why, long now)
+    private void Drop(uint domain, int vif, FrameDropReason why, long now)
     {
         long moved = now - _drops[(int)why];
         if (moved == 0)
             return;
         _drops[(int)why] = now;
-        TracePoint.FrameDrop(domain, why, moved);
+        TracePoint.FrameDrop(domain, why, moved, vif);
     }
 }

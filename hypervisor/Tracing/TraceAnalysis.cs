@@ -120,6 +120,27 @@ public sealed class RingSummary
 {
     public long Batches, EmptyBatches, Requests, Frames, Notifies;
     public ulong MaxRequests;
+
+    /// <summary>Adds a NetTxBatch or NetRxBatch record.</summary>
+    internal void Add(in TraceRecord r)
+    {
+        Batches++;
+        if (r.A0 == 0 && r.A1 == 0)
+            EmptyBatches++;
+        Requests += (long)r.A0;
+        Frames += (long)r.A1;
+        MaxRequests = Math.Max(MaxRequests, r.A0);
+        if ((r.Flags & 1) != 0)
+            Notifies++;
+    }
+}
+
+/// <summary>One vif's rings and drops (network records carry the vif's device number).</summary>
+public sealed class VifRingSummary
+{
+    public RingSummary Tx { get; } = new();
+    public RingSummary Rx { get; } = new();
+    public long Drops;
 }
 
 public sealed class DomainTraceSummary(ushort id, string name)
@@ -146,6 +167,8 @@ public sealed class DomainTraceSummary(ushort id, string name)
 
     public RingSummary Tx { get; } = new();
     public RingSummary Rx { get; } = new();
+    /// <summary>The same per vif (by device number).</summary>
+    public SortedDictionary<int, VifRingSummary> Vifs { get; } = [];
     public long GrantCopiesOut, GrantBytesOut, GrantCopiesIn, GrantBytesIn;
     /// <summary>TSC cycles domain 0 spent in timed grant copies (entry checks included).</summary>
     public ulong GrantCopyCycles;
@@ -167,6 +190,13 @@ public sealed class DomainTraceSummary(ushort id, string name)
     private ulong _blockedSinceExit;
 
     private const uint NoSubOp = uint.MaxValue;
+
+    private VifRingSummary Vif(int index)
+    {
+        if (!Vifs.TryGetValue(index, out var v))
+            Vifs[index] = v = new VifRingSummary();
+        return v;
+    }
 
     /// <summary>Adds one record; false if its event is unknown.</summary>
     internal bool Add(in TraceRecord r)
@@ -267,20 +297,19 @@ public sealed class DomainTraceSummary(ushort id, string name)
             case TraceEvent.NetTxBatch:
             case TraceEvent.NetRxBatch:
             {
-                var ring = r.Event == TraceEvent.NetTxBatch ? Tx : Rx;
-                ring.Batches++;
-                if (r.A0 == 0 && r.A1 == 0)
-                    ring.EmptyBatches++;
-                ring.Requests += (long)r.A0;
-                ring.Frames += (long)r.A1;
-                ring.MaxRequests = Math.Max(ring.MaxRequests, r.A0);
-                if ((r.Flags & 1) != 0)
-                    ring.Notifies++;
+                bool tx = r.Event == TraceEvent.NetTxBatch;
+                (tx ? Tx : Rx).Add(r);
+                var vif = Vif(r.Vif);
+                (tx ? vif.Tx : vif.Rx).Add(r);
                 break;
             }
             case TraceEvent.NetDrop:
-                Drops[(FrameDropReason)r.Flags] = Drops.GetValueOrDefault((FrameDropReason)r.Flags) + (long)r.A0;
+            {
+                var why = (FrameDropReason)(r.Flags & 0xFF);
+                Drops[why] = Drops.GetValueOrDefault(why) + (long)r.A0;
+                Vif(r.Vif).Drops += (long)r.A0;
                 break;
+            }
             case TraceEvent.DeviceAccess:
             {
                 var key = ((ushort)(r.A0 >> 48), r.A0 & TraceDevices.OffsetMask);

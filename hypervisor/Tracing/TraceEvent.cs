@@ -48,7 +48,8 @@ public enum TraceEvent : ushort
     /// <summary>A batch of domain 0's copies through grants of the record's domain (one netback TX
     /// pass or RX flush; a single copy outside a backend is a batch of one). a0 = copies (low 32
     /// bits) | bytes (high 32 bits), a1 = TSC cycles the copies took, entry checks included (0 =
-    /// not timed); flags bit 0 = into the guest (clear: out of it).</summary>
+    /// not timed; the first copy of a batch and every 8th after it are timed and the sum scaled to
+    /// all copies); flags bit 0 = into the guest (clear: out of it).</summary>
     GrantCopyBatch = 0x0402,
 
     // 0x05xx: network backends.

@@ -142,7 +142,7 @@ public static class TracePoint
         Interlocked.Add(ref copies, tally.Copies);
         Interlocked.Add(ref copyBytes, tally.Bytes);
         if (s_on)
-            GrantCopyBatch(domain, toGuest, tally.Copies, tally.Bytes, tally.Cycles);
+            GrantCopyBatch(domain, toGuest, tally.Copies, tally.Bytes, tally.EstimatedCycles);
         tally = default;
     }
 
@@ -237,7 +237,7 @@ public static class TracePoint
     /// <summary>Domain 0 made <paramref name="copies"/> copies of <paramref name="bytes"/> in all
     /// through grants of <paramref name="domain"/> in one batch, into the guest when
     /// <paramref name="toGuest"/>; <paramref name="cycles"/> is the TSC cycles they took (0: not
-    /// timed). One record holds at most 2^32-1 copies and bytes: a larger batch (never seen: a
+    /// timed; from a backend, scaled from the copies timed, see GrantCopyTally). One record holds at most 2^32-1 copies and bytes: a larger batch (never seen: a
     /// batch is one pass over a ring) is split over several records, the cycles in the first.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void GrantCopyBatch(uint domain, bool toGuest, long copies, long bytes, ulong cycles)
@@ -267,20 +267,25 @@ public static class TracePoint
         Store(now, TraceEvent.BackendPass, domain, 0, (ulong)frames, startTsc == 0 || startTsc > now ? 0 : now - startTsc);
     }
 
-    /// <summary>A netback pass over a ring: <paramref name="requests"/> consumed, <paramref name="frames"/> moved.</summary>
+    /// <summary>A netback pass over a ring of vif <paramref name="vif"/> of <paramref name="domain"/>:
+    /// <paramref name="requests"/> consumed, <paramref name="frames"/> moved.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void RingBatch(uint domain, bool rx, uint requests, long frames, bool notified)
+    public static void RingBatch(uint domain, int vif, bool rx, uint requests, long frames, bool notified)
     {
         if (s_rings)
-            Store(NativeCode.Rdtsc(), rx ? TraceEvent.NetRxBatch : TraceEvent.NetTxBatch, domain, notified ? (ushort)1 : (ushort)0, requests, (ulong)frames);
+            Store(NativeCode.Rdtsc(), rx ? TraceEvent.NetRxBatch : TraceEvent.NetTxBatch, domain, (ushort)((notified ? 1 : 0) | VifBits(vif)), requests, (ulong)frames);
     }
 
+    /// <summary>Netback dropped <paramref name="frames"/> of vif <paramref name="vif"/> of <paramref name="domain"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void FrameDrop(uint domain, FrameDropReason why, long frames = 1)
+    public static void FrameDrop(uint domain, FrameDropReason why, long frames = 1, int vif = 0)
     {
         if (s_drops)
-            Store(NativeCode.Rdtsc(), TraceEvent.NetDrop, domain, (ushort)why, (ulong)frames, 0);
+            Store(NativeCode.Rdtsc(), TraceEvent.NetDrop, domain, (ushort)((ushort)why | VifBits(vif)), (ulong)frames, 0);
     }
+
+    /// <summary>A vif's device number in the high byte of a network record's flags (255 and up share 255).</summary>
+    private static int VifBits(int vif) => Math.Clamp(vif, 0, byte.MaxValue) << 8;
 
     /// <summary>The guest of <paramref name="domain"/> read (or, when <paramref name="write"/>, wrote)
     /// <paramref name="value"/> at <paramref name="offset"/> of device <paramref name="device"/>

@@ -34,5 +34,9 @@ public readonly struct TraceRecord
         A1 = a1;
     }
 
+    /// <summary>The vif a network record (NetTxBatch, NetRxBatch, NetDrop) is about: the high byte
+    /// of its flags (0 in files written before it was recorded).</summary>
+    public int Vif => Flags >> 8;
+
     public override string ToString() => $"{Tsc} {Event} dom={Domain} thread={Thread} flags=0x{Flags:x} a0={A0} a1={A1}";
 }

@@ -77,6 +77,7 @@ public static class TraceReport
         {
             Ring(sb, "tx (guest to domain 0)", d.Tx, inv);
             Ring(sb, "rx (domain 0 to guest)", d.Rx, inv);
+            Vifs(sb, d, inv);
             sb.AppendLine("  frame drops: " + (d.Drops.Count == 0 ? "none" : string.Join(' ', d.Drops.Select(p => $"{TraceNames.Drop(p.Key)}={p.Value}"))));
         }
         if (d.GrantCopiesIn + d.GrantCopiesOut > 0)
@@ -108,6 +109,31 @@ public static class TraceReport
             foreach (var (key, reg) in device.OrderByDescending(p => p.Value.Reads + p.Value.Writes).ThenBy(p => p.Key.Offset))
                 sb.AppendLine($"      {a.RegisterName(key.Device, key.Offset).PadRight(w)}  {"0x" + key.Offset.ToString("x", CultureInfo.InvariantCulture),10}  {reg.Reads,10}  {reg.Writes,10}  0x{reg.LastValue:x}");
         }
+    }
+
+    /// <summary>The ring figures per vif: a batch is one netback pass (TX: after the guest's notify
+    /// or a retry; RX: one flush), so requests per non-empty batch is what the guest or domain 0
+    /// handed over per notification; requests per notify counts domain 0's notifies to the guest.</summary>
+    private static void Vifs(StringBuilder sb, DomainTraceSummary d, CultureInfo inv)
+    {
+        if (d.Vifs.Count == 0)
+            return;
+        sb.AppendLine("  rings per vif (batch = one netback pass; req/batch over non-empty batches; notifies to the guest):");
+        sb.AppendLine("    vif  ring      batches    empty     requests  req/batch    max       frames  notifies  req/notify    drops");
+        foreach (var (index, v) in d.Vifs)
+        {
+            VifRing(sb, index, "tx", v.Tx, v.Drops, inv);
+            VifRing(sb, index, "rx", v.Rx, -1, inv);
+        }
+    }
+
+    private static void VifRing(StringBuilder sb, int vif, string dir, RingSummary r, long drops, CultureInfo inv)
+    {
+        long busy = r.Batches - r.EmptyBatches;
+        string perBusy = busy == 0 ? "-" : (r.Requests / (double)busy).ToString("F2", inv);
+        string perNotify = r.Notifies == 0 ? "-" : (r.Requests / (double)r.Notifies).ToString("F2", inv);
+        string dropText = drops < 0 ? "" : drops.ToString(inv);
+        sb.AppendLine(string.Create(inv, $"    {vif,3}  {dir,-4} {r.Batches,12} {r.EmptyBatches,8} {r.Requests,12} {perBusy,10} {r.MaxRequests,6} {r.Frames,12} {r.Notifies,9} {perNotify,11} {dropText,8}"));
     }
 
     private static void Ring(StringBuilder sb, string what, RingSummary r, CultureInfo inv)

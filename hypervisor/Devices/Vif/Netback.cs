@@ -46,6 +46,8 @@ public sealed unsafe class Netback
 
     /// <summary>The frontend's domain, for trace records (0 in tests that do not set it).</summary>
     public uint TraceDomain { get; init; }
+    /// <summary>The vif's device number in its domain, for trace records (0 in tests that do not set it).</summary>
+    public int TraceVif { get; init; }
     private readonly NetbackTraceMarks _trace;
 
     /// <summary>None while connected; otherwise why the vif stopped.</summary>
@@ -129,7 +131,7 @@ public sealed unsafe class Netback
             _txHeld = 0;
         }
         if (TracePoint.On)
-            _trace.Drops(TraceDomain, Counters);
+            _trace.Drops(TraceDomain, TraceVif, Counters);
     }
 
     /// <summary>Consumes every TX packet the frontend has published, answers them, notifies if asked,
@@ -151,8 +153,8 @@ public sealed unsafe class Netback
         long notifies = Counters.Notifications;
         int sent = TakeTxPackets();
         _grants.EndBatch();
-        TracePoint.RingBatch(TraceDomain, rx: false, _tx.ReqCons - consumed, sent, Counters.Notifications != notifies);
-        _trace.Drops(TraceDomain, Counters);
+        TracePoint.RingBatch(TraceDomain, TraceVif, rx: false, _tx.ReqCons - consumed, sent, Counters.Notifications != notifies);
+        _trace.Drops(TraceDomain, TraceVif, Counters);
         return sent;
     }
 
@@ -440,7 +442,7 @@ public sealed unsafe class Netback
             Notify();
         _grants.EndBatch();
         if (TracePoint.On)
-            _trace.RxFlush(TraceDomain, _rx.ReqCons, Counters, notify);
+            _trace.RxFlush(TraceDomain, TraceVif, _rx.ReqCons, Counters, notify);
     }
 
     /// <summary>Both rings' indices (shared and private), what Linux netback's debugfs io_ring_q0 shows.</summary>

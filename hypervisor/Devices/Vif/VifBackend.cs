@@ -42,9 +42,10 @@ public sealed unsafe class VifBackend : IDisposable
 
     /// <summary>Claims the rings, connects the event channel (<paramref name="onKick"/> runs on the
     /// guest's vCPU thread at each send: hand the work to the network worker) and starts a netback
-    /// whose frames go to <paramref name="sink"/>.</summary>
+    /// whose frames go to <paramref name="sink"/>; <paramref name="index"/> is the vif's device
+    /// number in its domain (its trace records carry it).</summary>
     public static VifConnectResult TryConnect(GrantTable grants, EventChannels events, VifFrontendKeys keys,
-        IFrameSink sink, Action onKick, int mtu, out VifBackend? vif)
+        IFrameSink sink, Action onKick, int mtu, out VifBackend? vif, int index = 0)
     {
         vif = null;
         if (grants.TryClaimForBackend(keys.TxRingRef, out _, out byte* txPage) != GrantStatus.Okay)
@@ -64,6 +65,7 @@ public sealed unsafe class VifBackend : IDisposable
         var netback = new Netback(txPage, rxPage, new GrantTableAccess(grants), sink, () => events.NotifyFromDomain0(port), mtu, rxNotify: keys.RxNotify)
         {
             TraceDomain = grants.DomId,
+            TraceVif = index,
         };
         vif = new VifBackend(grants, events, keys, netback);
         return VifConnectResult.Ok;

@@ -183,7 +183,7 @@ public sealed class VifDevice : IDomainDevice
             Refuse($"the frontend's keys are unusable: {check}");
             return;
         }
-        var result = VifBackend.TryConnect(_domain.Grants, _domain.Events, keys, _port.Port, () => _worker.Kick(_port), Config.Mtu, out var backend);
+        var result = VifBackend.TryConnect(_domain.Grants, _domain.Events, keys, _port.Port, () => _worker.Kick(_port), Config.Mtu, out var backend, Config.Index);
         if (result != VifConnectResult.Ok || backend is null)
         {
             Refuse($"connect failed: {result}");

@@ -155,4 +155,49 @@ public class TraceAnalysisTests : TraceScratch
             Assert.That(text, Does.Contain("grant copies by domain 0: 2 (1514 bytes): out of the guest 2 (1514 bytes), into it 0 (0 bytes)"));
         });
     }
+
+    [Test]
+    public void Ring_figures_are_given_per_vif_and_a_copy_batch_counts_all_its_copies()
+    {
+        static ushort Vif(int vif, bool notified = false) => (ushort)((vif << 8) | (notified ? 1 : 0));
+        var backend = new[]
+        {
+            // vif 0 of domain 1: two TX passes (4 and 2 requests), one notify; one RX flush of 3.
+            R(1_000, TraceEvent.GrantCopyBatch, 1, flags: 0, a0: 4 | (256UL << 32), a1: 800),
+            R(1_100, TraceEvent.NetTxBatch, 1, flags: Vif(0, notified: true), a0: 4, a1: 4),
+            R(1_200, TraceEvent.NetTxBatch, 1, flags: Vif(0), a0: 2, a1: 2),
+            R(1_300, TraceEvent.NetRxBatch, 1, flags: Vif(0, notified: true), a0: 3, a1: 3),
+            // vif 2 of domain 1: an empty TX pass, a pass of 9 requests (3 frames), a drop of 2.
+            R(2_000, TraceEvent.NetTxBatch, 1, flags: Vif(2), a0: 0, a1: 0),
+            R(2_100, TraceEvent.NetTxBatch, 1, flags: Vif(2, notified: true), a0: 9, a1: 3),
+            R(2_200, TraceEvent.NetDrop, 1, flags: (ushort)((ushort)FrameDropReason.TxOversize | Vif(2)), a0: 2),
+            // copies into the guest: a batch of 3 and one record of an older file (one copy).
+            R(2_300, TraceEvent.GrantCopyBatch, 1, flags: 1, a0: 3 | (300UL << 32), a1: 600),
+            R(2_400, TraceEvent.GrantCopy, 1, flags: 1, a0: 100, a1: 7),
+        };
+        var capture = TraceFileTests.Capture(("parakit-net-sw0", backend, 0));
+        string path = TraceFileTests.WriteFile(Dir, capture, new TraceDomainName(1, "a"));
+        var a = TraceAnalysis.Of(path);
+        var d = a.Domains.Single(x => x.Id == 1);
+        string text = TraceReport.Format(a);
+        TestContext.Out.WriteLine(text);
+        Assert.Multiple(() =>
+        {
+            Assert.That(d.Vifs.Keys, Is.EqualTo(new[] { 0, 2 }));
+            var v0 = d.Vifs[0];
+            var v2 = d.Vifs[2];
+            Assert.That((v0.Tx.Batches, v0.Tx.Requests, v0.Tx.Frames, v0.Tx.Notifies, v0.Rx.Batches, v0.Rx.Requests), Is.EqualTo((2L, 6L, 6L, 1L, 1L, 3L)));
+            Assert.That((v2.Tx.Batches, v2.Tx.EmptyBatches, v2.Tx.Requests, v2.Tx.Frames, v2.Tx.MaxRequests, v2.Drops), Is.EqualTo((2L, 1L, 9L, 3L, 9UL, 2L)));
+            Assert.That((d.Tx.Batches, d.Tx.Requests), Is.EqualTo((4L, 15L)), "the domain's totals are the sum of its vifs");
+            Assert.That(d.Drops[FrameDropReason.TxOversize], Is.EqualTo(2), "the vif byte is not part of the reason");
+            Assert.That((d.GrantCopiesOut, d.GrantBytesOut, d.GrantCopiesIn, d.GrantBytesIn, d.GrantCopyCycles), Is.EqualTo((4L, 256L, 4L, 400L, 1400UL)));
+            Assert.That(d.GrantCopyBatches, Is.EqualTo(2));
+            Assert.That(text, Does.Contain("grant copies by domain 0: 8 (656 bytes): out of the guest 4 (256 bytes), into it 4 (400 bytes), 0.175 µs each, in 2 batches"));
+            // vif  ring  batches  empty  requests  req/batch  max  frames  notifies  req/notify  drops
+            Assert.That(text, Does.Match(@"\n\s+0\s+tx\s+2\s+0\s+6\s+3\.00\s+4\s+6\s+1\s+6\.00\s+0\n"));
+            Assert.That(text, Does.Match(@"\n\s+0\s+rx\s+1\s+0\s+3\s+3\.00\s+3\s+3\s+1\s+3\.00\s*\n"));
+            Assert.That(text, Does.Match(@"\n\s+2\s+tx\s+2\s+1\s+9\s+9\.00\s+9\s+3\s+1\s+9\.00\s+2\n"));
+            Assert.That(text, Does.Match(@"\n\s+2\s+rx\s+0\s+0\s+0\s+-\s+0\s+0\s+0\s+-\s*\n"));
+        });
+    }
 }

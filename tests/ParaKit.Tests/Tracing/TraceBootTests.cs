@@ -114,6 +114,57 @@ public class TraceBootTests
         });
     }
 
+    /// <summary>A row of the per-vif ring table: batches, empty batches, requests, frames.</summary>
+    private static (long Batches, long Empty, long Requests, long Frames)? VifRingRow(string section, int vif, string dir)
+    {
+        var m = Regex.Match(section, $@"^\s+{vif}\s+{dir}\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+\s+\d+\s+(\d+)\s", RegexOptions.Multiline);
+        return m.Success ? (long.Parse(m.Groups[1].Value), long.Parse(m.Groups[2].Value), long.Parse(m.Groups[3].Value), long.Parse(m.Groups[4].Value)) : null;
+    }
+
+    [Test]
+    public void A_generator_sending_on_its_second_vif_has_its_frames_on_that_vifs_row()
+    {
+        // pktgen has two vifs, vif 0 on switch a (alone there) and vif 1 on switch b with the
+        // sink; it sends exactly Count 64-byte frames (plus its probes) on vif 1. The per-vif ring
+        // table must put every one of them on vif 1 (one request each), none on vif 0, and the
+        // sink's vif 0 must have received exactly what the final table counts.
+        HypervisorHarness.RequireKvm();
+        string sinkImage = HypervisorHarness.CsGuest("sink");
+        string genImage = HypervisorHarness.CsGuest("pktgen");
+        const int Count = 3000;
+        string swA = $"tva{Environment.ProcessId % 100000}", swB = $"tvb{Environment.ProcessId % 100000}";
+        string sinkCfg = Path.Combine(_dir, "sink.cfg"), genCfg = Path.Combine(_dir, "gen.cfg");
+        File.WriteAllText(sinkCfg, $"name = \"sink\"\nkernel = \"{sinkImage}\"\nmemory = 32\nvif = [ 'mac=00:16:3e:00:07:02,bridge={swB}' ]\nextra = \"quiet-exit-ms=1000\"\n");
+        File.WriteAllText(genCfg, $"name = \"pktgen\"\nkernel = \"{genImage}\"\nmemory = 32\nvif = [ 'mac=00:16:3e:00:07:01,bridge={swA}', 'mac=00:16:3e:00:07:11,bridge={swB}' ]\n"
+            + $"extra = \"vif=1 dst=00:16:3e:00:07:02 size=64 count={Count}\"\n");
+        string trace = Path.Combine(_dir, "vifs.trace");
+        var r = HypervisorHarness.RunParakit(["create", "--trace", trace, sinkCfg, genCfg], TimeSpan.FromSeconds(90));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        var a = HypervisorHarness.RunParakit(["trace", "analyze", trace]);
+        Assert.That(a.ExitCode, Is.EqualTo(0), a.Output);
+        TestContext.Out.WriteLine(a.Stdout);
+        var gen = Section(a.Stdout, "pktgen");
+        var sink = Section(a.Stdout, "sink");
+        long sent = Get(r.Stdout, @"pktgen: done sent=(\d+)");
+        long txFrames = Get(r.Stdout, @"pktgen: done .* tx_frames=(\d+)");
+        long probes = Get(r.Stdout, @"pktgen: done .* probes=(\d+)");
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Stdout, Does.Contain("\nrecords lost: 0\n"));
+            Assert.That((sent, txFrames), Is.EqualTo(((long)Count, Count + probes)), "pktgen's own count: the frames and its probes");
+            var v1 = VifRingRow(gen, 1, "tx");
+            Assert.That(v1, Is.Not.Null, "a row for pktgen's vif 1\n" + gen);
+            Assert.That((v1!.Value.Requests, v1.Value.Frames), Is.EqualTo((txFrames, txFrames)), "every frame on vif 1, one request each");
+            Assert.That(v1.Value.Frames, Is.EqualTo(VifRow(r.Stdout, "vif2.1").TxFrames), "the final table's vif2.1");
+            Assert.That(VifRingRow(gen, 0, "tx")?.Frames ?? 0, Is.Zero, "nothing sent on vif 0");
+            var s0 = VifRingRow(sink, 0, "rx");
+            Assert.That(s0, Is.Not.Null, sink);
+            Assert.That(s0!.Value.Frames, Is.EqualTo(VifRow(r.Stdout, "vif1.0").RxFrames), "the sink's vif1.0");
+            Assert.That(s0.Value.Frames, Is.GreaterThanOrEqualTo(Count), "the sink got the stream");
+            Assert.That(Get(gen, @"ring tx \(guest to domain 0\): .*? (\d+) frames"), Is.EqualTo(v1.Value.Frames + (VifRingRow(gen, 0, "tx")?.Frames ?? 0)), "the domain's line sums its vifs");
+        });
+    }
+
     [Test]
     public void A_tiny_buffer_under_kvm_loses_records_and_both_ends_say_how_many()
     {

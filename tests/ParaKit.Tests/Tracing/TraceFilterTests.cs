@@ -24,7 +24,7 @@ public class TraceFilterTests : TraceScratch
             Assert.That(TracePoint.Block(1, BlockKind.Block), Is.Zero, "no sched class: no start TSC, so no Wake");
             TracePoint.Wake(1, WakeReason.Event, 5);
             TracePoint.DomainStart(1);
-            TracePoint.RingBatch(1, rx: false, 1, 1, notified: true);
+            TracePoint.RingBatch(1, 0, rx: false, 1, 1, notified: true);
             TracePoint.FrameDrop(1, FrameDropReason.RxNoBuffer);
             TracePoint.GrantCopyBatch(1, toGuest: true, 1, 64, 7);
             Assert.That((TracePoint.ExitsOn, TracePoint.GrantsOn, TracePoint.EventsOn, TracePoint.HypercallsOn), Is.EqualTo((true, true, false, false)));
