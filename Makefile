@@ -22,10 +22,15 @@ GUEST_IMAGES := $(GUESTS:%=out/guests/%.elf)
 
 all: build
 
-build: out/bin/parakit guests
+build: out/bin/parakit out/bin/nettrace/parakit-nettrace guests
 
 out/bin/parakit: $(HOST_SOURCES)
 	$(DOTNET) publish hypervisor/ParaKit.Hypervisor.csproj -c $(CONFIG) -o out/bin -nologo -v:q
+	@touch $@
+
+# The .nettrace reader `parakit trace analyze FILE.nettrace` runs (TraceEvent; JIT, not NativeAOT).
+out/bin/nettrace/parakit-nettrace: $(shell find tools/nettrace -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
+	$(DOTNET) publish tools/nettrace/ParaKit.NetTrace.csproj -c $(CONFIG) -o out/bin/nettrace -nologo -v:q
 	@touch $@
 
 # One unikernel image: guestkernel/Apps/$(APP) + kernel library + runtime -> out/guests/$(APP).elf

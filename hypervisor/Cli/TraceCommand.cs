@@ -25,9 +25,12 @@ public static class TraceCommand
           exits by KVM reason (count, share, domain 0's handling time), kicks, time inside KVM_RUN
           hypercalls by op and sub-op (count, errors, mean/median/p99 latency in µs from the TSC)
           event-channel sends and deliveries, blocks and wakes (by reason) and time asleep
-          netback ring batches both ways (requests per batch, frames, notifies), frame drops by reason
+          netback ring batches both ways (requests per batch, frames, notifies), also per vif; drops by reason
           grant copies by domain 0 (count and bytes, each way)
         Records lost to full buffers are always printed first.
+        A .nettrace file (dotnet-trace, DOTNET_EnableEventPipe) is handed to out/bin/nettrace/parakit-nettrace,
+        which reads it with TraceEvent: the ParaKit-Hypervisor events (domains, errors, XenStore
+        requests by type and domain) and event counts per provider.
 
         compare puts two traces side by side (typically PV and FV, or two frame sizes, of one
         experiment), per packet (frames the guests sent): exits by reason, hypercalls, event sends,
@@ -50,6 +53,8 @@ public static class TraceCommand
     {
         if (files.Count != 1)
             throw new UsageException(files.Count == 0 ? "trace analyze: a trace FILE is needed (try parakit trace analyze --help)" : "trace analyze: one FILE at a time");
+        if (NetTraceHandoff.IsNetTrace(files[0]))
+            return NetTraceHandoff.Analyze(files[0]);
         TraceAnalysis analysis;
         try
         {

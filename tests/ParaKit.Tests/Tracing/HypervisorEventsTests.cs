@@ -4,6 +4,7 @@
 // does) sees a domain stop while parakit runs. In process, the events carry what they were given.
 using System.Diagnostics;
 using System.Diagnostics.Tracing;
+using System.Text.RegularExpressions;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using ParaKit.Hypervisor.Tracing;
@@ -70,6 +71,71 @@ public class HypervisorEventsTests : TraceScratch
             Assert.That(requests.Select(s => (string)s.Payload["type"]), Does.Contain("Write").And.Contain("Read"));
             Assert.That(requests.All(s => s.Payload.ContainsKey("transaction") && s.Payload.ContainsKey("payloadBytes") && s.Payload.ContainsKey("error")), Is.True);
         });
+    }
+
+    [Test]
+    public void Trace_analyze_of_a_nettrace_gives_the_counts_traceevent_reads_from_it()
+    {
+        // The test records its own .nettrace (the xenbus pair under EventPipe), reads it here with
+        // TraceEvent, and `parakit trace analyze` (which hands it to out/bin/nettrace/parakit-nettrace)
+        // must print the same domains, outcomes and XenStore request counts by type and by domain.
+        HypervisorHarness.RequireParakit();
+        HypervisorHarness.RequireKvm();
+        HypervisorHarness.CsGuest("xsdemo");
+        string nettrace = Path.Combine(Dir, "pair.nettrace");
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_EnableEventPipe"] = "1",
+            ["DOTNET_EventPipeOutputPath"] = nettrace,
+            ["DOTNET_EventPipeConfig"] = $"{HypervisorEvents.SourceName}:0xFFFFFFFF:5",
+            ["DOTNET_EventPipeOutputStreaming"] = "1",
+            ["DOTNET_EventPipeCircularMB"] = "0x40",
+        };
+        var r = HypervisorHarness.RunParakit(["create", "hypervisor/examples/xenbus-back.cfg", "hypervisor/examples/xenbus-front.cfg"], TimeSpan.FromSeconds(60), env);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.That(File.Exists(nettrace), Is.True, r.Output);
+        List<Seen> seen;
+        using (var source = new EventPipeEventSource(nettrace))
+            seen = Collect(source, out _);
+        var requests = seen.Where(s => s.Name == "XenStoreRequest").ToList();
+        var stopped = seen.Where(s => s.Name == "DomainStopped").ToList();
+        Assert.That(requests, Has.Count.GreaterThan(5), "the xenbus handshake goes through xenstored");
+
+        var a = HypervisorHarness.RunParakit(["trace", "analyze", nettrace]);
+        Assert.That(a.ExitCode, Is.EqualTo(0), a.Output);
+        TestContext.Out.WriteLine(a.Stdout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Stdout, Does.StartWith($"nettrace {nettrace}: "));
+            Assert.That(a.Stdout, Does.Contain("\nevents lost: 0\n"));
+            Assert.That(a.Stdout, Does.Match(@"\n  ParaKit-Hypervisor\s+" + seen.Count + " events\n"), "every event of the provider counted");
+            Assert.That(a.Stdout, Does.Contain($"\n  domains: {stopped.Count}\n"));
+            foreach (var s in stopped)
+            {
+                string line = $@"\n\s+{s.Payload["domain"]}\s+{Regex.Escape((string)s.Payload["name"])}\s+\d+\.\d{{3}}\s+\d+\.\d{{3}}\s+{s.Payload["state"]}\s+{s.Payload["exitCode"]}\b";
+                Assert.That(a.Stdout, Does.Match(line), "a row per domain: started, stopped, state, exit code");
+            }
+            Assert.That(a.Stdout, Does.Contain($"\n  xenstore requests: {requests.Count} ({requests.Count(q => (int)q.Payload["error"] != 0)} failed)\n"));
+            foreach (var g in requests.GroupBy(q => (string)q.Payload["type"]))
+            {
+                long bytes = g.Sum(q => (long)(int)q.Payload["payloadBytes"]);
+                Assert.That(a.Stdout, Does.Match($@"\n    {Regex.Escape(g.Key)}\s+{g.Count()}\s+{g.Count(q => (int)q.Payload["error"] != 0)}\s+{g.Count(q => (uint)q.Payload["transaction"] != 0)}\s+{bytes}\n"), $"type {g.Key}");
+            }
+            foreach (var g in requests.GroupBy(q => (uint)q.Payload["domain"]))
+                Assert.That(a.Stdout, Does.Match($@"\n    domain {g.Key}( \([^)]*\))?\s+{g.Count()}\s"), $"domain {g.Key}");
+        });
+    }
+
+    [Test]
+    public void Trace_analyze_of_a_damaged_nettrace_exits_1_with_a_sentence()
+    {
+        HypervisorHarness.RequireParakit();
+        string path = Path.Combine(Dir, "bad.nettrace");
+        File.WriteAllBytes(path, [.. "Nettrace"u8, .. new byte[40]]);
+        var r = HypervisorHarness.RunParakit(["trace", "analyze", path]);
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Output);
+        Assert.That(r.Stderr, Does.StartWith($"parakit: {path}: not a readable .nettrace file"));
+        Assert.That(r.Stdout, Is.Empty);
     }
 
     [Test]
