@@ -63,10 +63,13 @@ for size in $SIZES; do
   done
   off_m="$(echo "${off[*]}" | median)"; on_m="$(echo "${on[*]}" | median)"; rate_m="$(echo "${rates[*]}" | median)"
   ratio="$(awk -v a="$on_m" -v b="$off_m" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
+  # Each round's on/off pair ran back to back: the spread of their ratios says how noisy the host was.
+  pairs="$(paste -d' ' <(tr ' ' '\n' <<<"${off[*]}") <(tr ' ' '\n' <<<"${on[*]}") | awk '$1 > 0 { printf "%.3f\n", $2 / $1 }' | sort -g | tr '\n' ' ')"
   verdict="$(awk -v r="$ratio" 'BEGIN { print (r >= 0.90 ? "within 10%" : "MORE than 10% slower") }')"
   printf '%6s B: tracing off %10s pps, on %10s pps (median of %s), on/off %s (%s); ~%s records/s traced, %s records lost\n' \
     "$size" "$off_m" "$on_m" "$REPEAT" "$ratio" "$verdict" "$rate_m" "$lostrec"
-  objs+=("{\"size\":$size,\"events\":\"$EVENTS\",\"pps_off\":$off_m,\"pps_on\":$on_m,\"ratio_on_off\":$ratio,\"repeat\":$REPEAT,\"pps_off_all\":[$(IFS=,; echo "${off[*]}")],\"pps_on_all\":[$(IFS=,; echo "${on[*]}")],\"records_per_s\":$rate_m,\"records_lost\":$lostrec}")
+  printf '        on/off of each round (sorted): %s\n' "$pairs"
+  objs+=("{\"size\":$size,\"events\":\"$EVENTS\",\"pps_off\":$off_m,\"pps_on\":$on_m,\"ratio_on_off\":$ratio,\"repeat\":$REPEAT,\"pps_off_all\":[$(IFS=,; echo "${off[*]}")],\"pps_on_all\":[$(IFS=,; echo "${on[*]}")],\"records_per_s\":$rate_m,\"records_lost\":$lostrec,\"ratios_per_round\":[$(tr ' ' ',' <<<"${pairs% }")]}")
 done
 {
   printf '{"machine":%s,"seconds_per_run":%s,"sizes":[' "$(machine_json)" "$SECONDS_PER"

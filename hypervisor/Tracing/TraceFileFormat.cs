@@ -13,8 +13,11 @@ public struct TraceFileHeader
     public const int Size = 96;
     /// <summary>"PKTRACE\0" read as a little-endian u64.</summary>
     public const ulong MagicValue = 0x0045434152544B50;
-    /// <summary>Version 2 added the register table (version 1 files have none; both are read).</summary>
-    public const ushort CurrentVersion = 2;
+    /// <summary>Version 2 added the register table (version 1 files have none). Version 3 has the
+    /// same layout: domain 0's grant copies are GrantCopyBatch records (one per backend batch, not
+    /// one GrantCopy per copy) and network records carry the vif in the high byte of their flags
+    /// (a version-2 reader would take a drop's vif for part of its reason). All three are read.</summary>
+    public const ushort CurrentVersion = 3;
 
     [FieldOffset(0)] public ulong Magic;
     [FieldOffset(8)] public ushort Version;

@@ -81,7 +81,7 @@ public sealed class TraceFileReader : IDisposable
             throw new TraceFileException($"{path} is not a ParaKit trace (it does not start with \"PKTRACE\")");
         if (got < TraceFileHeader.Size)
             throw new TraceFileException($"{path} is truncated: it ends at byte {length}, inside the {TraceFileHeader.Size}-byte header");
-        if (h.Version is not (1 or TraceFileHeader.CurrentVersion))
+        if (h.Version is not (1 or 2 or TraceFileHeader.CurrentVersion))
             throw new TraceFileException($"{path} is a ParaKit trace of format version {h.Version}; this parakit reads versions 1 to {TraceFileHeader.CurrentVersion}");
         if (h.Version == 1)
         {

@@ -68,7 +68,7 @@ public class TraceFileTests : TraceScratch
         var h = reader.Header;
         Assert.Multiple(() =>
         {
-            Assert.That(h.Version, Is.EqualTo(2));
+            Assert.That(h.Version, Is.EqualTo(3));
             Assert.That(h.RecordCount, Is.EqualTo(201));
             Assert.That(h.LostRecords, Is.Zero);
             Assert.That(h.RecordsPerThread, Is.EqualTo(1000));
@@ -246,7 +246,7 @@ public class TraceFileTests : TraceScratch
         bytes[8] = 7;
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<TraceFileException>(() => TraceFileReader.Open(path));
-        Assert.That(e!.Message, Is.EqualTo($"{path} is a ParaKit trace of format version 7; this parakit reads versions 1 to 2"));
+        Assert.That(e!.Message, Is.EqualTo($"{path} is a ParaKit trace of format version 7; this parakit reads versions 1 to 3"));
     }
 
     [Test]
