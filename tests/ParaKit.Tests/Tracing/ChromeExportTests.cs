@@ -39,7 +39,8 @@ public class ChromeExportTests : TraceScratch
         var worker = new[]
         {
             R(30_000, TraceEvent.GrantCopy, 1, a0: 1514, a1: 9, thread: 2),
-            R(30_100, TraceEvent.NetTxBatch, 1, flags: 1, a0: 2, a1: 2, thread: 2),
+            R(30_050, TraceEvent.GrantCopyBatch, 1, a0: 2 | (3028UL << 32), a1: 700, thread: 2),
+            R(30_100, TraceEvent.NetTxBatch, 1, flags: 1 | (3 << 8), a0: 2, a1: 2, thread: 2),
             R(30_200, TraceEvent.NetRxBatch, 2, flags: 1, a0: 2, a1: 2, thread: 2),
             R(30_300, TraceEvent.NetDrop, 2, flags: (ushort)FrameDropReason.RxNoBuffer, a0: 3, thread: 2),
         };
@@ -71,6 +72,9 @@ public class ChromeExportTests : TraceScratch
             Assert.That((sleep.GetProperty("ts").GetDouble(), sleep.GetProperty("dur").GetDouble()), Is.EqualTo((24.0, 25.0)));
             Assert.That(One("kick").GetProperty("ph").GetString(), Is.EqualTo("i"));
             Assert.That(One("grant copy out").GetProperty("args").GetProperty("bytes").GetInt32(), Is.EqualTo(1514));
+            var batch = One("grant copies out").GetProperty("args");
+            Assert.That((batch.GetProperty("copies").GetInt32(), batch.GetProperty("bytes").GetInt32(), batch.GetProperty("cycles").GetInt32()), Is.EqualTo((2, 3028, 700)));
+            Assert.That(One("tx batch").GetProperty("args").GetProperty("vif").GetInt32(), Is.EqualTo(3));
             var counters = events.Where(e => e.GetProperty("ph").GetString() == "C").Select(e => (e.GetProperty("name").GetString(), e.GetProperty("pid").GetInt32(), e.GetProperty("args").GetProperty("value").GetInt64()));
             Assert.That(counters, Is.EquivalentTo(new[] { ("tx frames", 1, 2L), ("rx frames", 2, 2L), ("drops", 2, 3L) }));
             Assert.That(doc.RootElement.GetProperty("otherData").GetProperty("records_lost").GetInt64(), Is.EqualTo(2));
