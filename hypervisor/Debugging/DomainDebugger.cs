@@ -30,6 +30,9 @@ public sealed class DomainDebugger : IDebugTarget
 
     public DomainDebugger(Domain domain) => _domain = domain;
 
+    /// <summary>True once the guest has stopped at least once (the stop before Main).</summary>
+    public bool HasStopped => Interlocked.Read(ref _stops) > 0;
+
     /// <summary>The current stop's number and kind, or null while the guest runs.</summary>
     public (long Id, DebugStopKind Kind)? CurrentStop
     {

@@ -164,8 +164,10 @@ public sealed class GdbServer : IDisposable
         }
         else
         {
-            // gdb expects a stopped target when it connects.
-            _debugger.RequestBreak();
+            // gdb expects a stopped target when it connects: before the stop before Main the
+            // guest is on its way there; later, interrupt it.
+            if (_debugger.HasStopped)
+                _debugger.RequestBreak();
             running = true;
         }
 
@@ -195,12 +197,14 @@ public sealed class GdbServer : IDisposable
                 case GdbActionKind.Detach:
                     SendPacket(action.Reply);
                     LetGo(session);
+                    CloseGently(client, connection);
                     return false;
                 default: // Kill
                     if (action.Reply.Length > 0)
                         SendPacket(action.Reply);
                     _log.WriteLine($"parakit: domain {_domain.Name}: killed by gdb");
                     _domain.Shutdown("killed by gdb");
+                    CloseGently(client, connection);
                     return false;
             }
         }
@@ -257,16 +261,21 @@ public sealed class GdbServer : IDisposable
                     break;
                 case EventKind.Exited:
                     SendPacket(GdbSession.Exited(e.Status));
-                    // Let gdb read the reply and close first: closing with its ack unread
-                    // would reset the connection before gdb sees the exit.
-                    client.Shutdown(SocketShutdown.Send);
-                    var deadline = DateTime.UtcNow.AddSeconds(1);
-                    while (_events.TryTake(out var late, deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero)
-                        && !(late.Kind == EventKind.Disconnected && late.Connection == connection))
-                    {
-                    }
+                    CloseGently(client, connection);
                     return true;
             }
+        }
+    }
+
+    /// <summary>Our last word is sent: let gdb read it, ack it and close first (up to a second).
+    /// Closing with its ack unread would reset the connection before gdb saw the reply.</summary>
+    private void CloseGently(Socket client, int connection)
+    {
+        client.Shutdown(SocketShutdown.Send);
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        while (deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero && _events.TryTake(out var e, left)
+            && !(e.Kind == EventKind.Disconnected && e.Connection == connection))
+        {
         }
     }
 

@@ -28,6 +28,7 @@ public sealed unsafe class Vcpu : IDisposable
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
     private volatile bool _debugBreakRequested;
+    private bool _entered;
     private ulong _timerDeadline; // system time in ns; 0 = no timer
     private bool _timerPending;
 
@@ -148,7 +149,8 @@ public sealed unsafe class Vcpu : IDisposable
                 return;
             if (_pauseRequested && !WaitWhilePaused())
                 return;
-            if (_debugBreakRequested)
+            // kvm_run's register copy is valid only once KVM_RUN has returned at least once.
+            if (_debugBreakRequested && _entered)
             {
                 _debugBreakRequested = false;
                 run->SyncRegs.Rflags |= ParaKit.Protocols.Traps.GuestTrapFrame.TrapFlag;
@@ -157,6 +159,7 @@ public sealed unsafe class Vcpu : IDisposable
 
             ulong entered = TracePoint.On ? NativeCode.Rdtsc() : 0;
             int err = _kvm.Enter();
+            _entered = true;
             if (err != 0)
             {
                 if (err == Libc.EINTR || err == Libc.EAGAIN)
