@@ -156,6 +156,17 @@ public class GdbBootTests
     }
 
     [Test]
+    public void A_local_changed_from_gdb_changes_what_the_guest_computes()
+    {
+        string image = DebugImage();
+        using var domain = new StubbedDomain(image);
+        var gdb = Gdb(image, domain.Port, $"break GdbDemo.cs:{LineOf("total += square;")}", "continue", "set var square = 100", "delete", "continue");
+        Assert.That(gdb.Stdout, Does.Contain("exited with code 01"), gdb.Output);
+        Assert.That(domain.WaitForExit(TimeSpan.FromSeconds(20)), Is.EqualTo(1), domain.Output);
+        Assert.That(domain.Stdout, Does.Contain("round 1: square 100, total 100").And.Contain("sum of squares 154"), domain.Output);
+    }
+
+    [Test]
     public void Debugger_Break_stops_under_gdb_and_is_a_crash_without_it()
     {
         string image = DebugImage();
