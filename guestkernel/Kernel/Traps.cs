@@ -87,7 +87,7 @@ public static unsafe class Traps
         // stops inside the call while gdb reads and rewrites the frame, and resumes where the
         // frame then says. Without a debugger the call fails at once and the trap is fatal.
         if ((vector == TrapVector.Breakpoint || vector == TrapVector.Debug)
-            && Hypervisor.Call(ParaKitHypercall.DebugStop, (ulong)frame, (ulong)fxsave) == 0)
+            && Hypervisor.DebugStop(frame, fxsave) == 0)
             return;
         if (vector >= TrapVector.FirstInterrupt)
         {

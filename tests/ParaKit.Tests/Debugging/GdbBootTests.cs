@@ -5,6 +5,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using ParaKit.Hypervisor.Debugging;
 using ParaKit.Tests.Guests;
 
@@ -164,6 +165,19 @@ public class GdbBootTests
         Assert.That(gdb.Stdout, Does.Contain("exited with code 01"), gdb.Output);
         Assert.That(domain.WaitForExit(TimeSpan.FromSeconds(20)), Is.EqualTo(1), domain.Output);
         Assert.That(domain.Stdout, Does.Contain("round 1: square 100, total 100").And.Contain("sum of squares 154"), domain.Output);
+    }
+
+    [Test]
+    public void A_breakpoint_in_the_kernel_library_is_hit_each_time()
+    {
+        // Hypervisor.ConsoleWrite (console_io, one per console line): a kernel method without
+        // line info, reached while the #BP handler itself makes its own debug_stop hypercall.
+        string image = DebugImage();
+        using var domain = new StubbedDomain(image);
+        var gdb = Gdb(image, domain.Port, "break ParaKit_Kernel_ParaKit_Kernel_Hypervisor__ConsoleWrite", "continue", "continue", "bt 1", "delete", "continue");
+        Assert.That(Regex.Matches(gdb.Stdout, "Breakpoint 1, ").Count, Is.EqualTo(2), gdb.Output);
+        Assert.That(gdb.Stdout, Does.Contain("exited normally"), gdb.Output);
+        Assert.That(domain.WaitForExit(TimeSpan.FromSeconds(20)), Is.EqualTo(0), domain.Output);
     }
 
     [Test]
