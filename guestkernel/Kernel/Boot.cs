@@ -53,6 +53,9 @@ public static unsafe class Kernel
             length = ParaKit.Protocols.Boot.StartInfo.CmdLineCapacity - 1;
         s_commandLine = Utf8.Decode(startInfo->CmdLine, (int)length);
         StartupCodeHelpers.SetMainArguments(SplitArguments(s_commandLine));
+        // `parakit run --gdb`: stop here, before the app's Main, so gdb can set breakpoints first.
+        if ((startInfo->Flags & StartInfoFlags.Debugger) != 0)
+            TrapStubs.DebugBreak();
     }
 
     [UnmanagedCallersOnly(EntryPoint = "ParaKitKernelExit")]

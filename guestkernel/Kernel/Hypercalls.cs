@@ -31,6 +31,15 @@ public static unsafe class Hypervisor
         return stub(a1, a2, a3, a4, a5);
     }
 
+    /// <summary>debug_stop(frame, fxsave) called straight through its stub, not through
+    /// <see cref="Call"/>: a gdb breakpoint on Call must not be hit again by the #BP handler
+    /// reporting it (that would recurse until the stack overflowed).</summary>
+    internal static long DebugStop(void* frame, byte* fxsave)
+    {
+        var stub = (delegate* unmanaged[SuppressGCTransition]<ulong, ulong, long>)(s_page + ParaKit.Protocols.Traps.ParaKitHypercall.DebugStop * GuestLayout.HypercallStubSize);
+        return stub((ulong)frame, (ulong)fxsave);
+    }
+
     /// <summary>The page has no stub for <paramref name="number"/>: jumping there would run
     /// whatever lies beyond it. End the domain naming the number and the calling method.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]

@@ -1,6 +1,7 @@
 // The guest's trap handlers. At boot, one set_trap_table hypercall points every CPU exception
 // vector at its entry stub (Runtime/Native/traps.S); drivers add device interrupts on vectors
 // 32-255 with RegisterInterrupt. The stubs call ParaKitTrap with the interrupted registers:
+// #BP and #DB are offered to domain 0's debugger (debug_stop) first;
 // an interrupt runs its handler and resumes the interrupted code; an exception is classified
 // by the runtime (HardwareFaults) and either becomes a .NET exception or ends the domain with a
 // crash report that domain 0 symbolizes.
@@ -79,9 +80,15 @@ public static unsafe class Traps
     }
 
     [UnmanagedCallersOnly(EntryPoint = "ParaKitTrap")]
-    private static void OnTrap(TrapFrame* frame)
+    private static void OnTrap(TrapFrame* frame, byte* fxsave)
     {
         ulong vector = frame->Vector;
+        // #BP and #DB go to the debugger first (debug_stop): under `parakit run --gdb` the vCPU
+        // stops inside the call while gdb reads and rewrites the frame, and resumes where the
+        // frame then says. Without a debugger the call fails at once and the trap is fatal.
+        if ((vector == TrapVector.Breakpoint || vector == TrapVector.Debug)
+            && Hypervisor.DebugStop(frame, fxsave) == 0)
+            return;
         if (vector >= TrapVector.FirstInterrupt)
         {
             var handler = s_interrupts == null ? null : s_interrupts[vector];

@@ -30,7 +30,7 @@ public static class CommandLine
         ParaKit domain 0: runs unikernel guests on KVM with Xen-style hypercalls.
 
         commands:
-          run IMAGE [--memory MiB] [--timeout S] [--stats] [-- CMDLINE]
+          run IMAGE [--memory MiB] [--timeout S] [--stats] [--gdb PORT] [-- CMDLINE]
                               boot one domain with its console attached
           create FILE...      boot domains from xl.cfg-style files in one hypervisor
           xenstore ls|read|write|mkdir|rm|perms|watch [PATH] [VALUE]

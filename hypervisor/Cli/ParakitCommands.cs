@@ -155,9 +155,10 @@ internal static class ParakitCommands
             var traceRecords = Text("--trace-records");
             var traceEvents = Text("--trace-events");
             var noSeccomp = Flag("--no-seccomp");
-            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents, noSeccomp };
+            var gdb = Text("--gdb");
+            var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents, noSeccomp, gdb };
             run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
-                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(noSeccomp)));
+                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(noSeccomp), r.GetValue(gdb)));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }

@@ -10,7 +10,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class RunCommand
 {
     private const string Help = """
-        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE [--trace-events LIST]] [--no-seccomp] [-- CMDLINE...]
+        usage: parakit run IMAGE [--memory MiB] [--timeout S] [--name NAME] [--stats] [--trace FILE [--trace-events LIST]] [--gdb PORT] [--no-seccomp] [-- CMDLINE...]
 
         Boots IMAGE (a static x86-64 ELF linked at 0x100000) as one domain with its console on
         stdout, and exits with the guest's status. IMAGE may be a guest's name: `parakit run
@@ -31,6 +31,11 @@ public static class RunCommand
                          rings, grants, drops, lifecycle, device (default all)
           --trace-records N
                          records each thread may buffer (default 1048576); more are lost, counted
+          --gdb PORT     serve gdb's remote protocol on 127.0.0.1:PORT (0: any free port, printed
+                         on stderr); the guest stops before Main and waits for gdb:
+                           gdb -ex 'target remote :PORT' out/guests/NAME.elf
+                         (build with `make guest APP=NAME DEBUG=1` for file:line and locals; see
+                         "Debugging with gdb" in guestkernel/README.md)
           --no-seccomp   run without the system-call allowlist domain 0 puts itself under
                          once the domain is built (for debugging; see hypervisor/README.md)
           -- CMDLINE     everything after -- becomes the guest command line (Main's args)
@@ -67,7 +72,7 @@ public static class RunCommand
 
     /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
     /// so every mistake gets the same sentence it always had).</summary>
-    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null, bool noSeccomp = false)
+    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null, bool noSeccomp = false, string? gdbText = null)
     {
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
@@ -80,6 +85,7 @@ public static class RunCommand
         string cmdline = CommandLine.Join(guestWords);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
         var traceClasses = TraceCommand.Classes(trace, traceEventsText);
+        int? gdbPort = gdbText is null ? null : CommandLine.PositiveInt("--gdb", gdbText, 65535, 0);
         // Options are checked first (their sentences do not depend on the image existing).
         string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory(), AppContext.BaseDirectory, File.Exists, out string missing)
             ?? throw new UsageException(missing);
@@ -94,6 +100,9 @@ public static class RunCommand
         using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
         using var hv = Domains.Hypervisor.Open();
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
+        var gdb = gdbPort is { } port ? Debugging.GdbServer.Start(domain, port, System.Console.Error) : null;
+        if (gdb is not null)
+            System.Console.Error.WriteLine($"parakit: gdb stub for domain {config.Name} on 127.0.0.1:{gdb.Port}; it stops before Main. Connect with: gdb -ex 'target remote :{gdb.Port}' {image}");
         bool interrupted = false;
         void OnSignal(PosixSignalContext ctx)
         {
@@ -135,6 +144,7 @@ public static class RunCommand
         }
         if (stats)
             System.Console.Error.WriteLine($"parakit: stats for domain {config.Name}:{Environment.NewLine}{domain.Stats.Format()}");
+        gdb?.Dispose(); // before the domain's memory goes
         hv.DestroyDomain(domain);
         if (recording is not null)
             TraceCommand.Finish(recording, [new TraceDomainName(domain.Id, domain.Name)]);

@@ -44,6 +44,9 @@ public sealed unsafe class Domain : IDisposable
     /// <summary>Device interrupt lines: an asserted one wakes the vCPU from SCHEDOP_block.</summary>
     public Devices.Bus.DomainInterrupts Interrupts { get; }
     internal HypercallDispatcher Hypercalls { get; }
+    /// <summary>The gdb stub's view of this domain (`parakit run --gdb`); null when no debugger
+    /// serves it, and debug_stop then fails so #BP/#DB stay fatal.</summary>
+    public Debugging.DomainDebugger? Debugger { get; internal set; }
     /// <summary>The KVM VM (device interrupts route through it when it has an irqchip).</summary>
     internal KvmVm Vm => _vm;
 

@@ -53,6 +53,7 @@ public sealed class DomainStats
         Hypercall.HvmOp => "hvm_op",
         ParaKit.Protocols.Traps.ParaKitHypercall.FaultInfo => "fault_info",
         ParaKit.Protocols.Traps.ParaKitHypercall.CrashReport => "crash_report",
+        ParaKit.Protocols.Traps.ParaKitHypercall.DebugStop => "debug_stop",
         _ => $"hypercall_{nr}",
     };
 

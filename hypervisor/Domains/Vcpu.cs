@@ -27,6 +27,8 @@ public sealed unsafe class Vcpu : IDisposable
 
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
+    private volatile bool _debugBreakRequested;
+    private bool _entered;
     private ulong _timerDeadline; // system time in ns; 0 = no timer
     private bool _timerPending;
 
@@ -66,6 +68,18 @@ public sealed unsafe class Vcpu : IDisposable
         else
             _waker.Signal();
     }
+
+    /// <summary>gdb's Ctrl-C (Debugging/DomainDebugger): the loop sets RFLAGS.TF before the next
+    /// entry, so the guest traps to its #DB handler after one instruction and stops there. A
+    /// blocked vCPU wakes up for it.</summary>
+    internal void RequestDebugBreak()
+    {
+        _debugBreakRequested = true;
+        Kick();
+    }
+
+    /// <summary>The guest stopped anyway (a breakpoint won the race): no TF is needed.</summary>
+    internal void CancelDebugBreak() => _debugBreakRequested = false;
 
     internal void RequestStop()
     {
@@ -135,9 +149,17 @@ public sealed unsafe class Vcpu : IDisposable
                 return;
             if (_pauseRequested && !WaitWhilePaused())
                 return;
+            // kvm_run's register copy is valid only once KVM_RUN has returned at least once.
+            if (_debugBreakRequested && _entered)
+            {
+                _debugBreakRequested = false;
+                run->SyncRegs.Rflags |= ParaKit.Protocols.Traps.GuestTrapFrame.TrapFlag;
+                run->KvmDirtyRegs |= KvmSync.Regs;
+            }
 
             ulong entered = TracePoint.On ? NativeCode.Rdtsc() : 0;
             int err = _kvm.Enter();
+            _entered = true;
             if (err != 0)
             {
                 if (err == Libc.EINTR || err == Libc.EAGAIN)
@@ -267,7 +289,7 @@ public sealed unsafe class Vcpu : IDisposable
                     break;
                 continue;
             }
-            if (condition())
+            if (condition() || _debugBreakRequested)
             {
                 why = WakeReason.Event;
                 break;

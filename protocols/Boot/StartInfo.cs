@@ -71,4 +71,8 @@ public static class StartInfoFlags
 {
     /// <summary>Tracing is on: guests may emit extra trace hypercalls.</summary>
     public const uint Tracing = 1;
+    /// <summary>A debugger serves this domain (`parakit run --gdb PORT`): the kernel stops with
+    /// an int3 once its trap handlers are installed and before the app's Main, so gdb can set
+    /// breakpoints before any app code runs (debug_stop, ParaKitHypercall.DebugStop).</summary>
+    public const uint Debugger = 2;
 }

@@ -73,6 +73,7 @@ public static class Errno
     public const long EFAULT = -14;
     public const long EBUSY = -16;
     public const long EEXIST = -17;
+    public const long ENODEV = -19;
     public const long EINVAL = -22;
     public const long ENOSPC = -28;
     public const long ENOSYS = -38;

@@ -67,6 +67,15 @@ public static class ParaKitHypercall
     /// <summary>crash_report(GuestCrashInfo*): ends the domain as crashed; domain 0 prints the
     /// cause, file:line and a backtrace. Does not return (-EFAULT if the pointer is bad).</summary>
     public const int CrashReport = 65;
+    /// <summary>debug_stop(GuestTrapFrame* frame, FxsaveArea* fx): the debug doorbell. The #BP
+    /// and #DB handlers call it with the interrupted registers (the frame the trap stub built)
+    /// and the stub's fxsave64 image. When `parakit run --gdb` serves this domain, domain 0 stops
+    /// the vCPU inside the call and lets gdb read and rewrite the frame, the fxsave image and
+    /// guest memory (setting RFLAGS.TF in the frame to single-step, rewinding RIP past its own
+    /// int3), and returns 0 when gdb resumes: the handler then returns through iretq into
+    /// whatever the frame says. Without a debugger it returns -ENODEV at once and the trap is
+    /// the crash it always was. See hypervisor/Debugging/README.md.</summary>
+    public const int DebugStop = 66;
 }
 
 /// <summary>Where domain 0 keeps the IDT, and the trap stack the IST1 vectors switch to.

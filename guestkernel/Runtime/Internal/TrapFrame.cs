@@ -31,4 +31,8 @@ public static unsafe class TrapStubs
     /// the trap stack (a stack overflow); others continue on the interrupted stack.</summary>
     [RuntimeImport("*", "ParaKitSetTrapStackLimit"), MethodImpl(MethodImplOptions.InternalCall)]
     public static extern void SetStackLimit(ulong limit);
+
+    /// <summary>Executes an int3: the #BP handler reports it to a debugger, if domain 0 runs one.</summary>
+    [RuntimeImport("*", "ParaKitDebugBreak"), MethodImpl(MethodImplOptions.InternalCall)]
+    public static extern void DebugBreak();
 }

@@ -6,7 +6,7 @@
 # Each stub pushes a 0 error code when the CPU does not, and the vector, so the frame always
 # has one shape: Internal.Runtime.TrapFrame (r15 .. rax, vector, error, rip, cs, rflags, rsp, ss).
 # The common path saves every register (SSE state with fxsave64: interrupted code and device
-# interrupts must resume untouched), calls the managed ParaKitTrap(TrapFrame*), which may
+# interrupts must resume untouched), calls the managed ParaKitTrap(TrapFrame*, fxsave image), which may
 # rewrite the frame (e.g. resume in a throw helper), and returns with iretq.
         .intel_syntax noprefix
         .text
@@ -92,6 +92,7 @@ ParaKitTrapCommon:
         and     rsp, -16
         fxsave64 [rsp]
         mov     rdi, rbx
+        mov     rsi, rsp                    # the fxsave64 image (a debugger reads and writes it)
         call    ParaKitTrap
         fxrstor64 [rsp]
         mov     rsp, rbx
@@ -123,6 +124,13 @@ ParaKitCallerContext:
         mov     [rdi + 32], rax
         mov     [rdi + 40], rbp
         mov     dword ptr [rdi + 48], 1
+        ret
+
+# ParaKitDebugBreak(): an int3 the #BP handler reports to a debugger (debug_stop); execution
+# continues after it. Used to stop before Main under `parakit run --gdb`.
+        .globl ParaKitDebugBreak
+ParaKitDebugBreak:
+        int3
         ret
 
         .globl ParaKitTrapStubsBase
