@@ -16,6 +16,9 @@ internal static unsafe partial class NativeThread
     [LibraryImport(Lib, EntryPoint = "pthread_join")]
     private static partial int PthreadJoin(nuint thread, nint* result);
 
+    [LibraryImport(Lib, EntryPoint = "pthread_detach")]
+    private static partial int PthreadDetach(nuint thread);
+
     /// <summary>Starts <paramref name="entry"/>(<paramref name="argument"/>) on a new thread. The
     /// entry must catch everything: an exception cannot leave an UnmanagedCallersOnly method.</summary>
     public static nuint Start(delegate* unmanaged<nint, nint> entry, nint argument)
@@ -33,5 +36,13 @@ internal static unsafe partial class NativeThread
         int err = PthreadJoin(thread, null);
         if (err != 0)
             throw new InvalidOperationException($"pthread_join failed: {Libc.StrError(err)}");
+    }
+
+    /// <summary>Lets a thread from <see cref="Start"/> free itself when it ends (instead of <see cref="Join"/>).</summary>
+    public static void Detach(nuint thread)
+    {
+        int err = PthreadDetach(thread);
+        if (err != 0)
+            throw new InvalidOperationException($"pthread_detach failed: {Libc.StrError(err)}");
     }
 }
