@@ -56,7 +56,6 @@ public static class DomainBuilder
             if (deviceInterrupts)
                 vm.CreateIrqchip();
             vcpu = vm.CreateVcpu(0);
-            vcpu.SetCpuid(vm.GetSupportedCpuid());
             SystemClock.Initialize(vcpu.TscKhz());
 
             image.LoadInto(memory);
@@ -70,6 +69,9 @@ public static class DomainBuilder
             WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);
             InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);
 
+            // As late as it can be (the sregs are checked against it): the CPUID query started
+            // with the hypervisor (KvmDevice.StartCpuidQuery) has had the most time to finish.
+            vcpu.SetCpuid(vm.GetSupportedCpuid());
             vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), cr3));
             var regs = BootCpuState.Regs(image.Entry, layout.StackTop);
             if (deviceInterrupts)

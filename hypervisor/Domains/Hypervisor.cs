@@ -30,8 +30,15 @@ public sealed class Hypervisor : IDisposable
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
     /// <summary>Opens /dev/kvm (or PARAKIT_KVM_DEVICE). Throws KvmUnavailableException.</summary>
-    public static Hypervisor Open() => new(KvmDevice.Open());
-    public static Hypervisor Open(string devicePath) => new(KvmDevice.Open(devicePath));
+    public static Hypervisor Open() => Open(KvmDevice.ConfiguredPath());
+
+    public static Hypervisor Open(string devicePath)
+    {
+        var kvm = KvmDevice.Open(devicePath);
+        // Every domain needs the CPUID leaves: they are asked for beside the rest of the set-up.
+        kvm.StartCpuidQuery();
+        return new(kvm);
+    }
 
     public IReadOnlyList<Domain> Domains
     {

@@ -104,35 +104,7 @@ public sealed unsafe class KvmVm : IDisposable
     }
 
     /// <summary>The CPUID leaves KVM can expose, to hand to a vCPU unchanged.</summary>
-    internal byte[] GetSupportedCpuid()
-    {
-        // The answer is the same for every VM: ask KVM once per process.
-        return _device.SupportedCpuid ??= QuerySupportedCpuid(out _);
-    }
-
-    private byte[] QuerySupportedCpuid(out int count)
-    {
-        // kvm_cpuid2: u32 nent, u32 padding, then entries. Start at KVM_MAX_CPUID_ENTRIES (256):
-        // KVM enumerates the host's leaves (each CPUID traps when nested) before it can say
-        // E2BIG, so a first guess too small costs a whole second enumeration.
-        for (int n = 256; n <= 4096; n *= 2)
-        {
-            byte[] buf = new byte[8 + n * sizeof(KvmCpuidEntry2)];
-            fixed (byte* p = buf)
-            {
-                *(uint*)p = (uint)n;
-                if (Libc.Ioctl(_device.Fd, KvmIoctl.GetSupportedCpuid, (nint)p) == 0)
-                {
-                    count = (int)*(uint*)p;
-                    return buf;
-                }
-                if (Libc.LastErrno != 7)
-                    break;
-            }
-        }
-        count = 0;
-        return [];
-    }
+    internal byte[] GetSupportedCpuid() => _device.SupportedCpuid;
 
     public void Dispose()
     {

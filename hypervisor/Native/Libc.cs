@@ -67,7 +67,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "sigaction", SetLastError = true)]
     public static partial int Sigaction(int sig, SigAction* act, SigAction* oldact);
 
-    public const int PR_SET_TIMERSLACK = 29;
+    public const int PR_SET_TIMERSLACK = 29, PR_SET_NAME = 15;
 
     [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
     public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -78,6 +78,19 @@ public class SeccompTests
         Assert.That(Evaluate(program, (uint)SyscallNames.Number("execve"), X8664), Is.EqualTo(Trap));
     }
 
+    [Test]
+    public void Every_call_number_fits_its_report_slot_as_number_and_name()
+    {
+        Span<byte> slot = stackalloc byte[31];
+        for (int nr = 0; nr < 512; nr++)
+        {
+            int n = Seccomp.WriteSlot(slot, nr);
+            Assert.That(System.Text.Encoding.ASCII.GetString(slot[..n]), Is.EqualTo($"{nr} ({SyscallNames.Of(nr)})"));
+        }
+        Assert.That(Seccomp.ReportPrefix + "101 (ptrace)" + Seccomp.ReportSuffix,
+            Does.StartWith("parakit: seccomp: domain 0 made system call 101 (ptrace), which is not in its allowlist").And.EndWith("\n"));
+    }
+
     [TestCase("ptrace", 101)]
     [TestCase("execve", 59)]
     [TestCase("mount", 165)]
