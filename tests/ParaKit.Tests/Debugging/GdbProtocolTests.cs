@@ -356,6 +356,21 @@ public class GdbSessionTests
     }
 }
 
+public class DebugFrameAbiTests
+{
+    [Test]
+    public void The_trap_frame_matches_the_stub_that_builds_it()
+    {
+        // traps.S pushes rax first and r15 last, after the CPU's frame, the error code and the vector.
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<ParaKit.Protocols.Traps.GuestTrapFrame>(), Is.EqualTo(ParaKit.Protocols.Traps.GuestTrapFrame.Size));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<ParaKit.Protocols.Traps.GuestTrapFrame>("R15").ToInt32(), Is.EqualTo(0));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<ParaKit.Protocols.Traps.GuestTrapFrame>("Rax").ToInt32(), Is.EqualTo(ParaKit.Protocols.Traps.GuestTrapFrame.RaxOffset).And.EqualTo(14 * 8));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<ParaKit.Protocols.Traps.GuestTrapFrame>("Rip").ToInt32(), Is.EqualTo(ParaKit.Protocols.Traps.GuestTrapFrame.RipOffset).And.EqualTo(17 * 8));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<ParaKit.Protocols.Traps.GuestTrapFrame>("Ss").ToInt32(), Is.EqualTo(ParaKit.Protocols.Traps.GuestTrapFrame.SsOffset).And.EqualTo(21 * 8));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<ParaKit.Protocols.Traps.GuestTrapFrame>("Rflags").ToInt32(), Is.EqualTo(ParaKit.Protocols.Traps.GuestTrapFrame.RflagsOffset));
+    }
+}
+
 public class X87Tests
 {
     [Test]
