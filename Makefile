@@ -29,8 +29,8 @@ out/bin/parakit: $(HOST_SOURCES)
 	@touch $@
 
 # The .nettrace reader `parakit trace analyze FILE.nettrace` runs (TraceEvent; JIT, not NativeAOT).
-out/bin/nettrace/parakit-nettrace: $(shell find tools/nettrace -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
-	$(DOTNET) publish tools/nettrace/ParaKit.NetTrace.csproj -c $(CONFIG) -o out/bin/nettrace -nologo -v:q
+out/bin/nettrace/parakit-nettrace: $(shell find hypervisor/NetTrace -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
+	$(DOTNET) publish hypervisor/NetTrace/ParaKit.NetTrace.csproj -c $(CONFIG) -o out/bin/nettrace -nologo -v:q
 	@touch $@
 
 # One unikernel image: guestkernel/Apps/$(APP) + kernel library + runtime -> out/guests/$(APP).elf

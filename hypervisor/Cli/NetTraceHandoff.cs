@@ -1,6 +1,6 @@
 // `parakit trace analyze FILE.nettrace`: EventPipe files are read by TraceEvent, which cannot be
 // part of the NativeAOT parakit (no trim or AOT annotations; it reflects over its parsers), so a
-// .nettrace goes to the small JIT tool tools/nettrace, published beside parakit as
+// .nettrace goes to the small JIT tool hypervisor/NetTrace, published beside parakit as
 // out/bin/nettrace/parakit-nettrace. Its output and exit status are parakit's.
 using System.Diagnostics;
 
@@ -31,7 +31,7 @@ internal static class NetTraceHandoff
         string tool = Path.Combine(AppContext.BaseDirectory, ToolPath);
         if (!File.Exists(tool))
         {
-            System.Console.Error.WriteLine($"parakit: {path} is a .nettrace file, read by {tool}, which is not there: build it with `make build` (tools/nettrace)");
+            System.Console.Error.WriteLine($"parakit: {path} is a .nettrace file, read by {tool}, which is not there: build it with `make build` (hypervisor/NetTrace)");
             return ExitCodes.Environment;
         }
         var start = new ProcessStartInfo(tool) { UseShellExecute = false };
