@@ -29,9 +29,9 @@ check() {
     POSSIBLE=$((POSSIBLE + points))
     if why="$("$@" 2>&1)"; then
         SCORE=$((SCORE + points))
-        printf '%-66s OK (%d/%d)\n' "$LAB: $name ..." "$points" "$points"
+        printf '%-70s OK (%d/%d)\n' "$LAB: $name ..." "$points" "$points"
     else
-        printf '%-66s FAIL (0/%d)\n' "$LAB: $name ..." "$points"
+        printf '%-70s FAIL (0/%d)\n' "$LAB: $name ..." "$points"
         [ -n "$why" ] && printf '%s\n' "$why" | sed 's/^/      /' | head -n 8
     fi
     return 0
@@ -40,7 +40,7 @@ check() {
 # not_run NAME POINTS WHY: a check that could not run (the build failed).
 not_run() {
     POSSIBLE=$((POSSIBLE + $2))
-    printf '%-66s FAIL (0/%d)\n      %s\n' "$LAB: $1 ..." "$2" "$3"
+    printf '%-70s FAIL (0/%d)\n      %s\n' "$LAB: $1 ..." "$2" "$3"
 }
 
 # finish: the lab's score line (parsed by guestkernel/Labs/grade.sh); exit 0 only on full marks.
@@ -145,5 +145,5 @@ state() {
 
 # lines TAG DOMAIN: DOMAIN's console lines from a `parakit create` run, without the prefix.
 lines() {
-    sed -n "s/^$2 | //p" "$WORK/$1.out"
+    sed -n "s/^$2 *| //p" "$WORK/$1.out"
 }
