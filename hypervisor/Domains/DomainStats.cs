@@ -53,6 +53,7 @@ public sealed class DomainStats
         Hypercall.HvmOp => "hvm_op",
         ParaKit.Protocols.Traps.ParaKitHypercall.FaultInfo => "fault_info",
         ParaKit.Protocols.Traps.ParaKitHypercall.CrashReport => "crash_report",
+        LabOp.Number => "lab_op",
         _ => $"hypercall_{nr}",
     };
 

@@ -18,7 +18,7 @@ public sealed class HypercallDispatcher
 {
     private readonly HypercallHandler?[] _handlers = new HypercallHandler?[Hypercall.Count];
 
-    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op, set_trap_table, fault_info.</summary>
+    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op, set_trap_table, fault_info, and lab_op (the hypercall of lab "hypercall").</summary>
     public static HypercallDispatcher CreateCore()
     {
         var d = new HypercallDispatcher();
@@ -29,6 +29,7 @@ public sealed class HypercallDispatcher
         Events.EventChannelHypercalls.Register(d);
         Grants.GrantTableHypercalls.Register(d);
         TrapHypercalls.Register(d);
+        LabHypercalls.Register(d);
         return d;
     }
 
