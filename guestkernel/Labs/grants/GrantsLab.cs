@@ -46,15 +46,17 @@ public static unsafe class GrantsLab
         byte* result = Grants.AllocatePage();
         int[]? refs = Transfer.Share(peer, data, readOnly: true);
         int[]? resultRef = Transfer.Share(peer, new[] { result }, readOnly: false);
+        Store.Mkdir("data/grants");
+        Store.SetPermissions("data/grants", new[] { "n" + Kernel.DomId.ToString(), "r" + peer.ToString() });
         if (refs == null || refs.Length != Pages || resultRef == null || resultRef.Length != 1)
         {
+            // Linger a moment: the worker must read "failed" before our nodes go with our domain.
             Store.Write("data/grants/refs", "failed");
+            Scheduler.Sleep(1_000_000_000);
             return Fail("owner", "Transfer.Share did not give one reference per page");
         }
         long port = Events.AllocUnbound(peer);
         Events.Register((uint)port, _ => s_events++);
-        Store.Mkdir("data/grants");
-        Store.SetPermissions("data/grants", new[] { "n" + Kernel.DomId.ToString(), "r" + peer.ToString() });
         Store.Write("data/grants/port", port.ToString());
         Store.Write("data/grants/result-ref", resultRef[0].ToString());
         Store.Write("data/grants/refs", Join(refs));

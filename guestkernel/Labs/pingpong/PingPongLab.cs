@@ -36,7 +36,9 @@ public static class PingPongLab
         Channel? ch = Channel.Offer(peer);
         if (ch == null)
         {
+            // Linger a moment: pong must read "failed" before our nodes go with our domain.
             Rendezvous.Publish(peer, "failed");
+            Scheduler.Sleep(1_000_000_000);
             return Fail("ping", "Channel.Offer returned null");
         }
         Rendezvous.Publish(peer, ch.Port.ToString());

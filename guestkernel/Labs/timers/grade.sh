@@ -28,9 +28,9 @@ never_early() {
 
 on_time() {
     local late
-    late="$(awk '/^timers: fired / && $3 != "late" { split($4, d, "="); split($5, a, "="); if (a[2] - d[2] > 20000) print }' "$WORK/run.out")"
+    late="$(awk '/^timers: fired / && $3 != "late" { split($4, d, "="); split($5, a, "="); if (a[2] - d[2] > 50000) print }' "$WORK/run.out")"
     [ -z "$late" ] && [ -n "$(fired)" ] && return 0
-    echo "more than 20 ms after the deadline:"; echo "$late" | head -n 3
+    echo "more than 50 ms after the deadline:"; echo "$late" | head -n 3
     return 1
 }
 
@@ -58,7 +58,7 @@ if build_lab; then
     check "the loop runs every timer and returns" 10 finishes
     check "one-shots fire in deadline order, ties in order added" 10 in_order
     check "no timer fires before its deadline" 10 never_early
-    check "timers fire within 20 ms of their deadline" 5 on_time
+    check "timers fire within 50 ms of their deadline" 5 on_time
     check "a cancelled timer never fires" 5 cancelled
     check "timers added from callbacks, and late ones, fire" 5 late_and_added
     check "the vCPU sleeps (SCHEDOP_block + timer), not spins" 10 sleeps
