@@ -117,11 +117,6 @@ has_line() {
     return 1
 }
 
-# value TAG REGEX: the first number after REGEX in the guest's output (empty if none).
-value() {
-    grep -oE "$2 *-?[0-9]+" "$WORK/$1.out" | head -n 1 | grep -oE -- '-?[0-9]+$'
-}
-
 # stat TAG DOMAIN KEY: a counter from domain 0's --stats for DOMAIN (its name), e.g.
 # "blocks", "timer_fires", "set_timer_op", "sent" (events), "copies" (grant copies),
 # "failed_copies"; empty when absent. Reads `parakit run`'s and `parakit create`'s layouts.
