@@ -21,7 +21,8 @@ in_order() {
 never_early() {
     local early
     early="$(awk '/^timers: fired / { split($4, d, "="); split($5, a, "="); if (a[2] + 0 < d[2] + 0) print }' "$WORK/run.out")"
-    [ -z "$early" ] && [ -n "$(fired)" ] && return 0
+    [ -n "$(fired)" ] || { echo "no timer fired"; return 1; }
+    [ -z "$early" ] && return 0
     echo "fired before the deadline:"; echo "$early" | head -n 3
     return 1
 }
@@ -29,7 +30,8 @@ never_early() {
 on_time() {
     local late
     late="$(awk '/^timers: fired / && $3 != "late" { split($4, d, "="); split($5, a, "="); if (a[2] - d[2] > 50000) print }' "$WORK/run.out")"
-    [ -z "$late" ] && [ -n "$(fired)" ] && return 0
+    [ -n "$(fired)" ] || { echo "no timer fired"; return 1; }
+    [ -z "$late" ] && return 0
     echo "more than 50 ms after the deadline:"; echo "$late" | head -n 3
     return 1
 }
