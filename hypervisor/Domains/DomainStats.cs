@@ -54,6 +54,7 @@ public sealed class DomainStats
         ParaKit.Protocols.Traps.ParaKitHypercall.FaultInfo => "fault_info",
         ParaKit.Protocols.Traps.ParaKitHypercall.CrashReport => "crash_report",
         ParaKit.Protocols.Traps.ParaKitHypercall.DebugStop => "debug_stop",
+        LabOp.Number => "lab_op",
         _ => $"hypercall_{nr}",
     };
 

@@ -18,7 +18,7 @@ public sealed class HypercallDispatcher
 {
     private readonly HypercallHandler?[] _handlers = new HypercallHandler?[Hypercall.Count];
 
-    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op, set_trap_table, fault_info, crash_report, debug_stop.</summary>
+    /// <summary>A table with the core hypercalls: console_io, xen_version, set_timer_op, sched_op, event_channel_op, grant_table_op, set_trap_table, fault_info, crash_report, debug_stop, and lab_op (the hypercall of lab "hypercall").</summary>
     public static HypercallDispatcher CreateCore()
     {
         var d = new HypercallDispatcher();
@@ -30,6 +30,7 @@ public sealed class HypercallDispatcher
         Grants.GrantTableHypercalls.Register(d);
         TrapHypercalls.Register(d);
         Debugging.DebugHypercalls.Register(d);
+        LabHypercalls.Register(d);
         return d;
     }
 
