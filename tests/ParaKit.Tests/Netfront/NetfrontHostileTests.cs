@@ -38,6 +38,12 @@ public unsafe class NetfrontHostileTests
         int next = 0;
         NetifRxResponse Rsp(int status, ushort offset = 0, ushort flags = 0, ushort? id = null) =>
             new() { Id = id ?? reqs[next++].Id, Offset = offset, Flags = flags, Status = (short)status };
+        NetifRxResponse BogusExtra()
+        {
+            next++;   // it uses up the buffer posted at its position, as a GSO extra would
+            var extra = new NetifExtraInfo { Type = 9 };
+            return *(NetifRxResponse*)&extra;
+        }
         // Each hostile response consumes one of the requests taken above, as a backend would.
         var good = NetfrontDataPathTests.Frame(5, 60);
         var rsps = new List<NetifRxResponse>
@@ -45,7 +51,8 @@ public unsafe class NetfrontHostileTests
             Rsp(60, id: 999),                                   // an id we never posted (its buffer is lost to us)
             Rsp(60, offset: 4090),                              // runs past its page
             Rsp(NetifStatus.Error),                             // the backend says it failed
-            Rsp(60, flags: NetRxFlags.ExtraInfo),               // an extra we never negotiated
+            Rsp(60, flags: NetRxFlags.ExtraInfo),               // an extra_info slot follows...
+            BogusExtra(),                                       // ...of a type netif does not define
             Rsp(4096, flags: NetRxFlags.MoreData),              // a chain longer than MTU + 14
             Rsp(4096, flags: NetRxFlags.MoreData),
             Rsp(4096),
