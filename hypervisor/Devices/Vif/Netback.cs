@@ -279,14 +279,14 @@ public sealed unsafe class Netback
             badGso = extra.GsoType != NetifGsoType.TcpV4 || gsoSize == 0;
         }
         FrameOffload offload = default;
-        if (size > (gsoSize != 0 ? MaxGsoFrame : MaxFrame))
-        {
-            Counters.TxOversize++;
-            status = NetifStatus.Error;
-        }
-        else if (badGso)
+        if (badGso)
         {
             Counters.TxBadOffload++;
+            status = NetifStatus.Error;
+        }
+        else if (size > (gsoSize != 0 ? MaxGsoFrame : MaxFrame))
+        {
+            Counters.TxOversize++;
             status = NetifStatus.Error;
         }
         else
