@@ -6,7 +6,8 @@ using System;
 
 namespace ParaKit.Drivers;
 
-/// <summary>Called once per received frame; the span is only valid during the call.</summary>
+/// <summary>Called once per received frame; the span is only valid during the call. A device
+/// with receive offload may hand over TCP super-frames longer than Mtu + 14 (up to 64 KiB).</summary>
 public delegate void FrameHandler(ReadOnlySpan<byte> frame);
 
 public interface IEthernetDevice
@@ -27,6 +28,24 @@ public interface IEthernetDevice
 
     /// <summary>Publishes queued frames and notifies the other side once if it asked to be.</summary>
     void Flush();
+
+    /// <summary>True if the other side fills in TCP/UDP checksums (<see cref="TrySendOffload"/>).</summary>
+    bool ChecksumOffload { get; }
+
+    /// <summary>Largest TCP/IPv4 super-frame <see cref="TrySendOffload"/> takes with a segment size
+    /// (the other side cuts it into segments: TSO); 0 when the device cannot.</summary>
+    int MaxOffloadFrame { get; }
+
+    /// <summary>Queues an IPv4 TCP or UDP frame whose L4 checksum field the other side fills in
+    /// (Xen's csum_blank); with <paramref name="gsoSize"/> &gt; 0 a TCP frame of up to
+    /// <see cref="MaxOffloadFrame"/> bytes that the other side cuts into segments of that many
+    /// payload bytes. False as <see cref="TrySend"/> (a device without the offload refuses: size).</summary>
+    bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize);
+
+    /// <summary>Valid during a <see cref="FrameHandler"/> call: the other side vouched for the
+    /// frame's L4 checksum (Xen's data_validated / csum_blank), so the stack need not verify it;
+    /// a received super-frame (GSO from the backend) comes this way too.</summary>
+    bool RxChecksumValidated { get; }
 
     /// <summary>Hands up to <paramref name="budget"/> received frames to <paramref name="handler"/>
     /// in arrival order, reposts their buffers, and reaps finished transmissions. Returns the
@@ -50,6 +69,8 @@ public sealed class NetDeviceCounters
     public ulong RxErrors;
     /// <summary>Notifications sent to / received from the other side.</summary>
     public ulong NotifiesSent, NotifiesReceived;
+    /// <summary>Super-frames among TxFrames (handed over for TSO) and RxFrames (GSO from the backend).</summary>
+    public ulong TxSuperFrames, RxSuperFrames;
 
     public ulong TxDrops => TxDroppedDown + TxDroppedFull + TxDroppedSize;
 }

@@ -58,6 +58,24 @@ public sealed class WorkerVif : IFrameSink
         nb.DeliverToGuest(frame);   // a drop is counted by the netback
         RxTouched = true;
     }
+
+    /// <summary>A frame with offload: a netback passes it whole to a frontend that takes it (or
+    /// segments it itself); an emulated device gets plain frames.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame, in Offload.FrameOffload offload)
+    {
+        if (!offload.NeedsWork)
+        {
+            Deliver(frame);
+            return;
+        }
+        if (Device is null && Netback is { } nb)
+        {
+            nb.DeliverToGuest(frame, offload);
+            RxTouched = true;
+            return;
+        }
+        Offload.FrameSegmenter.DeliverPlain(frame, offload, this);
+    }
 }
 
 public sealed class NetworkWorker : IDisposable

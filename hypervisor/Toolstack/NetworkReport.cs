@@ -31,6 +31,8 @@ public static class NetworkReport
             Drop("tx_bad_grant", c.TxBadGrant);
             Drop("tx_oversize", c.TxOversize);
             Drop("tx_undelivered", c.TxUndelivered);
+            Drop("tx_bad_offload", c.TxBadOffload);
+            Drop("rx_bad_offload", c.RxBadOffload);
             Drop("rx_no_buffer", c.RxNoBuffer);
             Drop("rx_bad_grant", c.RxBadGrant);
             Drop("rx_oversize", c.RxOversize);
@@ -72,7 +74,7 @@ public static class NetworkReport
         t.SnapshotKernelCounters();
         string where = t.Tap?.Bridge is { } b ? $" in bridge {b}" : t.Tap?.JoinedBridge is { } left ? $" (left bridge {left}, removed)" : "";
         return $"tap {t.Name}{where}: to_host frames={c.ToHostFrames} bytes={c.ToHostBytes} from_host frames={c.FromHostFrames} bytes={c.FromHostBytes} held={c.FromHostHeld} ring_full={c.RingFull}"
-            + $" drops: from_host_oversize={c.FromHostOversize} to_host_write_errors={c.ToHostWriteErrors} read_errors={c.FromHostReadErrors}"
+            + $" gso from/to host={c.FromHostGso}/{c.ToHostGso} drops: from_host_oversize={c.FromHostOversize} from_host_bad_offload={c.FromHostBadOffload} to_host_write_errors={c.ToHostWriteErrors} read_errors={c.FromHostReadErrors}"
             + (t.ReaderEnded ? " reader_ended" : "")
             + (c.LastErrno != 0 ? $" (last: {Native.Libc.StrError(c.LastErrno)})" : "")
             + $" kernel_rx_dropped={Kernel(c.KernelRxDropped)} kernel_tx_dropped={Kernel(c.KernelTxDropped)}";
@@ -98,8 +100,8 @@ public static class NetworkReport
         {
             sb.AppendLine("  rings: not connected");
         }
-        sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} held={c.TxHeld} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize} undelivered={c.TxUndelivered}");
-        sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound}");
+        sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} held={c.TxHeld} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize} undelivered={c.TxUndelivered} bad_offload={c.TxBadOffload} gso={c.TxGso}");
+        sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound} bad_offload={c.RxBadOffload} gso={c.RxGso} software_offload={c.RxSoftwareOffload}");
         if (v.HostTap is { } tap)
             sb.AppendLine("  " + TapLine(tap));
         sb.AppendLine($"  notifications to the guest={c.Notifications}; connects={v.Connects} closed_by_frontend={v.ClosedByFrontend} lost_misbehaving={v.LostMisbehaving} refused={v.ConnectRefused}");

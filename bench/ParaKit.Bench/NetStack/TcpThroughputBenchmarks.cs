@@ -119,6 +119,10 @@ public class TcpThroughputBenchmarks
         public ReadOnlySpan<byte> Mac => _mac;
         public int Mtu => 1500;
         public bool IsUp => true;
+        public bool ChecksumOffload => false;
+        public int MaxOffloadFrame => 0;
+        public bool RxChecksumValidated => false;
+        public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize) => false;
         public NetDeviceCounters Counters { get; } = new();
         public bool TrySend(ReadOnlySpan<byte> frame) => outgoing.Put(frame);
         public void Flush() { }

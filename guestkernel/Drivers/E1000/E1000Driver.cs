@@ -194,6 +194,17 @@ public sealed unsafe class E1000Driver : IEthernetDevice
 
     private int TxFree => TxSlots - 1 - ((_txTail - _txClean + TxSlots) % TxSlots);
 
+    /// <summary>The model's TSO and checksum context descriptors are not used (yet): no offload.</summary>
+    public bool ChecksumOffload => false;
+    public int MaxOffloadFrame => 0;
+    public bool RxChecksumValidated => false;
+
+    public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize)
+    {
+        _counters.TxDroppedSize++;
+        return false;
+    }
+
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
         if (!_up)

@@ -77,9 +77,19 @@ public sealed unsafe class Netfront : IEthernetDevice
     private readonly int[] _rxRefs = new int[RxSlots];
     private readonly bool[] _rxPosted = new bool[RxSlots];
     /// <summary>Reassembly of a more_data chain (frames that span several buffers).</summary>
-    private byte[] _rxFrame = new byte[NetifLimits.DefaultMtu + EthernetHeader];
+    private byte[] _rxFrame = new byte[NetifLimits.MaxTxSize];
     private int _rxLen, _rxChainSlots;
     private bool _rxInChain, _rxChainBad;
+    // The chain being assembled: more data slots / extra_info slots still to come, a GSO extra
+    // seen (so it may exceed the MTU), checksum vouched for by the backend.
+    private bool _rxMoreData, _rxExtraPending, _rxChainGso, _rxChainValidated;
+    // What the handler may ask about the frame it is given (RxChecksumValidated).
+    private bool _rxValidated;
+    // The buffer id posted at each RX ring position: an extra_info response has no id of its own,
+    // its buffer is the one posted at its position (as Linux's netfront finds it).
+    private readonly ushort[] _rxIdAt = new ushort[RxSlots];
+    // Backend features: feature-gso-tcpv4 + feature-sg (TSO on our TX).
+    private bool _backendGso;
 
     // Pages whose grant the backend still held when we tore down: never reused while it may
     // write them. Each (re)connect retries their EndAccess and recycles the ones it frees.
@@ -349,6 +359,7 @@ public sealed unsafe class Netfront : IEthernetDevice
         }
         if (_rxFrame.Length < _mtu + EthernetHeader)
             _rxFrame = new byte[_mtu + EthernetHeader];
+        _backendGso = _store.Read(BackendPath + "/feature-gso-tcpv4") == "1" && _store.Read(BackendPath + "/feature-sg") == "1";
         return true;
     }
 
@@ -405,6 +416,7 @@ public sealed unsafe class Netfront : IEthernetDevice
         }
         _rxInChain = false;
         _rxChainBad = false;
+        _rxMoreData = _rxExtraPending = false;
         _rxLen = 0;
         _rxChainSlots = 0;
         return true;
@@ -422,7 +434,9 @@ public sealed unsafe class Netfront : IEthernetDevice
         return false;
     }
 
-    /// <summary>tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy and feature-rx-notify, in one
+    /// <summary>tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy, feature-rx-notify and the
+    /// offload features we take on RX (feature-sg, feature-gso-tcpv4: super-frames; csum_blank is
+    /// taken unless feature-no-csum-offload is written, so it is not), in one
     /// transaction so the backend never sees half of them; started again when another writer wins.</summary>
     private bool WriteKeys(out string why)
     {
@@ -443,6 +457,10 @@ public sealed unsafe class Netfront : IEthernetDevice
                 e = _store.Write(DeviceDir + "/request-rx-copy", "1", t);
             if (e == XsError.None)
                 e = _store.Write(DeviceDir + "/feature-rx-notify", "1", t);
+            if (e == XsError.None)
+                e = _store.Write(DeviceDir + "/feature-sg", "1", t);
+            if (e == XsError.None)
+                e = _store.Write(DeviceDir + "/feature-gso-tcpv4", "1", t);
             if (e != XsError.None)
             {
                 _store.TransactionEnd(t, false);
@@ -606,9 +624,31 @@ public sealed unsafe class Netfront : IEthernetDevice
 
     // ---- the data path -----------------------------------------------------------------------------------
 
+    public bool TrySend(ReadOnlySpan<byte> frame) => Queue(frame, 0, false);
+
+    /// <summary>Every netif backend fills in csum_blank checksums on TX.</summary>
+    public bool ChecksumOffload => IsUp;
+
+    /// <summary>A backend with feature-gso-tcpv4 and feature-sg takes 64 KiB TCP super-frames.</summary>
+    public int MaxOffloadFrame => IsUp && _backendGso ? NetifLimits.MaxTxSize : 0;
+
+    public bool RxChecksumValidated => _rxValidated;
+
+    public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize)
+    {
+        if (gsoSize < 0 || gsoSize > ushort.MaxValue || (gsoSize > 0 && IsUp && !_backendGso))
+        {
+            Counters.TxDroppedSize++;
+            return false;
+        }
+        return Queue(frame, gsoSize, true);
+    }
+
     /// <summary>Copies the frame into free TX slot pages (one per 4 KiB, more_data on all but the last;
-    /// the first request's size is the whole frame) and writes the requests without publishing them.</summary>
-    public bool TrySend(ReadOnlySpan<byte> frame)
+    /// the first request's size is the whole frame, and carries csum_blank + data_validated when the
+    /// backend is to fill the checksum in; a GSO netif_extra_info follows it in the next slot for a
+    /// super-frame) and writes the requests without publishing them.</summary>
+    private bool Queue(ReadOnlySpan<byte> frame, int gsoSize, bool checksumBlank)
     {
         if (!IsUp)
         {
@@ -616,13 +656,14 @@ public sealed unsafe class Netfront : IEthernetDevice
             return false;
         }
         int length = frame.Length;
-        if (length < EthernetHeader || length > _mtu + EthernetHeader)
+        if (length < EthernetHeader || length > (gsoSize > 0 ? NetifLimits.MaxTxSize : _mtu + EthernetHeader))
         {
             Counters.TxDroppedSize++;
             return false;
         }
-        int slots = (length + PageSize - 1) / PageSize;
-        if (_txFreeCount < slots || _tx.FreeRequests < (uint)slots)
+        int pages = (length + PageSize - 1) / PageSize;
+        int slots = pages + (gsoSize > 0 ? 1 : 0);
+        if (_txFreeCount < pages || _tx.FreeRequests < (uint)slots)
         {
             ReapTx();
             if (!IsUp)
@@ -630,17 +671,19 @@ public sealed unsafe class Netfront : IEthernetDevice
                 Counters.TxDroppedDown++;
                 return false;
             }
-            if ((_txFreeCount < slots || _tx.FreeRequests < (uint)slots) && _tx.FinalCheckForResponses())
+            if ((_txFreeCount < pages || _tx.FreeRequests < (uint)slots) && _tx.FinalCheckForResponses())
                 ReapTx();   // answers came in while we armed the event
-            if (_txFreeCount < slots || _tx.FreeRequests < (uint)slots)
+            if (_txFreeCount < pages || _tx.FreeRequests < (uint)slots)
             {
                 // rsp_event is armed now: the next completion wakes an app that waits for room.
                 Counters.TxDroppedFull++;
                 return false;
             }
         }
+        ushort firstFlags = (ushort)((checksumBlank ? NetTxFlags.CsumBlank | NetTxFlags.DataValidated : 0)
+            | (gsoSize > 0 ? NetTxFlags.ExtraInfo : 0));
         int at = 0;
-        for (int s = 0; s < slots; s++)
+        for (int s = 0; s < pages; s++)
         {
             ushort id = _txFree[--_txFreeCount];
             int chunk = Math.Min(PageSize, length - at);
@@ -648,16 +691,26 @@ public sealed unsafe class Netfront : IEthernetDevice
             NetifTxRequest req;
             req.Gref = (uint)_txRefs[id];
             req.Offset = 0;
-            req.Flags = s + 1 < slots ? NetTxFlags.MoreData : (ushort)0;
+            req.Flags = (ushort)((s + 1 < pages ? NetTxFlags.MoreData : 0) | (s == 0 ? firstFlags : 0));
             req.Id = id;
             req.Size = (ushort)(s == 0 ? length : chunk);
             _tx.TryPushRequest(in req);
             _txInFlight[id] = true;
             _txHead[id] = s == 0;
             at += chunk;
+            if (s == 0 && gsoSize > 0)
+            {
+                NetifExtraInfo gso = default;
+                gso.Type = NetifExtraType.Gso;
+                gso.GsoSize = (ushort)gsoSize;
+                gso.GsoType = NetifGsoType.TcpV4;
+                _tx.TryPushRequestAs(in gso);
+            }
         }
         Counters.TxFrames++;
         Counters.TxBytes += (ulong)length;
+        if (gsoSize > 0)
+            Counters.TxSuperFrames++;
         return true;
     }
 
@@ -748,55 +801,85 @@ public sealed unsafe class Netfront : IEthernetDevice
         }
         int frames = 0;
         bool reposted = false;
-        while (frames < max && _rx.TryTakeResponse(out NetifRxResponse rsp))
+        while (frames < max)
         {
-            bool more = (rsp.Flags & NetRxFlags.MoreData) != 0;
-            if (!_rxInChain)
+            uint position = _rx.RspCons;
+            if (!_rx.TryTakeResponse(out NetifRxResponse rsp))
+                break;
+            ushort id;
+            bool known;
+            if (_rxExtraPending)
             {
-                _rxInChain = true;
-                _rxChainBad = false;
-                _rxLen = 0;
-                _rxChainSlots = 0;
+                // A netif_extra_info in a response slot: its buffer is the one posted at this position.
+                NetifExtraInfo extra = *(NetifExtraInfo*)&rsp;
+                id = _rxIdAt[position & (RxSlots - 1)];
+                known = _rxPosted[id];
+                if (known)
+                    _rxPosted[id] = false;
+                _rxChainSlots++;
+                bool gso = extra.Type == NetifExtraType.Gso;
+                if (!known || extra.Type == NetifExtraType.None || extra.Type > NetifExtraType.Hash || _rxChainSlots > RxChainLimit
+                    || (gso && (extra.GsoType != NetifGsoType.TcpV4 || extra.GsoSize == 0)))
+                    _rxChainBad = true;
+                else if (gso)
+                    _rxChainGso = true;
+                _rxExtraPending = (extra.Flags & NetifExtraFlags.More) != 0;
             }
-            _rxChainSlots++;
-            ushort id = rsp.Id;
-            bool known = id < RxSlots && _rxPosted[id];
-            int size = rsp.Status;
-            // Extras only come with features we never ask for (GSO, hashing).
-            bool bad = !known || size < 0 || rsp.Offset + size > PageSize || (rsp.Flags & NetRxFlags.ExtraInfo) != 0
-                || _rxChainSlots > RxChainLimit;
-            if (known)
-                _rxPosted[id] = false; // the backend is done with it, whatever it says
-            if (bad)
+            else
             {
-                _rxChainBad = true;
-            }
-            else if (!_rxChainBad)
-            {
-                byte* data = (byte*)_rxPages[id] + rsp.Offset;
-                if (!more && _rxLen == 0)
+                bool more = (rsp.Flags & NetRxFlags.MoreData) != 0;
+                bool extraFollows = (rsp.Flags & NetRxFlags.ExtraInfo) != 0;
+                if (!_rxInChain)
                 {
-                    // The common case, one buffer: no copy, the handler reads the page itself.
-                    _rxInChain = false;
-                    if (Deliver(handler, new ReadOnlySpan<byte>(data, size)))
-                        frames++;
+                    _rxInChain = true;
+                    _rxChainBad = false;
+                    _rxChainGso = false;
+                    _rxChainValidated = (rsp.Flags & (NetRxFlags.DataValidated | NetRxFlags.CsumBlank)) != 0;
+                    _rxLen = 0;
+                    _rxChainSlots = 0;
                 }
-                else if (_rxLen + size <= _mtu + EthernetHeader)
-                {
-                    new ReadOnlySpan<byte>(data, size).CopyTo(new Span<byte>(_rxFrame, _rxLen, size));
-                    _rxLen += size;
-                }
-                else
+                _rxChainSlots++;
+                id = rsp.Id;
+                known = id < RxSlots && _rxPosted[id];
+                int size = rsp.Status;
+                // Extras (GSO) come only after a chain's first slot.
+                bool bad = !known || size < 0 || rsp.Offset + size > PageSize || (extraFollows && _rxChainSlots != 1)
+                    || _rxChainSlots > RxChainLimit;
+                if (known)
+                    _rxPosted[id] = false; // the backend is done with it, whatever it says
+                if (bad)
                 {
                     _rxChainBad = true;
                 }
+                else if (!_rxChainBad)
+                {
+                    byte* data = (byte*)_rxPages[id] + rsp.Offset;
+                    if (!more && !extraFollows && _rxLen == 0)
+                    {
+                        // The common case, one buffer: no copy, the handler reads the page itself.
+                        _rxInChain = false;
+                        if (Deliver(handler, new ReadOnlySpan<byte>(data, size), _rxChainValidated, false))
+                            frames++;
+                    }
+                    else if (_rxLen + size <= _rxFrame.Length)
+                    {
+                        new ReadOnlySpan<byte>(data, size).CopyTo(new Span<byte>(_rxFrame, _rxLen, size));
+                        _rxLen += size;
+                    }
+                    else
+                    {
+                        _rxChainBad = true;
+                    }
+                }
+                _rxMoreData = more;
+                _rxExtraPending = extraFollows;
             }
-            if (!more && _rxInChain)
+            if (!_rxMoreData && !_rxExtraPending && _rxInChain)
             {
                 _rxInChain = false;
                 if (_rxChainBad)
                     Counters.RxErrors++;
-                else if (Deliver(handler, new ReadOnlySpan<byte>(_rxFrame, 0, _rxLen)))
+                else if (Deliver(handler, new ReadOnlySpan<byte>(_rxFrame, 0, _rxLen), _rxChainValidated, _rxChainGso))
                     frames++;
             }
             // The handler may have closed the device: the ring is gone then.
@@ -814,19 +897,24 @@ public sealed unsafe class Netfront : IEthernetDevice
         return frames;
     }
 
-    /// <summary>The longest chain a frame of MTU + 14 bytes needs, never below netif's 18.</summary>
-    private int RxChainLimit => Math.Max(NetifLimits.SlotsMin, (_mtu + EthernetHeader + PageSize - 1) / PageSize);
+    /// <summary>The longest chain: a 64 KiB super-frame's pages and its GSO extra, never below netif's 18.</summary>
+    private int RxChainLimit => Math.Max(NetifLimits.SlotsMin + 1, (_mtu + EthernetHeader + PageSize - 1) / PageSize);
 
-    private bool Deliver(FrameHandler handler, ReadOnlySpan<byte> frame)
+    /// <summary>Hands a whole frame to the handler; only a GSO super-frame may exceed the MTU.</summary>
+    private bool Deliver(FrameHandler handler, ReadOnlySpan<byte> frame, bool validated, bool gso)
     {
-        if (frame.Length < EthernetHeader || frame.Length > _mtu + EthernetHeader)
+        if (frame.Length < EthernetHeader || frame.Length > (gso ? NetifLimits.MaxTxSize : _mtu + EthernetHeader))
         {
             Counters.RxErrors++;
             return false;
         }
         Counters.RxFrames++;
         Counters.RxBytes += (ulong)frame.Length;
+        if (gso)
+            Counters.RxSuperFrames++;
+        _rxValidated = validated;
         handler(frame);
+        _rxValidated = false;
         return true;
     }
 
@@ -836,8 +924,12 @@ public sealed unsafe class Netfront : IEthernetDevice
         req.Id = id;
         req.Pad = 0;
         req.Gref = (uint)_rxRefs[id];
+        uint position = _rx.ReqProdPvt;
         if (_rx.TryPushRequest(in req))
+        {
             _rxPosted[id] = true;
+            _rxIdAt[position & (RxSlots - 1)] = id;
+        }
     }
 
     // ---- parsing what the store holds (peer- or toolstack-written: never trusted) -------------------

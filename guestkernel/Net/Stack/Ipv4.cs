@@ -13,6 +13,8 @@ public struct Ipv4Info
     public byte Protocol, Ttl;
     /// <summary>Sent to a broadcast address (limited or our subnet's): ICMP does not answer it.</summary>
     public bool Broadcast;
+    /// <summary>The device vouched for the L4 checksum (receive offload): TCP and UDP skip verifying it.</summary>
+    public bool ChecksumValidated;
 }
 
 public enum Ipv4Check

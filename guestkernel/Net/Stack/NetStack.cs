@@ -89,7 +89,8 @@ public sealed class NetStack
         Netmask = Ipv4.Mask(config.PrefixLength);
         Gateway = config.Gateway;
         Ttl = config.Ttl;
-        _tx = new byte[Ethernet.HeaderLength + Mtu];
+        // Room for a TSO super-frame when the device takes them (netfront with feature-gso-tcpv4).
+        _tx = new byte[Math.Max(Ethernet.HeaderLength + Mtu, Math.Min(device.MaxOffloadFrame, MaxSuperFrameBytes))];
         Arp = new ArpCache(config.ArpEntries, config.ArpPendingFrames, _tx.Length, config.ArpLifetimeNs, config.ArpRetryNs, config.ArpMaxRequests);
         _reassembler = new Reassembler(config.ReassemblySlots, config.ReassemblyMaxPayload, config.ReassemblyTimeoutNs);
         _ports = new ushort[config.UdpPorts];
@@ -291,10 +292,24 @@ public sealed class NetStack
     private bool IsBroadcast(uint a) =>
         a == Ipv4.LimitedBroadcast || (PrefixLength < 31 && a == (Address | ~Netmask));
 
-    /// <summary>Where an upper layer builds an IP payload before SendIpPayload (Mtu - 20 bytes).</summary>
-    internal Span<byte> IpPayloadBuffer => _tx.AsSpan(Ethernet.HeaderLength + Ipv4.HeaderLength, Mtu - Ipv4.HeaderLength);
+    /// <summary>Where an upper layer builds an IP payload before SendIpPayload (Mtu - 20 bytes, or a
+    /// super-frame's payload when the device does TSO).</summary>
+    internal Span<byte> IpPayloadBuffer => _tx.AsSpan(Ethernet.HeaderLength + Ipv4.HeaderLength);
 
-    internal SendStatus SendIpPayload(uint destination, byte protocol, int length) => SendIp(destination, protocol, length);
+    /// <summary>The largest frame a TSO super-frame may be now (0: the device does no TSO).</summary>
+    internal int MaxSuperFrame => Math.Min(_dev.MaxOffloadFrame, _tx.Length);
+
+    /// <summary>Largest super-frame the stack builds, Ethernet header included (netif's packet size limit).</summary>
+    private const int MaxSuperFrameBytes = 65535;
+
+    /// <summary>Does the device fill in TCP/UDP checksums?</summary>
+    internal bool ChecksumOffload => _dev.ChecksumOffload;
+
+    /// <summary>Sends the payload built in IpPayloadBuffer. With <paramref name="checksumBlank"/> the
+    /// L4 checksum is left to the device; with <paramref name="gsoSize"/> &gt; 0 the device cuts the
+    /// TCP payload into segments of that size (TSO).</summary>
+    internal SendStatus SendIpPayload(uint destination, byte protocol, int length, int gsoSize = 0, bool checksumBlank = false) =>
+        SendIp(destination, protocol, length, gsoSize, checksumBlank);
 
     /// <summary>Between HoldFlush and ReleaseFlush, frames are queued on the device and flushed
     /// once at the end (a socket write that sends many segments notifies once).</summary>
@@ -310,7 +325,7 @@ public sealed class NetStack
 
     /// <summary>Wraps the <paramref name="payloadLength"/> bytes already at offset 34 of the TX
     /// buffer in IPv4 and Ethernet headers and sends or parks the frame.</summary>
-    private SendStatus SendIp(uint destination, byte protocol, int payloadLength)
+    private SendStatus SendIp(uint destination, byte protocol, int payloadLength, int gsoSize = 0, bool checksumBlank = false)
     {
         int total = Ipv4.HeaderLength + payloadLength;
         Span<byte> frame = _tx.AsSpan(0, Ethernet.HeaderLength + total);
@@ -331,6 +346,14 @@ public sealed class NetStack
             }
             if (!Arp.TryLookup(hop, _now, out mac))
             {
+                // A parked frame goes out later as a plain frame: no super-frame, and its checksum now.
+                if (gsoSize > 0)
+                {
+                    Counters.ArpQueueFull++;
+                    return SendStatus.QueueFull;
+                }
+                if (checksumBlank)
+                    FillChecksum(frame.Slice(Ethernet.HeaderLength + Ipv4.HeaderLength), protocol, destination);
                 bool first = !Arp.IsResolving(hop);
                 if (!Arp.StartResolve(hop, _now, ref Counters.ArpCacheEvictions) || !Arp.Enqueue(hop, frame))
                 {
@@ -346,12 +369,22 @@ public sealed class NetStack
             }
         }
         Ethernet.WriteHeader(frame, mac, Mac, Ethernet.TypeIpv4);
-        return Transmit(frame);
+        return Transmit(frame, gsoSize, checksumBlank);
     }
 
-    private SendStatus Transmit(ReadOnlySpan<byte> frame)
+    /// <summary>The L4 checksum a device would have filled in (TCP or UDP over our address).</summary>
+    private void FillChecksum(Span<byte> l4, byte protocol, uint destination)
     {
-        if (!_dev.TrySend(frame))
+        int field = protocol == Ipv4.ProtoTcp ? 16 : 6;
+        Wire.WriteU16(l4, field, 0);
+        ulong sum = Ipv4.PseudoHeaderSum(Address, destination, protocol, l4.Length);
+        ushort c = (ushort)~Wire.Finish(Wire.Sum(l4, sum));
+        Wire.WriteU16(l4, field, protocol == Ipv4.ProtoUdp && c == 0 ? (ushort)0xFFFF : c);
+    }
+
+    private SendStatus Transmit(ReadOnlySpan<byte> frame, int gsoSize = 0, bool checksumBlank = false)
+    {
+        if (!(checksumBlank ? _dev.TrySendOffload(frame, gsoSize) : _dev.TrySend(frame)))
         {
             Counters.TxDeviceRefused++;
             return SendStatus.DeviceRefused;
@@ -490,6 +523,7 @@ public sealed class NetStack
         info.Protocol = p[9];
         info.Ttl = p[8];
         info.Broadcast = IsBroadcast(info.Destination);
+        info.ChecksumValidated = false;
         if (info.Ttl == 0)
         {
             // RFC 1122 3.2.1.7: a host never sends TTL 0, so such a packet is broken.
@@ -510,6 +544,8 @@ public sealed class NetStack
         ushort frag = Wire.ReadU16(p, 6);
         bool more = (frag & Ipv4.FlagMoreFragments) != 0;
         int offset = (frag & Ipv4.OffsetMask) * 8;
+        if (!more && offset == 0)
+            info.ChecksumValidated = _dev.RxChecksumValidated;
         if (more || offset != 0)
         {
             Counters.FragRx++;
@@ -612,7 +648,7 @@ public sealed class NetStack
             return;
         }
         u = u.Slice(0, length);
-        if (Wire.ReadU16(u, 6) != 0)   // 0: the sender did not checksum (allowed in IPv4)
+        if (Wire.ReadU16(u, 6) != 0 && !info.ChecksumValidated)   // 0: the sender did not checksum (allowed in IPv4)
         {
             ulong sum = Ipv4.PseudoHeaderSum(info.Source, info.Destination, Ipv4.ProtoUdp, length);
             if (Wire.Finish(Wire.Sum(u, sum)) != 0xFFFF)

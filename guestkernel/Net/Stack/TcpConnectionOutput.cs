@@ -27,7 +27,7 @@ internal sealed partial class TcpConnection
                 break;
             long window = Math.Min((long)Congestion.Window, (long)_sndWnd);
             long usable = window - (long)(_sndNxt - _sndUna);
-            int len = (int)Math.Max(0, Math.Min(Math.Min((long)_mss, unsent), usable));
+            int len = (int)Math.Max(0, Math.Min(Math.Min((long)MaxSendLength, unsent), usable));
             if (unsent > 0)
             {
                 if (len == 0)
@@ -63,6 +63,17 @@ internal sealed partial class TcpConnection
         }
         if (_ackNow)
             SendAck(now);
+    }
+
+    /// <summary>Data bytes one send may carry: the MSS, or whole MSS multiples up to a TSO
+    /// super-segment when the device cuts them (then each segment on the wire is still one MSS).</summary>
+    private int MaxSendLength
+    {
+        get
+        {
+            int super = _engine.MaxSuperSegmentData;
+            return super > _mss ? super / _mss * _mss : _mss;
+        }
     }
 
     /// <summary>A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after a timeout SND.NXT
@@ -102,7 +113,7 @@ internal sealed partial class TcpConnection
         TcpSegmentBuilder.Write(s, LocalPort, RemotePort, seq, _rcvNxt, flags, WindowField(), 0, -1);
         if (len > 0)
             _snd.Read(seq, s.Slice(TcpSegment.HeaderLength, len));
-        if (!_engine.Transmit(RemoteAddress, s))
+        if (!_engine.Transmit(RemoteAddress, s, len > _mss ? _mss : 0))
             return false;
         if (TcpSeq.Lt(seq, _sndMax) && (len > 0 || fin))
         {

@@ -161,7 +161,7 @@ internal sealed class TcpEngine
             _counters.TcpBroadcast++;   // TCP is unicast only
             return;
         }
-        switch (TcpSegment.Parse(payload, info.Source, info.Destination, out TcpSegment seg))
+        switch (TcpSegment.Parse(payload, info.Source, info.Destination, out TcpSegment seg, info.ChecksumValidated))
         {
             case TcpParse.Ok: break;
             case TcpParse.Truncated: _counters.TcpTruncated++; return;
@@ -340,12 +340,20 @@ internal sealed class TcpEngine
 
     public Span<byte> TxSegment(int length) => _stack.IpPayloadBuffer.Slice(0, length);
 
-    /// <summary>Checksums and sends the segment built in TxSegment. False only when the device
-    /// refused it (the caller retries later); ARP parking and other losses count as sent.</summary>
-    public bool Transmit(uint remoteIp, Span<byte> segment)
+    /// <summary>Data bytes of the largest TSO super-segment the device takes now (0: no TSO).</summary>
+    public int MaxSuperSegmentData => _stack.MaxSuperFrame > 0
+        ? _stack.MaxSuperFrame - Ethernet.HeaderLength - Ipv4.HeaderLength - TcpSegment.HeaderLength : 0;
+
+    /// <summary>Checksums (or leaves the checksum to a device that fills it in) and sends the segment
+    /// built in TxSegment; with <paramref name="gsoSize"/> &gt; 0 it is a super-segment the device cuts
+    /// into segments of that many bytes. False only when the device refused it (the caller retries
+    /// later); ARP parking and other losses count as sent.</summary>
+    public bool Transmit(uint remoteIp, Span<byte> segment, int gsoSize = 0)
     {
-        TcpSegmentBuilder.Checksum(segment, _stack.Address, remoteIp);
-        SendStatus s = _stack.SendIpPayload(remoteIp, Ipv4.ProtoTcp, segment.Length);
+        bool offload = _stack.ChecksumOffload;
+        if (!offload)
+            TcpSegmentBuilder.Checksum(segment, _stack.Address, remoteIp);
+        SendStatus s = _stack.SendIpPayload(remoteIp, Ipv4.ProtoTcp, segment.Length, gsoSize, offload);
         if (s == SendStatus.DeviceRefused)
             return false;
         _counters.TcpTx++;

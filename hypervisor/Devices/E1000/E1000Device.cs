@@ -97,7 +97,7 @@ public sealed class E1000Device : IDomainDevice
     {
         if (!TapDevice.IsLinuxBridge(config.Bridge))
             return Attach(domain, config, networks.Get(config.Bridge));
-        var link = HostBridgeLink.Open(networks, config.NameFor(domain.Id), config.Bridge, config.Mtu);
+        var link = HostBridgeLink.Open(networks, config.NameFor(domain.Id), config.Bridge, config.Mtu, offload: false);
         try
         {
             return Attach(domain, config, link.Worker, link);

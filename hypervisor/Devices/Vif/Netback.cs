@@ -4,7 +4,13 @@
 // the event-channel send are passed in, so the whole state machine runs in tests without KVM.
 // The frontend is not trusted: every request is copied out once, checked, then acted on; a
 // frontend that breaks the ring or netif rules loses its vif, domain 0 never throws.
+// Offload as Xen's netif defines it: TX packets may carry csum_blank and a GSO extra_info
+// (TCPv4 super-frames of up to 64 KiB over up to 18 slots), passed on as FrameOffload after a
+// check; RX super-frames and partial checksums go whole to a frontend that asked for them
+// (feature-gso-tcpv4 + feature-sg, no feature-no-csum-offload) and are segmented and checksummed
+// here for one that did not.
 using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Offload;
 using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Grants;
 using ParaKit.Protocols.Net;
@@ -34,10 +40,19 @@ public sealed unsafe class Netback
     // when the frontend did not ask for it: then a frame without buffers is dropped at once).
     private readonly byte[] _rxQueue;
     private readonly int[] _rxQueueLength;
+    private readonly FrameOffload[] _rxQueueOffload;
+    private readonly int _rxQueueSlot;
     private int _rxQueueHead, _rxQueued;
+    // What the frontend takes on RX: whole GSO super-frames, partial checksums (csum_blank).
+    private readonly bool _rxGso, _rxChecksumOffload;
+    private readonly IFrameSink _plain;
+    private FrameOffload _txHeldOffload;
 
-    /// <summary>Bytes of waiting frames one vif may hold (feature-rx-notify).</summary>
+    /// <summary>Bytes of waiting frames one vif may hold (feature-rx-notify); 4 MiB with GSO.</summary>
     public const int RxQueueBytes = 1 << 20;
+
+    /// <summary>Largest GSO super-frame either way (XEN_NETIF_MAX_TX_SIZE).</summary>
+    public const int MaxGsoFrame = NetifLimits.MaxTxSize;
 
     /// <summary>Largest frame accepted either way (MTU + <see cref="FrameOverhead"/>).</summary>
     public int MaxFrame { get; }
@@ -64,8 +79,12 @@ public sealed unsafe class Netback
     /// <param name="maxDataSlots">Data slots accepted per TX packet (at least 18, as netif requires).</param>
     /// <param name="rxNotify">The frontend wrote feature-rx-notify=1: it notifies when it posts RX
     /// buffers, so frames may wait for them (up to <see cref="RxQueueBytes"/>).</param>
+    /// <param name="rxGso">The frontend wrote feature-gso-tcpv4=1 and feature-sg=1: RX super-frames go whole.</param>
+    /// <param name="rxChecksumOffload">The frontend takes csum_blank frames (it did not write
+    /// feature-no-csum-offload=1); otherwise partial checksums are completed here.</param>
     public Netback(void* txPage, void* rxPage, INetbackGrants grants, IFrameSink sink, Action notify,
-        int mtu = NetifLimits.DefaultMtu, int maxDataSlots = NetifLimits.SlotsMin, bool rxNotify = false)
+        int mtu = NetifLimits.DefaultMtu, int maxDataSlots = NetifLimits.SlotsMin, bool rxNotify = false,
+        bool rxGso = false, bool rxChecksumOffload = false)
     {
         _tx = BackRing<NetifTxRequest, NetifTxResponse>.Attach(txPage);
         _rx = BackRing<NetifRxRequest, NetifRxResponse>.Attach(rxPage);
@@ -74,9 +93,14 @@ public sealed unsafe class Netback
         _notify = notify;
         _maxDataSlots = Math.Max(maxDataSlots, NetifLimits.SlotsMin);
         MaxFrame = Math.Clamp(mtu + FrameOverhead, 64, NetifLimits.MaxTxSize);
-        int queued = rxNotify ? Math.Min((int)NetifLimits.RxRingSize, RxQueueBytes / MaxFrame) : 0;
-        _rxQueue = new byte[queued * MaxFrame];
+        _rxChecksumOffload = rxChecksumOffload;
+        _rxGso = rxGso && rxChecksumOffload;
+        _rxQueueSlot = _rxGso ? MaxGsoFrame : MaxFrame;
+        int queued = rxNotify ? Math.Min((int)NetifLimits.RxRingSize, (_rxGso ? 4 * RxQueueBytes : RxQueueBytes) / _rxQueueSlot) : 0;
+        _rxQueue = new byte[queued * _rxQueueSlot];
         _rxQueueLength = new int[queued];
+        _rxQueueOffload = new FrameOffload[queued];
+        _plain = new PlainFrames(this);
         _trace = new NetbackTraceMarks(_rx.ReqCons);
     }
 
@@ -238,9 +262,7 @@ public sealed unsafe class Netback
         if (!_sink.HasRoomFor(frame))
             return false;
         _txHeld = 0;
-        Counters.TxFrames++;
-        Counters.TxBytes += frame.Length;
-        _sink.Deliver(frame);
+        Send(frame, _txHeldOffload);
         return true;
     }
 
@@ -252,7 +274,25 @@ public sealed unsafe class Netback
         int extras = slotsUsed - dataSlots;
         short status = NetifStatus.Okay;
         int size = first.Size;
-        if (size > MaxFrame)
+        // A GSO extra (Linux's xenvif_set_skb_gso): TCPv4 only, size checked with the headers below.
+        int gsoSize = 0;
+        bool badGso = false;
+        for (int i = 1; i <= extras; i++)
+        {
+            NetifTxRequest raw = stage[i];
+            NetifExtraInfo extra = *(NetifExtraInfo*)&raw;
+            if (extra.Type != NetifExtraType.Gso)
+                continue;
+            gsoSize = extra.GsoSize;
+            badGso = extra.GsoType != NetifGsoType.TcpV4 || gsoSize == 0;
+        }
+        FrameOffload offload = default;
+        if (badGso)
+        {
+            Counters.TxBadOffload++;
+            status = NetifStatus.Error;
+        }
+        else if (size > (gsoSize != 0 ? MaxGsoFrame : MaxFrame))
         {
             Counters.TxOversize++;
             status = NetifStatus.Error;
@@ -273,6 +313,16 @@ public sealed unsafe class Netback
                 Counters.TxBadGrant++;
                 status = NetifStatus.Error;
             }
+            else if ((first.Flags & NetTxFlags.CsumBlank) != 0 || gsoSize != 0)
+            {
+                // The bytes are ours now: check the description against them (never the guest's word).
+                if (FrameOffloads.Describe(_frame.AsSpan(0, size), (first.Flags & NetTxFlags.CsumBlank) != 0, gsoSize,
+                        (first.Flags & NetTxFlags.DataValidated) != 0, MaxFrame, out offload) != OffloadCheck.Ok)
+                {
+                    Counters.TxBadOffload++;
+                    status = NetifStatus.Error;
+                }
+            }
         }
         // Every slot gets its answer: data slots the packet's status, extra_info slots NULL.
         for (int i = 0; i < slotsUsed; i++)
@@ -287,13 +337,51 @@ public sealed unsafe class Netback
         if (!_sink.HasRoomFor(frame))
         {
             _txHeld = size;
+            _txHeldOffload = offload;
             Counters.TxHeld++;
             return false;
         }
-        Counters.TxFrames++;
-        Counters.TxBytes += size;
-        _sink.Deliver(frame);
+        Send(frame, offload);
         return true;
+    }
+
+    private void Send(ReadOnlySpan<byte> frame, in FrameOffload offload)
+    {
+        Counters.TxFrames++;
+        Counters.TxBytes += frame.Length;
+        if (!offload.NeedsWork)
+        {
+            _sink.Deliver(frame);
+            return;
+        }
+        if (offload.IsGso)
+            Counters.TxGso++;
+        _sink.Deliver(frame, offload);
+    }
+
+    /// <summary>Can the frontend take a frame with this offload as it is?</summary>
+    public bool Accepts(in FrameOffload offload) =>
+        offload.IsGso ? _rxGso : !offload.ChecksumPartial || _rxChecksumOffload;
+
+    /// <summary>A frame with offload for the guest: whole if the frontend takes it, otherwise
+    /// segmented / checksummed here (each resulting frame offered like any other).</summary>
+    public bool DeliverToGuest(ReadOnlySpan<byte> frame, in FrameOffload offload)
+    {
+        if (!offload.NeedsWork)
+            return DeliverToGuest(frame);
+        if (Accepts(offload))
+            return Offer(frame, offload);
+        Counters.RxSoftwareOffload++;
+        if (FrameSegmenter.DeliverPlain(frame, offload, _plain) > 0)
+            return true;
+        Counters.RxBadOffload++;
+        return false;
+    }
+
+    /// <summary>Plain frames made by the software offload, back into DeliverToGuest.</summary>
+    private sealed class PlainFrames(Netback netback) : IFrameSink
+    {
+        public void Deliver(ReadOnlySpan<byte> frame) => netback.DeliverToGuest(frame);
     }
 
     /// <summary>Offers one frame to the guest: it is copied into posted RX buffers (one page per
@@ -301,7 +389,9 @@ public sealed unsafe class Netback
     /// With feature-rx-notify a frame that finds too few buffers waits in a bounded queue, in
     /// order, until the guest posts more (it notifies us, the worker calls <see cref="DrainRx"/>).
     /// Returns false, with the reason counted, if the frame was dropped.</summary>
-    public bool DeliverToGuest(ReadOnlySpan<byte> frame)
+    public bool DeliverToGuest(ReadOnlySpan<byte> frame) => Offer(frame, default);
+
+    private bool Offer(ReadOnlySpan<byte> frame, in FrameOffload offload)
     {
         if (!IsConnected)
         {
@@ -314,7 +404,7 @@ public sealed unsafe class Netback
             Disconnect(NetbackDisconnect.RxRingOverflow);
             return false;
         }
-        if (frame.Length == 0 || frame.Length > MaxFrame)
+        if (frame.Length == 0 || frame.Length > (offload.IsGso ? MaxGsoFrame : MaxFrame))
         {
             Counters.RxOversize++;
             return false;
@@ -323,7 +413,7 @@ public sealed unsafe class Netback
             DrainRx();
         if (_rxQueued == 0)
         {
-            var placed = TryPlace(frame);
+            var placed = TryPlace(frame, offload);
             if (placed != RxPlacement.NoBuffer)
                 return placed == RxPlacement.Placed;
         }
@@ -333,14 +423,19 @@ public sealed unsafe class Netback
             return false;
         }
         int slot = (_rxQueueHead + _rxQueued) % _rxQueueLength.Length;
-        frame.CopyTo(_rxQueue.AsSpan(slot * MaxFrame, MaxFrame));
+        frame.CopyTo(_rxQueue.AsSpan(slot * _rxQueueSlot, _rxQueueSlot));
         _rxQueueLength[slot] = frame.Length;
+        _rxQueueOffload[slot] = offload;
         _rxQueued++;
         Counters.RxDeferred++;
-        if (_rxQueued == 1 && ArmRx(frame.Length))
+        if (_rxQueued == 1 && ArmRx(SlotsFor(frame.Length, offload)))
             DrainRx();
         return true;
     }
+
+    /// <summary>RX slots a frame takes: one per 4 KiB page, plus one for a GSO extra_info.</summary>
+    private static uint SlotsFor(int length, in FrameOffload offload) =>
+        (uint)((length + PageSize - 1) / PageSize) + (offload.IsGso ? 1u : 0u);
 
     /// <summary>Frames waiting for RX buffers (feature-rx-notify).</summary>
     public int RxQueued => _rxQueued;
@@ -371,10 +466,11 @@ public sealed unsafe class Netback
         while (_rxQueued > 0 && IsConnected)
         {
             int len = _rxQueueLength[_rxQueueHead];
-            var placed = TryPlace(_rxQueue.AsSpan(_rxQueueHead * MaxFrame, len));
+            ref readonly FrameOffload offload = ref _rxQueueOffload[_rxQueueHead];
+            var placed = TryPlace(_rxQueue.AsSpan(_rxQueueHead * _rxQueueSlot, len), offload);
             if (placed == RxPlacement.NoBuffer)
             {
-                if (ArmRx(len))
+                if (ArmRx(SlotsFor(len, offload)))
                     continue;
                 break;
             }
@@ -385,11 +481,10 @@ public sealed unsafe class Netback
         return moved;
     }
 
-    /// <summary>Asks the frontend to notify once enough buffers for a frame of <paramref name="length"/>
-    /// bytes are posted; true if they already are (look again).</summary>
-    private bool ArmRx(int length)
+    /// <summary>Asks the frontend to notify once <paramref name="needed"/> buffers are posted; true
+    /// if they already are (look again).</summary>
+    private bool ArmRx(uint needed)
     {
-        uint needed = (uint)((length + PageSize - 1) / PageSize);
         Volatile.Write(ref _rx.Shared->ReqEvent, _rx.ReqCons + needed);
         Interlocked.MemoryBarrier();
         return _rx.UnconsumedRequests >= needed;
@@ -397,9 +492,15 @@ public sealed unsafe class Netback
 
     private enum RxPlacement { Placed, NoBuffer, Dropped }
 
-    private RxPlacement TryPlace(ReadOnlySpan<byte> frame)
+    /// <summary>Copies a frame into posted buffers, one page each, and answers them: the first
+    /// response carries the checksum flags (csum_blank + data_validated for a partial checksum, as
+    /// Linux netback sets them) and, for a super-frame, extra_info, with the GSO extra in the next
+    /// slot (which consumes a request of its own); more_data chains the rest.</summary>
+    private RxPlacement TryPlace(ReadOnlySpan<byte> frame, in FrameOffload offload)
     {
-        uint needed = (uint)((frame.Length + PageSize - 1) / PageSize);
+        int pages = (frame.Length + PageSize - 1) / PageSize;
+        int extra = offload.IsGso ? 1 : 0;
+        uint needed = (uint)(pages + extra);
         if (_rx.UnconsumedRequests < needed)
             return RxPlacement.NoBuffer;
         // All buffers first (each copied out once), then the copies, so a bad grant in any of them
@@ -407,28 +508,48 @@ public sealed unsafe class Netback
         Span<NetifRxRequest> bufs = stackalloc NetifRxRequest[(int)needed];
         _rx.TakeRequests(bufs);
         short st = GrantStatus.Okay;
-        for (int i = 0; i < bufs.Length && st == GrantStatus.Okay; i++)
+        for (int i = 0; i < pages && st == GrantStatus.Okay; i++)
         {
             int off = i * PageSize;
-            st = _grants.TryCopyToGuest(bufs[i].Gref, 0, frame.Slice(off, Math.Min(PageSize, frame.Length - off)));
+            st = _grants.TryCopyToGuest(bufs[i == 0 ? 0 : i + extra].Gref, 0, frame.Slice(off, Math.Min(PageSize, frame.Length - off)));
         }
-        for (int i = 0; i < bufs.Length; i++)
+        ushort firstFlags = offload.ChecksumPartial ? (ushort)(NetRxFlags.CsumBlank | NetRxFlags.DataValidated)
+            : offload.DataValidated ? NetRxFlags.DataValidated : (ushort)0;
+        if (extra != 0 && st == GrantStatus.Okay)
+            firstFlags |= NetRxFlags.ExtraInfo;
+        for (int i = 0; i < pages; i++)
         {
             int off = i * PageSize;
             short len = (short)Math.Min(PageSize, frame.Length - off);
             _rx.TryPushResponse(new NetifRxResponse
             {
-                Id = bufs[i].Id,
+                Id = bufs[i == 0 ? 0 : i + extra].Id,
                 Offset = 0,
-                Flags = i + 1 < bufs.Length ? NetRxFlags.MoreData : (ushort)0,
+                Flags = (ushort)((i + 1 < pages ? NetRxFlags.MoreData : 0) | (i == 0 ? firstFlags : 0)),
                 Status = st == GrantStatus.Okay ? len : NetifStatus.Error,
             });
+            if (i == 0 && extra != 0)
+            {
+                // The GSO extra_info occupies the next response slot (a NULL-size one if the copy failed).
+                NetifExtraInfo gso = default;
+                gso.Type = st == GrantStatus.Okay ? NetifExtraType.Gso : NetifExtraType.None;
+                gso.GsoSize = offload.GsoSize;
+                gso.GsoType = NetifGsoType.TcpV4;
+                if (st != GrantStatus.Okay)
+                {
+                    _rx.TryPushResponse(new NetifRxResponse { Id = bufs[1].Id, Status = NetifStatus.Error });
+                    continue;
+                }
+                _rx.TryPushResponse(*(NetifRxResponse*)&gso);
+            }
         }
         if (st != GrantStatus.Okay)
         {
             Counters.RxBadGrant++;
             return RxPlacement.Dropped;
         }
+        if (extra != 0)
+            Counters.RxGso++;
         Counters.RxFrames++;
         Counters.RxBytes += frame.Length;
         return RxPlacement.Placed;

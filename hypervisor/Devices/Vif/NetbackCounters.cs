@@ -48,8 +48,19 @@ public sealed class NetbackCounters
     /// <summary>TX packets the guest published that were never sent because the vif closed first:
     /// a held frame, packets staged behind it, packets still on the ring.</summary>
     public long TxUndelivered;
+    /// <summary>TX packets dropped: csum_blank or a GSO extra on a packet that cannot carry it (not
+    /// TCP/UDP over IPv4, inconsistent lengths, GSO size 0 or above the MTU, an unknown GSO type;
+    /// answered ERROR).</summary>
+    public long TxBadOffload;
+    /// <summary>GSO super-frames among TxFrames, and among RxFrames (passed whole to a GSO frontend).</summary>
+    public long TxGso, RxGso;
+    /// <summary>RX super-frames segmented here for a frontend without feature-gso-tcpv4 (or whose
+    /// partial checksum was completed here); the resulting frames count in RxFrames.</summary>
+    public long RxSoftwareOffload;
+    /// <summary>RX frames with offload that could not be segmented or checksummed (lengths that lie).</summary>
+    public long RxBadOffload;
 
-    public long TxDrops => TxMalformed + TxBadGrant + TxOversize + TxUndelivered;
+    public long TxDrops => TxMalformed + TxBadGrant + TxOversize + TxUndelivered + TxBadOffload;
 
     /// <summary>Adds another connection's counters (a vif's totals over reconnects).</summary>
     public void Add(NetbackCounters o)
@@ -58,9 +69,10 @@ public sealed class NetbackCounters
         TxMalformed += o.TxMalformed; TxBadGrant += o.TxBadGrant; TxOversize += o.TxOversize;
         RxNoBuffer += o.RxNoBuffer; RxBadGrant += o.RxBadGrant; RxOversize += o.RxOversize; RxNotConnected += o.RxNotConnected;
         Notifications += o.Notifications; RxDeferred += o.RxDeferred; TxHeld += o.TxHeld; TxUndelivered += o.TxUndelivered;
+        TxBadOffload += o.TxBadOffload; TxGso += o.TxGso; RxGso += o.RxGso; RxSoftwareOffload += o.RxSoftwareOffload; RxBadOffload += o.RxBadOffload;
     }
 
-    public long RxDrops => RxNoBuffer + RxBadGrant + RxOversize + RxNotConnected;
+    public long RxDrops => RxNoBuffer + RxBadGrant + RxOversize + RxNotConnected + RxBadOffload;
 }
 
 /// <summary>One ring's indices: the shared ones the frontend can see and netback's private ones.</summary>

@@ -62,7 +62,8 @@ public sealed unsafe class VifBackend : IDisposable
             return VifConnectResult.BadEventChannel;
         }
         uint port = keys.EventChannel;
-        var netback = new Netback(txPage, rxPage, new GrantTableAccess(grants), sink, () => events.NotifyFromDomain0(port), mtu, rxNotify: keys.RxNotify)
+        var netback = new Netback(txPage, rxPage, new GrantTableAccess(grants), sink, () => events.NotifyFromDomain0(port), mtu, rxNotify: keys.RxNotify,
+            rxGso: keys.RxGso, rxChecksumOffload: !keys.NoChecksumOffload)
         {
             TraceDomain = grants.DomId,
             TraceVif = index,

@@ -8,8 +8,11 @@ using ParaKit.Protocols.Store;
 
 namespace ParaKit.Hypervisor.Devices.Vif;
 
-/// <summary>What netfront wrote under its device directory.</summary>
-public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel, bool RxNotify = false);
+/// <summary>What netfront wrote under its device directory. <paramref name="RxGso"/>: feature-sg and
+/// feature-gso-tcpv4 (super-frames on RX); <paramref name="NoChecksumOffload"/>: feature-no-csum-offload
+/// (it cannot take csum_blank frames).</summary>
+public readonly record struct VifFrontendKeys(uint TxRingRef, uint RxRingRef, uint EventChannel, bool RxNotify = false,
+    bool RxGso = false, bool NoChecksumOffload = false);
 
 /// <summary>Verdict on the frontend's keys.</summary>
 public enum VifFrontendCheck
@@ -50,7 +53,7 @@ public static class VifXenbus
         return (front, back);
     }
 
-    /// <summary>Writes the backend's features (copy mode only: no scatter-gather, GSO or flip)
+    /// <summary>Writes the backend's features (copy mode, scatter-gather and TCPv4 GSO; no flip)
     /// and moves the backend to InitWait, in one transaction (retried on EAGAIN).</summary>
     public static XsError AdvertiseFeatures(LocalStoreClient xs, string backendDir)
     {
@@ -70,8 +73,8 @@ public static class VifXenbus
     [
         ("feature-rx-copy", "1"),
         ("feature-rx-flip", "0"),
-        ("feature-sg", "0"),
-        ("feature-gso-tcpv4", "0"),
+        ("feature-sg", "1"),
+        ("feature-gso-tcpv4", "1"),
         ("feature-split-event-channels", "0"),
     ];
 
@@ -96,7 +99,9 @@ public static class VifXenbus
             return VifFrontendCheck.BadNumber;
         if (xs.Read(frontendDir + "/request-rx-copy") != "1")
             return VifFrontendCheck.NoRxCopy;
-        keys = new VifFrontendKeys(txRef, rxRef, port, xs.Read(frontendDir + "/feature-rx-notify") == "1");
+        keys = new VifFrontendKeys(txRef, rxRef, port, xs.Read(frontendDir + "/feature-rx-notify") == "1",
+            RxGso: xs.Read(frontendDir + "/feature-sg") == "1" && xs.Read(frontendDir + "/feature-gso-tcpv4") == "1",
+            NoChecksumOffload: xs.Read(frontendDir + "/feature-no-csum-offload") == "1");
         return VifFrontendCheck.Ok;
     }
 

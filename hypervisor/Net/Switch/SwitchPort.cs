@@ -1,5 +1,7 @@
 // One port of the virtual switch: frames come in through Deliver (so a netback can use the port
 // as its sink directly) and leave through the port's output sink; its counters say what happened.
+using ParaKit.Hypervisor.Net.Offload;
+
 namespace ParaKit.Hypervisor.Net.Switch;
 
 /// <summary>Per-port counters. "In" is from the port's device into the switch, "out" the reverse.</summary>
@@ -46,13 +48,16 @@ public sealed class SwitchPort : IFrameSink
     /// <summary>A frame from this port's device into the switch.</summary>
     public void Deliver(ReadOnlySpan<byte> frame) => _switch.Forward(this, frame);
 
+    /// <summary>A frame with offload metadata (e.g. a guest's TSO super-frame) into the switch.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame, in FrameOffload offload) => _switch.Forward(this, frame, offload);
+
     /// <summary>Known unicast asks the destination port's device; floods never hold the sender.</summary>
     public bool HasRoomFor(ReadOnlySpan<byte> frame) => _switch.HasRoom(this, frame);
 
-    internal void Send(ReadOnlySpan<byte> frame)
+    internal void Send(ReadOnlySpan<byte> frame, in FrameOffload offload)
     {
         Counters.OutFrames++;
         Counters.OutBytes += frame.Length;
-        Output.Deliver(frame);
+        Output.Deliver(frame, offload);
     }
 }

@@ -2,6 +2,8 @@
 // vifs of domain 0: it learns which port each source MAC lives behind, sends a unicast frame to
 // that port only, and floods broadcast, multicast and unknown destinations to every other port.
 // Every frame is either forwarded or counted as a drop on its ingress port, never lost silently.
+using ParaKit.Hypervisor.Net.Offload;
+
 namespace ParaKit.Hypervisor.Net.Switch;
 
 /// <summary>The switch. Driven by one thread (domain 0's network worker): it takes no locks.</summary>
@@ -74,14 +76,16 @@ public sealed class VirtualSwitch
         return to.Output.HasRoomFor(frame);
     }
 
-    internal void Forward(SwitchPort from, ReadOnlySpan<byte> frame)
+    /// <summary>A GSO super-frame or partial checksum (<paramref name="offload"/>) travels as it is;
+    /// each output port's sink segments or checksums it if it cannot take it.</summary>
+    internal void Forward(SwitchPort from, ReadOnlySpan<byte> frame, in FrameOffload offload = default)
     {
         if (!from.Attached)
             return;   // a removed port's device may still be draining; its counters stay with it
         var c = from.Counters;
         c.InFrames++;
         c.InBytes += frame.Length;
-        Capture?.Deliver(frame);
+        Capture?.Deliver(frame, offload);
         if (frame.Length < EthHeader)
         {
             c.DropRunt++;
@@ -99,7 +103,7 @@ public sealed class VirtualSwitch
             if (to == from)
                 c.DropSamePort++;
             else
-                to.Send(frame);
+                to.Send(frame, offload);
             return;
         }
         // Broadcast, multicast or an address not learned yet: every other port gets a copy.
@@ -108,7 +112,7 @@ public sealed class VirtualSwitch
         {
             if (p != from)
             {
-                p.Send(frame);
+                p.Send(frame, offload);
                 sent++;
             }
         }

@@ -25,14 +25,17 @@ public sealed class HostBridgeLink : IDisposable
     }
 
     /// <summary>Creates TAP <paramref name="name"/> in Linux bridge <paramref name="bridge"/>; a
-    /// failure (name taken, no permission) undoes what was done and throws with the reason.</summary>
-    public static HostBridgeLink Open(Networks networks, string name, string bridge, int mtu)
+    /// failure (name taken, no permission) undoes what was done and throws with the reason.
+    /// <paramref name="offload"/>: a vnet header with TSO and checksum offload, for a device that
+    /// passes super-frames on (a netback vif); a device that cannot (the e1000 model) is better
+    /// served by the kernel segmenting and checksumming for it than by domain 0 in software.</summary>
+    public static HostBridgeLink Open(Networks networks, string name, string bridge, int mtu, bool offload = true)
     {
         var worker = networks.ForHostBridge(name, bridge);
         TapDevice? tap = null;
         try
         {
-            tap = TapDevice.Open(name, mustBeNew: true);
+            tap = TapDevice.Open(name, mustBeNew: true, offload);
             tap.SetMtu(mtu);
             tap.SetHardwareAddress([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]);
             tap.SetUp();

@@ -5,8 +5,11 @@
 // worker; the worker's batch forwards them into the switch like a vif's TX, asking the
 // destination for room first (a full guest RX ring holds the frames; a full ring stops reading,
 // so the kernel's TAP queue absorbs, then drops and counts, the excess). No allocation per frame.
+// A TAP with a vnet header carries offload both ways: slots are 64 KiB (fewer of them) for the
+// kernel's TSO super-frames, and a guest's super-frame is written whole for the kernel to take.
 using System.Runtime.InteropServices;
 using ParaKit.Hypervisor.Native;
+using ParaKit.Hypervisor.Net.Offload;
 using ParaKit.Hypervisor.Net.Switch;
 
 namespace ParaKit.Hypervisor.Net.Tap;
@@ -24,6 +27,10 @@ public sealed class TapCounters
     public long FromHostReadErrors;
     /// <summary>Dropped: write(2) to the TAP failed (e.g. EIO while the interface is down).</summary>
     public long ToHostWriteErrors;
+    /// <summary>Dropped: a frame from the host whose vnet header asked for offload we cannot do.</summary>
+    public long FromHostBadOffload;
+    /// <summary>GSO super-frames among the frames each way (each counted once, as one frame).</summary>
+    public long FromHostGso, ToHostGso;
     /// <summary>Waits, not drops: batches that left host frames queued because the destination had no room.</summary>
     public long FromHostHeld;
     /// <summary>Waits, not drops: times the reader stopped because the ring was full (the kernel's queue then fills).</summary>
@@ -33,17 +40,18 @@ public sealed class TapCounters
     public long KernelRxDropped = -1, KernelTxDropped = -1;
 
     /// <summary>Frames lost here: oversize from the host, failed writes to it.</summary>
-    public long Drops => FromHostOversize + ToHostWriteErrors;
+    public long Drops => FromHostOversize + ToHostWriteErrors + FromHostBadOffload;
 }
 
 public sealed unsafe class TapPort : IFrameSink, IDisposable
 {
-    private const int RingSlots = 256;
+    private readonly int _ringSlots;   // slots in the ring: 256, or 64 of 64 KiB with offload
     private readonly NetworkWorker _worker;
     private readonly int _slotSize;
-    private readonly byte[] _buffer;     // pinned: RingSlots slots of _slotSize bytes
+    private readonly byte[] _buffer;     // pinned: _ringSlots slots of _slotSize bytes
     private readonly byte* _base;
-    private readonly int[] _lengths = new int[RingSlots];
+    private readonly int[] _lengths;
+    private readonly FrameOffload[] _offloads;
     // Free-running: the reader thread writes _produced, the batch (under the worker's lock) _consumed.
     private int _produced, _consumed;
     private readonly ManualResetEventSlim _space = new(false);
@@ -66,9 +74,13 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
         {
             mtu = 1500;
         }
-        // Ethernet header + an 802.1Q tag + one byte, so a frame that fills the slot is known oversize.
-        _slotSize = Math.Max(mtu, 1500) + 14 + 4 + 1;
-        _buffer = GC.AllocateArray<byte>(_slotSize * RingSlots, pinned: true);
+        // Ethernet header + an 802.1Q tag + one byte, so a frame that fills the slot is known oversize;
+        // with offload a slot takes a 64 KiB super-frame, and there are fewer (4 MiB either way).
+        _slotSize = (pipe.CarriesOffload ? ushort.MaxValue : Math.Max(mtu, 1500)) + 14 + 4 + 1;
+        _ringSlots = pipe.CarriesOffload ? 64 : 256;
+        _lengths = new int[_ringSlots];
+        _offloads = new FrameOffload[_ringSlots];
+        _buffer = GC.AllocateArray<byte>(_slotSize * _ringSlots, pinned: true);
         _base = (byte*)Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0);
         _stopFd = Libc.Eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_stopFd < 0)
@@ -101,10 +113,35 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
     public void Deliver(ReadOnlySpan<byte> frame)
     {
         int rc = Pipe.Write(frame);
+        Count(rc, frame.Length);
+    }
+
+    /// <summary>A frame with offload: written whole with a vnet header when the TAP has one,
+    /// otherwise segmented and checksummed here first.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame, in FrameOffload offload)
+    {
+        if (!offload.NeedsWork)
+        {
+            Deliver(frame);
+            return;
+        }
+        if (!Pipe.CarriesOffload)
+        {
+            FrameSegmenter.DeliverPlain(frame, offload, this);
+            return;
+        }
+        int rc = Pipe.Write(frame, offload);
+        if (rc == 0 && offload.IsGso)
+            Counters.ToHostGso++;
+        Count(rc, frame.Length);
+    }
+
+    private void Count(int rc, int length)
+    {
         if (rc == 0)
         {
             Counters.ToHostFrames++;
-            Counters.ToHostBytes += frame.Length;
+            Counters.ToHostBytes += length;
         }
         else
         {
@@ -125,18 +162,23 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
         while (!_stop)
         {
             int produced = _produced;
-            if (produced - Volatile.Read(ref _consumed) >= RingSlots)
+            if (produced - Volatile.Read(ref _consumed) >= _ringSlots)
             {
                 // Full: stop taking frames until the batch makes room (or the timeout, a backstop).
                 Counters.RingFull++;
                 _space.Reset();
                 _readerWaiting = true;
-                if (produced - Volatile.Read(ref _consumed) >= RingSlots)
+                if (produced - Volatile.Read(ref _consumed) >= _ringSlots)
                     _space.Wait(50);
                 _readerWaiting = false;
                 continue;
             }
-            int n = Pipe.Read(_base + (produced % RingSlots) * _slotSize, _slotSize);
+            int n = Pipe.Read(_base + (produced % _ringSlots) * _slotSize, _slotSize, out _offloads[produced % _ringSlots]);
+            if (n == TapDevice.BadVnetHeader)
+            {
+                Counters.FromHostBadOffload++;
+                continue;
+            }
             if (n > 0)
             {
                 if (n >= _slotSize)
@@ -144,10 +186,10 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
                     Counters.FromHostOversize++;
                     continue;
                 }
-                _lengths[produced % RingSlots] = n;
+                _lengths[produced % _ringSlots] = n;
                 Volatile.Write(ref _produced, produced + 1);
                 // Keep reading while frames are waiting; kick once per burst, not per frame.
-                if (produced + 1 - Volatile.Read(ref _consumed) < RingSlots / 4)
+                if (produced + 1 - Volatile.Read(ref _consumed) < _ringSlots / 4)
                     continue;
                 _worker.Kick(this);
                 continue;
@@ -184,7 +226,7 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
         Held = false;
         while (_consumed != produced)
         {
-            int slot = _consumed % RingSlots;
+            int slot = _consumed % _ringSlots;
             var frame = new ReadOnlySpan<byte>(_base + slot * _slotSize, _lengths[slot]);
             if (!Port.HasRoomFor(frame))
             {
@@ -194,7 +236,17 @@ public sealed unsafe class TapPort : IFrameSink, IDisposable
             }
             Counters.FromHostFrames++;
             Counters.FromHostBytes += frame.Length;
-            Port.Deliver(frame);
+            ref readonly FrameOffload offload = ref _offloads[slot];
+            if (offload.NeedsWork)
+            {
+                if (offload.IsGso)
+                    Counters.FromHostGso++;
+                Port.Deliver(frame, offload);
+            }
+            else
+            {
+                Port.Deliver(frame);
+            }
             Volatile.Write(ref _consumed, _consumed + 1);
             moved++;
         }

@@ -72,16 +72,19 @@ internal sealed unsafe class VifHarness : IDisposable
     private ushort _nextRxId, _nextTxId;
     private readonly List<byte> _partial = new();
 
-    public VifHarness(uint txStart = 0, uint rxStart = 0, int mtu = NetifLimits.DefaultMtu, IFrameSink? sink = null, bool rxNotify = false)
+    public VifHarness(uint txStart = 0, uint rxStart = 0, int mtu = NetifLimits.DefaultMtu, IFrameSink? sink = null, bool rxNotify = false,
+        bool rxGso = false, bool rxChecksumOffload = false)
     {
         Tx = FrontRing<NetifTxRequest, NetifTxResponse>.InitAt(TxPage.Pointer, txStart);
         Rx = FrontRing<NetifRxRequest, NetifRxResponse>.InitAt(RxPage.Pointer, rxStart);
-        Back = new Netback(TxPage.Pointer, RxPage.Pointer, Grants, sink ?? Sink, () => Notifications++, mtu, rxNotify: rxNotify);
+        Back = new Netback(TxPage.Pointer, RxPage.Pointer, Grants, sink ?? Sink, () => Notifications++, mtu, rxNotify: rxNotify,
+            rxGso: rxGso, rxChecksumOffload: rxChecksumOffload);
     }
 
     /// <summary>Queues one packet split into fragments of the given sizes (each on its own granted
     /// page at a small offset); false if the ring has no room. Publishes (and says if the backend asked).</summary>
-    public bool Send(byte[] frame, IReadOnlyList<int> fragSizes, ushort extraType = 0)
+    public bool Send(byte[] frame, IReadOnlyList<int> fragSizes, ushort extraType = 0, ushort firstFlags = 0,
+        ushort gsoSize = 1400, byte gsoType = NetifGsoType.TcpV4)
     {
         int slots = fragSizes.Count + (extraType != 0 ? 1 : 0);
         if (Tx.FreeRequests < slots)
@@ -97,13 +100,15 @@ internal sealed unsafe class VifHarness : IDisposable
             ushort flags = i + 1 < fragSizes.Count ? NetTxFlags.MoreData : (ushort)0;
             if (i == 0 && extraType != 0)
                 flags |= NetTxFlags.ExtraInfo;
+            if (i == 0)
+                flags |= firstFlags;
             Tx.TryPushRequest(new NetifTxRequest
             {
                 Gref = Grants.Grant(page), Offset = (ushort)off, Flags = flags, Id = _nextTxId++,
                 Size = (ushort)(i == 0 ? frame.Length : len),
             });
             if (i == 0 && extraType != 0)
-                Tx.TryPushRequestAs(new NetifExtraInfo { Type = (byte)extraType, GsoSize = 1400, GsoType = NetifGsoType.TcpV4 });
+                Tx.TryPushRequestAs(new NetifExtraInfo { Type = (byte)extraType, GsoSize = gsoSize, GsoType = gsoType });
         }
         Tx.PushRequestsAndCheckNotify();
         return true;

@@ -24,6 +24,10 @@ internal sealed class FakeLink : IEthernetDevice
     public ReadOnlySpan<byte> Mac => _mac;
     public int Mtu { get; }
     public bool IsUp => true;
+    public bool ChecksumOffload => false;
+    public int MaxOffloadFrame => 0;
+    public bool RxChecksumValidated => false;
+    public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize) => false;
     public NetDeviceCounters Counters { get; } = new();
 
     public bool TrySend(ReadOnlySpan<byte> frame)

@@ -329,6 +329,10 @@ public class NetStackTests
         public ReadOnlySpan<byte> Mac => _mac;
         public int Mtu => 1500;
         public bool IsUp => true;
+        public bool ChecksumOffload => false;
+        public int MaxOffloadFrame => 0;
+        public bool RxChecksumValidated => false;
+        public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize) => false;
         public ParaKit.Drivers.NetDeviceCounters Counters { get; } = new();
         public bool TrySend(ReadOnlySpan<byte> frame) => true;
         public void Flush() { }

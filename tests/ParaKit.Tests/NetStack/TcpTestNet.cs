@@ -5,11 +5,19 @@
 // the allocation test measures only the stacks. The loop jumps the clock to the next frame or
 // timer, so a second of simulated TCP costs only the events in it.
 using ParaKit.Drivers;
+using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Offload;
 using ParaKit.Net.Stack;
 using ParaKit.Net.Traffic;
 using IpStack = ParaKit.Net.Stack.NetStack;
 
 namespace ParaKit.Tests.NetStack;
+
+/// <summary>What the simulated devices do with TSO: none (the stacks checksum and segment
+/// themselves), cut super-frames into MTU frames on the wire as a backend does (domain 0's
+/// FrameSegmenter), or hand super-frames whole to the peer with the checksum vouched for (a
+/// GSO-capable netfront's receive side).</summary>
+internal enum TsoMode { Off, SegmentOnWire, WholeToPeer }
 
 internal sealed class TcpTestNet
 {
@@ -28,15 +36,22 @@ internal sealed class TcpTestNet
     public long FramesBA => LaneBA.Sent;
     private readonly Random _rng;
 
-    public TcpTestNet(int seed = 1, Action<NetStackConfig>? configure = null, int mtu = 1500)
+    /// <summary>Super-frames the stacks handed their devices (TSO), by sender.</summary>
+    public long SuperFramesA => _endA.SuperFrames;
+    public long SuperFramesB => _endB.SuperFrames;
+    private readonly End _endA, _endB;
+
+    public TcpTestNet(int seed = 1, Action<NetStackConfig>? configure = null, int mtu = 1500, TsoMode tso = TsoMode.Off)
     {
         _rng = new Random(seed);
         LaneAB = new Lane(this, true, MacB, mtu);
         LaneBA = new Lane(this, false, MacA, mtu);
         var ca = Config(IpA, configure);
         var cb = Config(IpB, configure);
-        A = new IpStack(new End(MacA, mtu, LaneAB, LaneBA), ca);
-        B = new IpStack(new End(MacB, mtu, LaneBA, LaneAB), cb);
+        _endA = new End(MacA, mtu, LaneAB, LaneBA, tso);
+        _endB = new End(MacB, mtu, LaneBA, LaneAB, tso);
+        A = new IpStack(_endA, ca);
+        B = new IpStack(_endB, cb);
         A.Start(Now);
         B.Start(Now);
         Step();
@@ -99,6 +114,9 @@ internal sealed class TcpTestNet
         private readonly int[] _len = new int[Slots];
         private readonly ulong[] _due = new ulong[Slots];
         private readonly long[] _order = new long[Slots];
+        private readonly bool[] _validated = new bool[Slots];
+        /// <summary>While a frame is handed over: it was put with its checksum vouched for.</summary>
+        public bool CurrentValidated;
         private long _orderNext;
         private readonly int[] _free = new int[Slots];
         private readonly int[] _queued = new int[Slots];
@@ -132,7 +150,9 @@ internal sealed class TcpTestNet
             }
         }
 
-        public void Put(ReadOnlySpan<byte> frame)
+        public void Put(ReadOnlySpan<byte> frame) => Put(frame, false);
+
+        public void Put(ReadOnlySpan<byte> frame, bool validated)
         {
             Sent++;
             Capture?.Add((_net.Now, frame.ToArray()));
@@ -152,8 +172,11 @@ internal sealed class TcpTestNet
             for (int c = 0; c < copies && _freeCount > 0; c++)
             {
                 int s = _free[--_freeCount];
+                if (frame.Length > _buf[s].Length)
+                    _buf[s] = new byte[frame.Length];   // a super-frame passed whole (TsoMode.WholeToPeer)
                 frame.CopyTo(_buf[s]);
                 _len[s] = frame.Length;
+                _validated[s] = validated;
                 ulong due = _net.Now + _net.DelayNs;
                 if (_net.Chance(_net.Reorder))
                 {
@@ -195,7 +218,9 @@ internal sealed class TcpTestNet
                     break;
                 int s = _queued[best];
                 _queued[best] = _queued[--_queuedCount];
+                CurrentValidated = _validated[s];
                 handler(_buf[s].AsSpan(0, _len[s]));
+                CurrentValidated = false;
                 _free[_freeCount++] = s;
                 n++;
             }
@@ -203,22 +228,48 @@ internal sealed class TcpTestNet
         }
     }
 
-    private sealed class End : IEthernetDevice
+    private sealed class End : IEthernetDevice, IFrameSink
     {
         private readonly byte[] _mac = new byte[6];
         private readonly Lane _out, _in;
+        private readonly TsoMode _tso;
+        public long SuperFrames;
 
-        public End(ulong mac, int mtu, Lane outgoing, Lane incoming)
+        public End(ulong mac, int mtu, Lane outgoing, Lane incoming, TsoMode tso)
         {
             Wire.WriteMac(_mac, 0, mac);
             Mtu = mtu;
             _out = outgoing;
             _in = incoming;
+            _tso = tso;
         }
 
         public ReadOnlySpan<byte> Mac => _mac;
         public int Mtu { get; }
         public bool IsUp => true;
+        public bool ChecksumOffload => _tso != TsoMode.Off;
+        public int MaxOffloadFrame => _tso != TsoMode.Off ? 65535 : 0;
+        public bool RxChecksumValidated => _in.CurrentValidated;
+
+        /// <summary>What a backend does with the frame: checks the description (as netback does),
+        /// then segments and checksums it onto the wire, or passes it whole to the peer.</summary>
+        public bool TrySendOffload(ReadOnlySpan<byte> frame, int gsoSize)
+        {
+            byte[] copy = frame.ToArray();
+            OffloadCheck check = FrameOffloads.Describe(copy, true, gsoSize, true, Mtu + 14, out FrameOffload offload);
+            if (_tso == TsoMode.Off || check != OffloadCheck.Ok)
+                throw new InvalidOperationException($"the stack handed over a bad offload frame: {check}");
+            if (gsoSize > 0)
+                SuperFrames++;
+            if (_tso == TsoMode.WholeToPeer)
+                _out.Put(copy, validated: true);
+            else
+                Assert.That(FrameSegmenter.DeliverPlain(copy, offload, this), Is.GreaterThan(0));
+            return true;
+        }
+
+        /// <summary>The segments FrameSegmenter made, onto the wire.</summary>
+        void IFrameSink.Deliver(ReadOnlySpan<byte> frame) => _out.Put(frame);
         public NetDeviceCounters Counters { get; } = new();
         public bool TrySend(ReadOnlySpan<byte> frame)
         {

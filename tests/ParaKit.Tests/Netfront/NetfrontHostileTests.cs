@@ -38,6 +38,18 @@ public unsafe class NetfrontHostileTests
         int next = 0;
         NetifRxResponse Rsp(int status, ushort offset = 0, ushort flags = 0, ushort? id = null) =>
             new() { Id = id ?? reqs[next++].Id, Offset = offset, Flags = flags, Status = (short)status };
+        NetifRxResponse GsoExtra(ushort size)
+        {
+            next++;
+            var extra = new NetifExtraInfo { Type = NetifExtraType.Gso, GsoSize = size, GsoType = NetifGsoType.TcpV4 };
+            return *(NetifRxResponse*)&extra;
+        }
+        NetifRxResponse BogusExtra()
+        {
+            next++;   // it uses up the buffer posted at its position, as a GSO extra would
+            var extra = new NetifExtraInfo { Type = 9 };
+            return *(NetifRxResponse*)&extra;
+        }
         // Each hostile response consumes one of the requests taken above, as a backend would.
         var good = NetfrontDataPathTests.Frame(5, 60);
         var rsps = new List<NetifRxResponse>
@@ -45,7 +57,11 @@ public unsafe class NetfrontHostileTests
             Rsp(60, id: 999),                                   // an id we never posted (its buffer is lost to us)
             Rsp(60, offset: 4090),                              // runs past its page
             Rsp(NetifStatus.Error),                             // the backend says it failed
-            Rsp(60, flags: NetRxFlags.ExtraInfo),               // an extra we never negotiated
+            Rsp(60, flags: NetRxFlags.ExtraInfo),               // an extra_info slot follows...
+            BogusExtra(),                                       // ...of a type netif does not define
+            Rsp(4096, flags: NetRxFlags.ExtraInfo | NetRxFlags.MoreData),
+            GsoExtra(0),                                        // a GSO extra with segment size 0
+            Rsp(100),
             Rsp(4096, flags: NetRxFlags.MoreData),              // a chain longer than MTU + 14
             Rsp(4096, flags: NetRxFlags.MoreData),
             Rsp(4096),
@@ -62,7 +78,7 @@ public unsafe class NetfrontHostileTests
         var got = new List<byte[]>();
         Assert.That(g.Nic.Poll(f => got.Add(f.ToArray()), 64), Is.EqualTo(1));
         Assert.That(got.Single(), Is.EqualTo(good));
-        Assert.That((g.Nic.Counters.RxErrors, g.Nic.Counters.RxFrames), Is.EqualTo((7UL, 1UL)));
+        Assert.That((g.Nic.Counters.RxErrors, g.Nic.Counters.RxFrames), Is.EqualTo((8UL, 1UL)));
         Assert.That((g.Nic.IsUp, g.Nic.Failure), Is.EqualTo((true, (string?)null)));
         // Every buffer whose id we knew went straight back on the ring (same id, same grant).
         Assert.That(rx.UnconsumedRequests, Is.EqualTo((uint)rsps.Count - 1));

@@ -430,7 +430,8 @@ internal sealed unsafe class Dom0Vif
             return Refuse("rx-ring-ref is not a writable page granted to domain 0");
         _rxRef = Keys.RxRingRef;
         uint port = Keys.EventChannel;
-        Netback = new Netback(tx, rx, _guest.Grants, Sink, () => _guest.Events.Raise(port), _mtu);
+        Netback = new Netback(tx, rx, _guest.Grants, Sink, () => _guest.Events.Raise(port), _mtu,
+            rxGso: Keys.RxGso, rxChecksumOffload: !Keys.NoChecksumOffload);
         Connects++;
         SetState(XenbusState.Connected);
         Kicked = true; // frames published before we connected wait in the ring
@@ -518,6 +519,19 @@ internal sealed class WireSink(Func<Netback?> target) : IFrameSink
             return;
         }
         nb.DeliverToGuest(frame);
+        nb.FlushRx();
+    }
+
+    /// <summary>A frame with offload (a TSO packet): whole to a GSO frontend, else segmented by B's netback.</summary>
+    public void Deliver(ReadOnlySpan<byte> frame, in ParaKit.Hypervisor.Net.Offload.FrameOffload offload)
+    {
+        var nb = target();
+        if (nb is null)
+        {
+            Unconnected++;
+            return;
+        }
+        nb.DeliverToGuest(frame, offload);
         nb.FlushRx();
     }
 }
