@@ -13,34 +13,12 @@ namespace ParaKit.Tests.Debugging;
 
 public class GdbBootTests
 {
-    private const string App = "gdbdemodebug";
-    private static readonly Lock s_lock = new();
-    private static string? s_image;
+    private static readonly DebugBuild s_build = new("gdbdemo", "GdbDemo.cs");
+    private static string App => s_build.Name;
 
-    private static string Source => Path.Combine(GuestToolchain.RepoRoot, "guestkernel", "Apps", "gdbdemo", "GdbDemo.cs");
+    private static string DebugImage() => s_build.Image();
 
-    /// <summary>gdbdemo built under another name with DEBUG=1 (line tables and locals).</summary>
-    private static string DebugImage()
-    {
-        lock (s_lock)
-        {
-            if (s_image == null)
-            {
-                var r = GuestToolchain.Run(Path.Combine(GuestToolchain.RepoRoot, "guestkernel", "build.sh"), [App], TimeSpan.FromMinutes(5),
-                    new Dictionary<string, string> { ["GUEST_APP_DIR"] = Path.GetDirectoryName(Source)!, ["DEBUG"] = "1" });
-                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
-                s_image = GuestToolchain.ImagePath(App);
-            }
-        }
-        return s_image;
-    }
-
-    private static int LineOf(string code)
-    {
-        int index = Array.FindIndex(File.ReadAllLines(Source), l => l.Contains(code, StringComparison.Ordinal));
-        Assert.That(index, Is.GreaterThanOrEqualTo(0), $"GdbDemo.cs no longer contains '{code}'");
-        return index + 1;
-    }
+    private static int LineOf(string code) => s_build.LineOf(code);
 
     /// <summary>`parakit run --gdb 0 IMAGE`, started and left running; its port read from stderr.</summary>
     private sealed class StubbedDomain : IDisposable

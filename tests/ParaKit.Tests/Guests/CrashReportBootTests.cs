@@ -10,36 +10,12 @@ namespace ParaKit.Tests.Guests;
 
 public class CrashReportBootTests
 {
-    private const string App = "crashdebug";
-    private static readonly Lock s_lock = new();
-    private static string? s_image;
+    private static readonly DebugBuild s_build = new("crash", "Crash.cs");
+    private static string App => s_build.Name;
 
-    private static string Source => Path.Combine(GuestToolchain.RepoRoot, "guestkernel", "Apps", "crash", "Crash.cs");
+    private static string DebugImage() => s_build.Image();
 
-    /// <summary>The crash app built under another name with DEBUG=1 (so the plain `crash`
-    /// image other tests use is left alone).</summary>
-    private static string DebugImage()
-    {
-        lock (s_lock)
-        {
-            if (s_image == null)
-            {
-                var r = GuestToolchain.Run(Path.Combine(GuestToolchain.RepoRoot, "guestkernel", "build.sh"), [App], TimeSpan.FromMinutes(5),
-                    new Dictionary<string, string> { ["GUEST_APP_DIR"] = Path.GetDirectoryName(Source)!, ["DEBUG"] = "1" });
-                Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
-                s_image = GuestToolchain.ImagePath(App);
-            }
-        }
-        return s_image;
-    }
-
-    private static int LineOf(string code)
-    {
-        var lines = File.ReadAllLines(Source);
-        int index = Array.FindIndex(lines, l => l.Contains(code, StringComparison.Ordinal));
-        Assert.That(index, Is.GreaterThanOrEqualTo(0), $"Crash.cs no longer contains '{code}'");
-        return index + 1;
-    }
+    private static int LineOf(string code) => s_build.LineOf(code);
 
     [TestCase("null", "crashed: null reference (page fault at 0x0", "*pointer = 0x0BADC0DE;", "DereferenceNull")]
     [TestCase("divide", "crashed: division by zero", "return a / b;", "Divide")]

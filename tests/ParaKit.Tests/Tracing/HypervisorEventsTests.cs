@@ -35,13 +35,14 @@ public class HypervisorEventsTests : TraceScratch
         return seen;
     }
 
-    [Test]
-    public void A_nettrace_file_of_a_nativeaot_run_holds_the_domains_lifecycle_and_xenstore_requests()
+    /// <summary>The xenbus pair run under EventPipe with the hypervisor's EventSource on, written to
+    /// <paramref name="fileName"/> in the test's folder.</summary>
+    private string RecordXenbusPair(string fileName)
     {
         HypervisorHarness.RequireParakit();
         HypervisorHarness.RequireKvm();
         HypervisorHarness.CsGuest("xsdemo");
-        string nettrace = Path.Combine(Dir, "run.nettrace");
+        string nettrace = Path.Combine(Dir, fileName);
         var env = new Dictionary<string, string>
         {
             ["DOTNET_EnableEventPipe"] = "1",
@@ -53,6 +54,13 @@ public class HypervisorEventsTests : TraceScratch
         var r = HypervisorHarness.RunParakit(["create", "hypervisor/examples/xenbus-back.cfg", "hypervisor/examples/xenbus-front.cfg"], TimeSpan.FromSeconds(60), env);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         Assert.That(File.Exists(nettrace), Is.True, "the NativeAOT parakit wrote no EventPipe file: was it published without <EventSourceSupport>true</EventSourceSupport> (hypervisor/ParaKit.Hypervisor.csproj)?\n" + r.Output);
+        return nettrace;
+    }
+
+    [Test]
+    public void A_nettrace_file_of_a_nativeaot_run_holds_the_domains_lifecycle_and_xenstore_requests()
+    {
+        string nettrace = RecordXenbusPair("run.nettrace");
 
         using var source = new EventPipeEventSource(nettrace);
         var seen = Collect(source, out int lost);
@@ -79,21 +87,7 @@ public class HypervisorEventsTests : TraceScratch
         // The test records its own .nettrace (the xenbus pair under EventPipe), reads it here with
         // TraceEvent, and `parakit trace analyze` (which hands it to out/bin/nettrace/parakit-nettrace)
         // must print the same domains, outcomes and XenStore request counts by type and by domain.
-        HypervisorHarness.RequireParakit();
-        HypervisorHarness.RequireKvm();
-        HypervisorHarness.CsGuest("xsdemo");
-        string nettrace = Path.Combine(Dir, "pair.nettrace");
-        var env = new Dictionary<string, string>
-        {
-            ["DOTNET_EnableEventPipe"] = "1",
-            ["DOTNET_EventPipeOutputPath"] = nettrace,
-            ["DOTNET_EventPipeConfig"] = $"{HypervisorEvents.SourceName}:0xFFFFFFFF:5",
-            ["DOTNET_EventPipeOutputStreaming"] = "1",
-            ["DOTNET_EventPipeCircularMB"] = "0x40",
-        };
-        var r = HypervisorHarness.RunParakit(["create", "hypervisor/examples/xenbus-back.cfg", "hypervisor/examples/xenbus-front.cfg"], TimeSpan.FromSeconds(60), env);
-        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
-        Assert.That(File.Exists(nettrace), Is.True, r.Output);
+        string nettrace = RecordXenbusPair("pair.nettrace");
         List<Seen> seen;
         using (var source = new EventPipeEventSource(nettrace))
             seen = Collect(source, out _);
