@@ -13,7 +13,7 @@ public class TcpHostileTests
 
     /// <summary>A connection with its numbers as B sees them: A's port, B's port, the sequence
     /// B expects next (RCV.NXT) and the one B sends next.</summary>
-    private static (TcpSocket C, TcpSocket S, ushort APort, uint RcvNxt, uint SndNxt) Live(TcpTestNet net)
+    internal static (TcpSocket C, TcpSocket S, ushort APort, uint RcvNxt, uint SndNxt) Live(TcpTestNet net)
     {
         var (c, s) = TcpTransferTests.Connect(net);
         net.LaneBA.Capture = new();
