@@ -16,7 +16,7 @@ namespace ParaKit.Hypervisor.Cli;
 public static class CreateCommand
 {
     private const string Help = """
-        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--trace FILE [--trace-events LIST] [--trace-records N]] [--no-seccomp] FILE...
+        usage: parakit create [--timeout S] [--stats] [--pcap DIR] [--uplink SWITCH=TAP]... [--switch-loss SWITCH=PERCENT[,seed=N]]... [--trace FILE [--trace-events LIST] [--trace-records N]] [--no-seccomp] FILE...
 
         Boots one domain per configuration file in this hypervisor process and waits until they
         have all ended; Ctrl-C destroys them. Each file holds `key = value` lines:
@@ -45,6 +45,12 @@ public static class CreateCommand
                         give in-process switch SWITCH a port on the host: TAP interface TAP,
                         created and brought up (a persistent TAP made beforehand with
                         `ip tuntap add TAP mode tap` is used as it is, addresses and bridge kept)
+          --switch-loss SWITCH=PERCENT[,seed=N]
+                        lose PERCENT (0-100, e.g. 5 or 0.5) of the frames entering switch SWITCH
+                        (an in-process switch, or a Linux bridge: each of its vifs' private
+                        switches), chosen by a generator seeded with N (default 1), so runs are
+                        repeatable; counted as loss= on the ingress port (final table, parakit vif).
+                        For testing transports where the kernel has no sch_netem
           --trace FILE  record exits, hypercalls, events, blocks and wakes, ring batches, grant
                         copies and drops into FILE (read it with `parakit trace analyze FILE`)
           --trace-events LIST
@@ -62,9 +68,10 @@ public static class CreateCommand
     internal const string HelpText = Help;
 
     public static int Execute(IReadOnlyList<string> files, string? timeoutText, bool stats, string? pcap, string? trace = null, string? traceRecordsText = null,
-        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null, bool noSeccomp = false)
+        string? traceEventsText = null, IReadOnlyList<string>? uplinkTexts = null, bool noSeccomp = false, IReadOnlyList<string>? lossTexts = null)
     {
         var uplinks = (uplinkTexts ?? []).Select(ParseUplink).ToList();
+        var losses = (lossTexts ?? []).Select(ParseLoss).ToList();
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
         var traceClasses = TraceCommand.Classes(trace, traceEventsText);
@@ -94,6 +101,8 @@ public static class CreateCommand
         int width = configs.Max(c => c.Config.Name.Length);
         var stdout = new FdConsoleSink(1);
         using var toolstack = new DomainToolstack(hv, cfg => new PrefixedConsoleSink(cfg.Name.PadRight(width) + " | ", stdout), pcap);
+        foreach (var (sw, loss) in losses)
+            toolstack.Networks.SetLoss(sw, loss);
         foreach (var (cfg, image) in configs)
             toolstack.Add(cfg, image);
         foreach (var (sw, tap) in uplinks)
@@ -125,6 +134,18 @@ public static class CreateCommand
             RunOutcome.TimedOut => ExitCodes.Timeout,
             _ => toolstack.AllInstances.Any(d => d.Exit?.State == DomainState.Crashed) ? ExitCodes.Crash : ExitCodes.Ok,
         };
+    }
+
+    /// <summary>--switch-loss SWITCH=PERCENT[,seed=N].</summary>
+    private static (string Switch, Net.Switch.SwitchLoss Loss) ParseLoss(string text)
+    {
+        const string Want = "create: --switch-loss wants SWITCH=PERCENT[,seed=N] (e.g. --switch-loss sw0=5 or sw0=0.5,seed=7)";
+        int eq = text.IndexOf('=');
+        if (eq is < 1 or > 15 || !text[..eq].All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            throw new UsageException($"{Want}, got '{text}'");
+        if (!Net.Switch.SwitchLoss.TryParse(text[(eq + 1)..], out var loss, out string error))
+            throw new UsageException($"{Want}: {error}");
+        return (text[..eq], loss!);
     }
 
     /// <summary>--uplink SWITCH=TAP: both names like Linux interface names.</summary>

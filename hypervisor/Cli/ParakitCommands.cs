@@ -171,9 +171,10 @@ internal static class ParakitCommands
             var traceRecords = Text("--trace-records");
             var traceEvents = Text("--trace-events");
             var uplink = new Option<string[]>("--uplink") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+            var switchLoss = new Option<string[]>("--switch-loss") { Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
             var noSeccomp = Flag("--no-seccomp");
-            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, traceEvents, uplink, noSeccomp };
-            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(uplink) ?? [], r.GetValue(noSeccomp)));
+            var create = new Command("create", "boot domains from xl.cfg-style files in one hypervisor") { files, timeout, stats, pcap, trace, traceRecords, traceEvents, uplink, switchLoss, noSeccomp };
+            create.SetAction(r => CreateCommand.Execute(r.GetValue(files) ?? [], r.GetValue(timeout), r.GetValue(stats), r.GetValue(pcap), r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(uplink) ?? [], r.GetValue(noSeccomp), r.GetValue(switchLoss) ?? []));
             tree.HelpTexts[create] = CreateCommand.HelpText;
             root.Subcommands.Add(create);
         }

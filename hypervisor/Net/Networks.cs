@@ -16,6 +16,7 @@ public sealed class Networks : IDisposable
     private readonly List<Pcap.PcapWriter> _captures = [];
     private readonly List<NetworkWorker> _private = [];
     private readonly List<TapDevice> _uplinks = [];
+    private readonly Dictionary<string, Switch.SwitchLoss> _loss = new(StringComparer.Ordinal);
 
     /// <param name="pcapDirectory">When set, each switch writes every frame it forwards to DIR/NAME.pcap.</param>
     public Networks(string? pcapDirectory = null) => _pcapDirectory = pcapDirectory;
@@ -27,7 +28,7 @@ public sealed class Networks : IDisposable
         {
             if (_workers.TryGetValue(name, out var w))
                 return w;
-            w = StartWorker(new NetworkWorker(name));
+            w = StartWorker(new NetworkWorker(name), name);
             _workers[name] = w;
             return w;
         }
@@ -39,7 +40,7 @@ public sealed class Networks : IDisposable
     {
         lock (_lock)
         {
-            var w = StartWorker(new NetworkWorker(vifName) { HostBridge = bridge });
+            var w = StartWorker(new NetworkWorker(vifName) { HostBridge = bridge }, bridge);
             _private.Add(w);
             return w;
         }
@@ -65,8 +66,28 @@ public sealed class Networks : IDisposable
         }
     }
 
-    private NetworkWorker StartWorker(NetworkWorker w)
+    /// <summary>Injects loss into switch <paramref name="name"/> (`--switch-loss`): the in-process
+    /// switch of that name, or, for a Linux bridge, the private switch of each vif on it. Set it
+    /// before domains start: a switch already carrying traffic gets it from its next frame.</summary>
+    public void SetLoss(string name, Switch.SwitchLoss loss)
     {
+        lock (_lock)
+        {
+            _loss[name] = loss;
+            if (_workers.TryGetValue(name, out var w))
+                w.Switch.Loss = loss.Copy();
+            foreach (var p in _private)
+            {
+                if (p.HostBridge == name)
+                    p.Switch.Loss = loss.Copy();
+            }
+        }
+    }
+
+    private NetworkWorker StartWorker(NetworkWorker w, string lossKey)
+    {
+        if (_loss.TryGetValue(lossKey, out var loss))
+            w.Switch.Loss = loss.Copy();   // each switch its own generator: workers run in parallel
         if (_pcapDirectory is not null)
         {
             var capture = Pcap.PcapWriter.Create(Path.Combine(_pcapDirectory, w.Name + ".pcap"));

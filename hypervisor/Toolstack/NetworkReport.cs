@@ -55,11 +55,12 @@ public static class NetworkReport
             var capture = captures.FirstOrDefault(p => p == s.Capture);
             string what = sw.HostBridge is { } bridge ? $"vif {sw.Name} on Linux bridge {bridge}, private switch" : $"switch {sw.Name}";
             sb.AppendLine($"{what}: {s.Ports.Count + s.RemovedPorts.Count} ports ({s.RemovedPorts.Count} removed), {s.LearnedAddresses} addresses learned now, {sw.Batches} worker batches"
-                + (capture is null ? "" : $", capture {capture.Path} ({capture.Frames} frames)"));
+                + (capture is null ? "" : $", capture {capture.Path} ({capture.Frames} frames)")
+                + (s.Loss is { } loss ? $", {loss}" : ""));
             foreach (var p in s.Ports.Concat(s.RemovedPorts))
             {
                 var pc = p.Counters;
-                sb.AppendLine($"  port {p.Name,-10} in={pc.InFrames} out={pc.OutFrames} flooded={pc.Flooded} drops: runt={pc.DropRunt} bad_source={pc.DropBadSource} same_port={pc.DropSamePort} no_peer={pc.DropNoPeer}");
+                sb.AppendLine($"  port {p.Name,-10} in={pc.InFrames} out={pc.OutFrames} flooded={pc.Flooded} drops: runt={pc.DropRunt} bad_source={pc.DropBadSource} same_port={pc.DropSamePort} no_peer={pc.DropNoPeer}" + (pc.DropLoss != 0 || s.Loss is not null ? $" loss={pc.DropLoss}" : ""));
             }
             foreach (var t in sw.Taps)
                 sb.AppendLine("  " + TapLine(t));
@@ -78,6 +79,14 @@ public static class NetworkReport
             + (t.ReaderEnded ? " reader_ended" : "")
             + (c.LastErrno != 0 ? $" (last: {Native.Libc.StrError(c.LastErrno)})" : "")
             + $" kernel_rx_dropped={Kernel(c.KernelRxDropped)} kernel_tx_dropped={Kernel(c.KernelTxDropped)}";
+    }
+
+    /// <summary>A switch port's frames and drops by reason, with the switch's injected loss if any.</summary>
+    private static string PortLine(Net.Switch.SwitchPort p, Net.Switch.SwitchLoss? loss)
+    {
+        var pc = p.Counters;
+        return $"switch port {p.Name}: in={pc.InFrames} out={pc.OutFrames} drops: runt={pc.DropRunt} bad_source={pc.DropBadSource} same_port={pc.DropSamePort} no_peer={pc.DropNoPeer} loss={pc.DropLoss}"
+            + (loss is null ? "" : $" ({loss})");
     }
 
     private static string Kernel(long v) => v < 0 ? "?" : v.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -102,8 +111,12 @@ public static class NetworkReport
         }
         sb.AppendLine($"  tx: frames={c.TxFrames} bytes={c.TxBytes} held={c.TxHeld} malformed={c.TxMalformed} bad_grant={c.TxBadGrant} oversize={c.TxOversize} undelivered={c.TxUndelivered} bad_offload={c.TxBadOffload} gso={c.TxGso}");
         sb.AppendLine($"  rx: frames={c.RxFrames} bytes={c.RxBytes} deferred={c.RxDeferred} no_buffer={c.RxNoBuffer} bad_grant={c.RxBadGrant} oversize={c.RxOversize} not_connected={c.RxNotConnected} unbound={v.DroppedUnbound} bad_offload={c.RxBadOffload} gso={c.RxGso} software_offload={c.RxSoftwareOffload}");
+        sb.AppendLine("  " + PortLine(v.SwitchPort, v.SwitchLoss));
         if (v.HostTap is { } tap)
+        {
             sb.AppendLine("  " + TapLine(tap));
+            sb.AppendLine("  " + PortLine(tap.Port, v.SwitchLoss));
+        }
         sb.AppendLine($"  notifications to the guest={c.Notifications}; connects={v.Connects} closed_by_frontend={v.ClosedByFrontend} lost_misbehaving={v.LostMisbehaving} refused={v.ConnectRefused}");
         if (v.LastProblem.Length > 0)
             sb.AppendLine($"  last problem: {v.LastProblem}");

@@ -96,6 +96,7 @@ public static class Echo
         }
         Console.WriteLine("echo: serving tcp and udp port 7 on " + IpText(stack.Address));
         var open = new List<TcpSocket>();
+        var closing = new List<TcpSocket>();   // served, our FIN not yet acknowledged
         var pending = new List<int>();   // bytes read but not yet written back, per connection
         var bufs = new List<byte[]>();
         var buf = new byte[65536];
@@ -139,10 +140,15 @@ public static class Echo
                     break;
                 }
                 pending[i] = held;
-                if (c.IsClosed || (c.ReadEnded && held == 0 && c.State != TcpState.Established))
+                // Served once the peer acknowledged every byte echoed (only our FIN may still be in
+                // flight): on a lossy link the tail may need retransmitting after the peer's FIN.
+                if (c.IsClosed || (c.ReadEnded && held == 0 && c.State != TcpState.Established && c.Unacknowledged <= 1))
                 {
                     if (!c.IsClosed)
+                    {
                         c.Close();
+                        closing.Add(c);
+                    }
                     served++;
                     open.RemoveAt(i);
                     pending.RemoveAt(i);
@@ -158,15 +164,26 @@ public static class Echo
             }
             Wait(stack, polled, end);
         }
-        // Let the last FINs and ACKs go out.
-        ulong drain = Clock.NowNs() + 200 * Millisecond;
-        while (Clock.NowNs() < drain)
-            Wait(stack, stack.Poll(Clock.NowNs(), PollBudget), drain);
+        // Let the last FINs and ACKs go out: until every closing connection saw its FIN
+        // acknowledged (retransmitting it if it was lost), for at most 5 s.
+        ulong drain = Clock.NowNs() + 200 * Millisecond, drainMax = Clock.NowNs() + 5 * Second;
+        while (Clock.NowNs() < drain || (Clock.NowNs() < drainMax && AnyOpen(closing)))
+            Wait(stack, stack.Poll(Clock.NowNs(), PollBudget), drainMax);
         var sb = new StringBuilder(400);
         sb.Append("echo: served connections=").Append(served).Append(" bytes=").Append(echoed).Append(" udp_datagrams=").Append(datagrams);
         AppendCounters(sb, stack.Counters);
         Console.WriteLine(sb.ToString());
         return 0;
+    }
+
+    private static bool AnyOpen(List<TcpSocket> sockets)
+    {
+        foreach (TcpSocket s in sockets)
+        {
+            if (!s.IsClosed)
+                return true;
+        }
+        return false;
     }
 
     private static byte PatternByte(int conn, int i) => (byte)(i * 7 + conn * 13 + (i >> 9));

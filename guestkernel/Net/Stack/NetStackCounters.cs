@@ -39,6 +39,7 @@ public sealed class NetStackCounters
     public ulong TcpDelayedAcks, TcpPersistProbes, TcpTimeouts, TcpFinWait2Timeouts;
 
     // TCP connections
-    public ulong TcpActiveOpens, TcpPassiveOpens, TcpSynReceived, TcpSynAckRetransmits, TcpHalfOpenEvicted, TcpHalfOpenTimeouts;
+    public ulong TcpActiveOpens, TcpPassiveOpens, TcpSynReceived, TcpSynAckRetransmits, TcpHalfOpenEvicted, TcpHalfOpenTimeouts,
+        TcpSynCookiesSent, TcpSynCookiesAccepted, TcpSynCookiesRejected;
     public ulong TcpAcceptQueueFull, TcpNoFreeConnection, TcpTimeWaitRecycled;
 }

@@ -16,6 +16,11 @@ public sealed class TcpConfig
     /// <summary>Half-open (SYN received, SYN-ACK sent) entries shared by all listeners. A flood
     /// evicts the oldest entry, never a connection, so a real client still gets through.</summary>
     public int HalfOpenEntries = 64;
+    /// <summary>When the half-open table is full, answer further SYNs with SYN cookies (RFC 4987
+    /// 3.6) instead of evicting the oldest entry.</summary>
+    public bool SynCookies = true;
+    /// <summary>A SYN cookie's clock tick; a cookie is accepted for one to two ticks.</summary>
+    public ulong SynCookiePeriodNs = 64_000_000_000;
     /// <summary>Out-of-order byte ranges held per connection; a segment that would need more is
     /// dropped (and counted) for the sender to retransmit.</summary>
     public int OutOfOrderRanges = 32;

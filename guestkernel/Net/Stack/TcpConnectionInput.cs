@@ -59,16 +59,20 @@ internal sealed partial class TcpConnection
             Output(now);
     }
 
-    /// <summary>RFC 9293's acceptability table against the receive window. A segment at
-    /// RCV.NXT into a closed window still has its ACK (and RST) processed, only its data dropped.</summary>
+    /// <summary>RFC 9293's acceptability table against the receive window, with the right edge
+    /// itself allowed for a segment without data. A segment at RCV.NXT into a closed window still
+    /// has its ACK (and RST) processed, only its data dropped.</summary>
     private bool Acceptable(in TcpSegment seg, out bool dataDropped)
     {
         dataDropped = false;
         uint wnd = ReceiveWindow;
         int len = seg.Length;
         bool ok;
+        // A segment without data may sit exactly at the right edge (Linux's tcp_sequence does the
+        // same): a peer that filled our window numbers its pure ACKs with its SND.MAX, which is
+        // that edge while the segments before it are lost; refusing them would drop their ACKs.
         if (len == 0)
-            ok = wnd == 0 ? seg.Seq == _rcvNxt : InWindow(seg.Seq, wnd);
+            ok = TcpSeq.Ge(seg.Seq, _rcvNxt) && TcpSeq.Le(seg.Seq, _rcvNxt + wnd);
         else
             ok = wnd != 0 && (InWindow(seg.Seq, wnd) || InWindow(seg.Seq + (uint)len - 1, wnd));
         if (!ok && wnd == 0 && seg.Seq == _rcvNxt)
@@ -179,7 +183,8 @@ internal sealed partial class TcpConnection
             return false;
         }
         uint wnd = (uint)seg.Window << _sndScale;
-        if (TcpSeq.Gt(ack, _sndUna))
+        bool advances = TcpSeq.Gt(ack, _sndUna);
+        if (advances)
         {
             OnNewAck(ack, now);
         }
@@ -193,7 +198,12 @@ internal sealed partial class TcpConnection
                 RetransmitFirst(now);
             }
         }
-        if (TcpSeq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && TcpSeq.Le(_sndWl2, ack)))
+        // RFC 9293's SND.WL1/WL2 test, and also every ACK that moves SND.UNA (as Linux's
+        // tcp_may_update_window does): SND.WND counts from SND.UNA, so keeping an old window
+        // while SND.UNA moves would slide the right edge past what the peer offered. That happens
+        // when the peer's retransmitted data (an older SEG.SEQ than its last pure ACK) brings the
+        // newest ACK and a smaller window.
+        if (advances || TcpSeq.Lt(_sndWl1, seg.Seq) || (_sndWl1 == seg.Seq && TcpSeq.Le(_sndWl2, ack)))
         {
             _sndWnd = wnd;
             _maxSndWnd = Math.Max(_maxSndWnd, wnd);

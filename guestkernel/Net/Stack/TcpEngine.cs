@@ -239,6 +239,13 @@ internal sealed class TcpEngine
             if (seg.Data.Length != 0)
                 _counters.TcpSynDataIgnored++;
             h = _syn.Take(out bool evicted);
+            if (evicted && _config.SynCookies)
+            {
+                // The table is full: remember nothing, answer with a cookie (RFC 4987 3.6), so the
+                // entries of clients already in the table stay.
+                SendCookieSynAck(remoteIp, seg, now);
+                return;
+            }
             if (evicted)
                 _counters.TcpHalfOpenEvicted++;
             ref TcpHalfOpen e = ref _syn[h];
@@ -264,6 +271,16 @@ internal sealed class TcpEngine
             _counters.TcpNoAck++;
             return;
         }
+        if (h < 0 && CookieRecent(now))
+        {
+            if (TcpSynCookie.Check(_config.IssSecret, remoteIp, seg.SourcePort, _stack.Address, seg.DestinationPort, seg.Seq, seg.Ack,
+                now, _config.SynCookiePeriodNs, out ushort mss))
+            {
+                AcceptCookie(l, remoteIp, seg, mss, now);
+                return;
+            }
+            _counters.TcpSynCookiesRejected++;
+        }
         if (h < 0 || seg.Ack != _syn[h].Iss + 1 || seg.Seq != _syn[h].Irs + 1)
         {
             // An ACK for a handshake we do not know (evicted, or forged): RST as for no socket.
@@ -283,6 +300,60 @@ internal sealed class TcpEngine
             return;
         c.OpenPassive(_syn[h], now);
         _syn.Remove(h);
+        l.Enqueue(c);
+        c.OnSegment(seg, now);
+    }
+
+    /// <summary>When a cookie was last sent (0: never). A final ACK is only checked as a cookie
+    /// while cookies may be outstanding, so random ACKs are not tried against the hash forever.</summary>
+    private ulong _lastCookieNs;
+
+    private bool CookieRecent(ulong now) =>
+        _config.SynCookies && _lastCookieNs != 0 && now - _lastCookieNs < TcpSynCookie.MaxAge * _config.SynCookiePeriodNs;
+
+    private void SendCookieSynAck(uint remoteIp, in TcpSegment seg, ulong now)
+    {
+        var e = new TcpHalfOpen
+        {
+            RemoteIp = remoteIp,
+            RemotePort = seg.SourcePort,
+            LocalPort = seg.DestinationPort,
+            Irs = seg.Seq,
+            Iss = TcpSynCookie.Make(_config.IssSecret, remoteIp, seg.SourcePort, _stack.Address, seg.DestinationPort, seg.Seq, seg.Mss,
+                now, _config.SynCookiePeriodNs),
+            PeerWindowScale = -1,   // a cookie cannot keep it: offer none, so neither side scales
+        };
+        _lastCookieNs = now == 0 ? 1 : now;
+        _counters.TcpSynCookiesSent++;
+        SendSynAck(ref e);
+    }
+
+    /// <summary>The final ACK of a cookie handshake: the connection as the cookie describes it.</summary>
+    private void AcceptCookie(TcpListener l, uint remoteIp, in TcpSegment seg, ushort mss, ulong now)
+    {
+        if (l.IsFull)
+        {
+            _counters.TcpAcceptQueueFull++;   // nothing to keep: the client's next segment tries again
+            return;
+        }
+        TcpConnection? c = TakeSlot();
+        if (c == null)
+            return;
+        var h = new TcpHalfOpen
+        {
+            RemoteIp = remoteIp,
+            RemotePort = seg.SourcePort,
+            LocalPort = seg.DestinationPort,
+            Iss = seg.Ack - 1,
+            Irs = seg.Seq - 1,
+            PeerMss = mss,
+            PeerWindowScale = -1,
+            PeerWindow = seg.Window,
+            SentNs = now,
+            Retries = 1,   // no clean round-trip sample: we do not know when the SYN-ACK went
+        };
+        _counters.TcpSynCookiesAccepted++;
+        c.OpenPassive(h, now);
         l.Enqueue(c);
         c.OnSegment(seg, now);
     }

@@ -19,6 +19,7 @@
 using System.Globalization;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Net;
+using ParaKit.Hypervisor.Net.Switch;
 using ParaKit.Hypervisor.Net.Tap;
 using ParaKit.Hypervisor.Store;
 using ParaKit.Protocols.Store;
@@ -63,6 +64,12 @@ public sealed class VifDevice : IDomainDevice
         _port = worker.AddVif(Name);
         _port.Lost = () => ctx.Post(OnNetbackLost);
     }
+
+    /// <summary>The vif's port on its switch (frames it sent in, what the switch dropped of them).</summary>
+    public SwitchPort SwitchPort => _port.Port;
+
+    /// <summary>Loss injected into the vif's switch (`--switch-loss`), if any.</summary>
+    public SwitchLoss? SwitchLoss => _worker.Switch.Loss;
 
     /// <summary>The vif's TAP on the host when it sits on a Linux bridge (null on an in-process switch).</summary>
     public TapPort? HostTap => _link?.Port;

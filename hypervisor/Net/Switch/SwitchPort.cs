@@ -18,10 +18,12 @@ public sealed class SwitchPortCounters
     public long DropSamePort;
     /// <summary>Dropped: the switch has no other port to send to.</summary>
     public long DropNoPeer;
+    /// <summary>Dropped on purpose: the switch's injected loss (<see cref="SwitchLoss"/>) chose this frame.</summary>
+    public long DropLoss;
     /// <summary>Source addresses not learned because the table was full (the frame still went out).</summary>
     public long LearnTableFull;
 
-    public long Drops => DropRunt + DropBadSource + DropSamePort + DropNoPeer;
+    public long Drops => DropRunt + DropBadSource + DropSamePort + DropNoPeer + DropLoss;
 }
 
 /// <summary>A switch port. Hand it to a netback as its <see cref="IFrameSink"/>.</summary>

@@ -24,6 +24,10 @@ public sealed class VirtualSwitch
     /// <summary>When set, every frame entering the switch is written here first (tcpdump on a bridge).</summary>
     public IFrameSink? Capture { get; set; }
 
+    /// <summary>When set, each frame entering the switch is lost with this probability (after the
+    /// capture saw it), counted as the ingress port's <c>DropLoss</c>.</summary>
+    public SwitchLoss? Loss { get; set; }
+
     /// <summary>How many MAC addresses the switch remembers.</summary>
     public int MaxAddresses { get; }
 
@@ -86,6 +90,11 @@ public sealed class VirtualSwitch
         c.InFrames++;
         c.InBytes += frame.Length;
         Capture?.Deliver(frame, offload);
+        if (Loss is { } loss && loss.Drop())
+        {
+            c.DropLoss++;
+            return;
+        }
         if (frame.Length < EthHeader)
         {
             c.DropRunt++;

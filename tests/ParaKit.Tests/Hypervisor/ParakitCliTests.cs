@@ -326,6 +326,8 @@ public partial class ParakitCliTests
     [TestCase(new[] { "demo", "maze" }, "unknown demo 'maze'")]
     [TestCase(new[] { "create", "a.cfg", "--nope" }, "create: unknown option '--nope' (try parakit create --help)")]
     [TestCase(new[] { "create", "--pcap" }, "option --pcap needs a value")]
+    [TestCase(new[] { "create", "--switch-loss", "sw0", "a.cfg" }, "--switch-loss wants SWITCH=PERCENT[,seed=N] (e.g. --switch-loss sw0=5 or sw0=0.5,seed=7), got 'sw0'")]
+    [TestCase(new[] { "create", "--switch-loss", "sw0=150", "a.cfg" }, "'150' is not a percentage from 0 to 100")]
     [TestCase(new[] { "xenstore", "frob" }, "xenstore: unknown command 'frob'")]
     [TestCase(new[] { "vif", "a", "b" }, "vif: unexpected argument 'b'")]
     [TestCase(new[] { "list", "--all" }, "list: unknown option '--all'")]

@@ -114,6 +114,73 @@ public class VirtualSwitchTests
         Assert.That(nullSink.Count, Is.EqualTo(1002));
     }
 
+    [Test]
+    public void Injected_loss_drops_about_its_percentage_counted_and_repeatable_per_seed()
+    {
+        int[] Run(double percent, ulong seed)
+        {
+            var (sw, p, s) = Make(2);
+            sw.Loss = new SwitchLoss(percent, seed);
+            p[1].Deliver(Eth(Mac(1), Mac(2)));
+            var lost = new List<int>();
+            for (int i = 0; i < 20_000; i++)
+            {
+                int before = s[1].Frames.Count;
+                p[0].Deliver(Eth(Mac(2), Mac(1)));
+                if (s[1].Frames.Count == before)
+                    lost.Add(i);
+            }
+            // Every frame in is delivered or counted as lost, nothing else.
+            long delivered = s[1].Frames.Count, lostCount = p[0].Counters.DropLoss;
+            Assert.That((delivered + lostCount, p[0].Counters.Drops), Is.EqualTo((20_000L, lostCount)));
+            Assert.That(lost, Has.Count.EqualTo(lostCount));
+            return [.. lost];
+        }
+        var five = Run(5, 7);
+        Assert.That(five.Length, Is.InRange(800, 1200), "5% of 20,000 is 1,000; binomial sd ~31");
+        Assert.That(Run(5, 7), Is.EqualTo(five), "one seed, one sequence of drops");
+        Assert.That(Run(5, 8), Is.Not.EqualTo(five), "another seed, other drops");
+        Assert.That(Run(0, 7), Is.Empty);
+        Assert.That(Run(100, 7), Has.Length.EqualTo(20_000));
+        Assert.That(Run(0.5, 7).Length, Is.InRange(50, 150));
+    }
+
+    [TestCase("5", 5.0, 1UL)]
+    [TestCase("0.5,seed=42", 0.5, 42UL)]
+    [TestCase("100%", 100.0, 1UL)]
+    public void Loss_text_parses(string text, double percent, ulong seed)
+    {
+        Assert.That(SwitchLoss.TryParse(text, out var loss, out string error), Is.True, error);
+        Assert.That((loss!.Percent, loss.Seed), Is.EqualTo((percent, seed)));
+    }
+
+    [TestCase("101", "not a percentage from 0 to 100")]
+    [TestCase("-1", "not a percentage")]
+    [TestCase("five", "not a percentage")]
+    [TestCase("5,sead=1", "is not seed=N")]
+    [TestCase("5,seed=x", "seed 'x' is not a whole number")]
+    public void Bad_loss_text_says_what_is_wrong(string text, string message)
+    {
+        Assert.That(SwitchLoss.TryParse(text, out _, out string error), Is.False);
+        Assert.That(error, Does.Contain(message));
+    }
+
+    [Test]
+    public void Forwarding_through_injected_loss_does_not_allocate()
+    {
+        var nullSink = new CountingSink();
+        var sw = new VirtualSwitch { Loss = new SwitchLoss(50) };
+        var a = sw.AddPort("a", nullSink);
+        sw.AddPort("b", nullSink);
+        var ab = Eth(Mac(2), Mac(1));
+        a.Deliver(ab);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+            a.Deliver(ab);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+        Assert.That(nullSink.Count + a.Counters.DropLoss, Is.EqualTo(1001));
+    }
+
     private sealed class CountingSink : ParaKit.Hypervisor.Net.IFrameSink
     {
         public int Count;

@@ -3,7 +3,8 @@
 // iperf3d are two unikernels whose vifs are TAPs in br0; the host pings them, curls httpd's page
 // (byte-exact) and /stats (JSON), and runs an unmodified iperf3 client against iperf3d over TCP
 // in both directions (-R) and over UDP. Both guests are shut down the Xen way (control/shutdown
-// in the store) and print their done lines.
+// in the store) and print their done lines. The echo app answers netcat (netcat-openbsd) over
+// UDP and TCP.
 using System.Diagnostics;
 using System.Text.Json;
 using ParaKit.Net.Http;
@@ -145,6 +146,41 @@ public class HostAppsBootTests : NetBootFixture
             Assert.That(r.Stdout, Does.Contain("iperf3d: done tests=3 access_denied=0"), r.Output);
         });
         Assert.That(ns.HasInterface("vif1.0") || ns.HasInterface("vif2.0"), Is.False, "the TAPs must be gone after the domains:\n" + ns.Links());
+    }
+
+    [Test]
+    public void Netcat_gets_its_udp_datagrams_and_tcp_stream_echoed_by_the_echo_app_on_a_linux_bridge()
+    {
+        using var ns = NetNamespace.Create("nc");
+        ns.AddBridge("br0", "10.99.0.1/24");
+        string echo = Config("echo", "echo", "mac=00:16:3e:00:00:04,bridge=br0");
+        File.AppendAllText(echo, "\nextra = \"ip=10.99.0.4/24 count=1 seconds=60\"\n");
+        // Three datagrams (nc -u sends what each read of its input returns: one line per printf,
+        // with a pause between) and 200 KB of TCP stream with every byte value in it.
+        string stream = Path.Combine(Dir, "stream.bin"), back = Path.Combine(Dir, "back.bin");
+        var rng = new Random(9);
+        var bytes = new byte[200_000];
+        rng.NextBytes(bytes);
+        File.WriteAllBytes(stream, bytes);
+        ProcessResult udp = default!, tcp = default!;
+        var r = ns.Parakit(Dir, ["create", echo], TimeSpan.FromSeconds(90), Guarded(_ =>
+        {
+            NetNamespace.WaitUntil(() => ns.IsBridgePort("vif1.0", "br0"), TimeSpan.FromSeconds(20), () => "vif1.0 in br0:\n" + ns.BridgePorts());
+            // The guest starts serving a moment after its TAP appears: ping until it answers.
+            NetNamespace.WaitUntil(() => ns.Exec(TimeSpan.FromSeconds(5), "ping", "-c", "1", "-W", "1", "10.99.0.4").ExitCode == 0, TimeSpan.FromSeconds(20), () => "ping 10.99.0.4");
+            udp = ns.Exec(TimeSpan.FromSeconds(30), "sh", "-c",
+                "(printf 'one\\n'; sleep 0.3; printf 'two\\n'; sleep 0.3; printf 'three\\n'; sleep 0.3) | nc -u -w 2 10.99.0.4 7");
+            // -N: shut down the sending side at end of input, so the echo ends with the server's FIN.
+            tcp = ns.Exec(TimeSpan.FromSeconds(30), "sh", "-c", $"nc -N -w 10 10.99.0.4 7 < {stream} > {back}");
+        }));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
+        Assert.Multiple(() =>
+        {
+            Assert.That(udp.Stdout, Is.EqualTo("one\ntwo\nthree\n"), "nc -u:\n" + udp.Output);
+            Assert.That(tcp.ExitCode, Is.EqualTo(0), "nc:\n" + tcp.Output);
+            Assert.That(File.Exists(back) ? File.ReadAllBytes(back) : [], Is.EqualTo(bytes), "the TCP echo, byte for byte");
+            Assert.That(r.Stdout, Does.Match(@"echo: served connections=1 bytes=200000 udp_datagrams=3 "), r.Output);
+        });
     }
 
     [Test]

@@ -66,6 +66,109 @@ public class TcpTransferTests
         Assert.That(net.A.Counters.TcpFastRetransmits + net.B.Counters.TcpFastRetransmits, Is.GreaterThan(0));
     }
 
+    /// <summary>The window-scale shift in a SYN's options (-1 without the option).</summary>
+    private static int ScaleOf(byte[] syn)
+    {
+        int hl = (syn[46] >> 4) * 4;
+        for (int i = 54; i < 34 + hl;)
+        {
+            byte kind = syn[i];
+            if (kind == 0)
+                break;
+            if (kind == 1)
+            {
+                i++;
+                continue;
+            }
+            if (kind == 3)
+                return syn[i + 2];
+            i += Math.Max(2, (int)syn[i + 1]);
+        }
+        return -1;
+    }
+
+    /// <summary>Checks RFC 9293 3.8.6: no data segment one side sent reached past the right
+    /// edge (ACK + scaled window) of any segment the other side had sent before it. Both lanes'
+    /// captures are in send order with the virtual time.</summary>
+    private static void AssertWithinOfferedWindow(List<(ulong At, byte[] Frame)> data, List<(ulong At, byte[] Frame)> acks, string who)
+    {
+        static byte[] Syn(List<(ulong At, byte[] Frame)> l) => l.First(f => TcpRaw.Parse(f.Frame) is { } p && p.Has(TcpRaw.Syn)).Frame;
+        int peer = ScaleOf(Syn(acks)), own = ScaleOf(Syn(data));
+        int scale = peer >= 0 && own >= 0 ? peer : 0;   // RFC 7323: only when both SYNs carry it
+        uint? right = null;
+        int k = 0, checkedSegments = 0;
+        foreach (var (at, frame) in data)
+        {
+            for (; k < acks.Count && acks[k].At <= at; k++)
+            {
+                if (TcpRaw.Parse(acks[k].Frame) is not { } a || !a.Has(TcpRaw.Ack))
+                    continue;
+                uint edge = a.Ack + ((uint)a.Window << (a.Has(TcpRaw.Syn) ? 0 : scale));
+                if (right is null || (int)(edge - right.Value) > 0)
+                    right = edge;
+            }
+            if (TcpRaw.Parse(frame) is not { } p || p.DataLength == 0 || right is null)
+                continue;
+            uint end = p.Seq + (uint)p.DataLength;
+            checkedSegments++;
+            Assert.That((int)(end - right.Value), Is.LessThanOrEqualTo(0),
+                $"{who} sent up to {end} at {at} ns, past the right edge {right} its peer had offered");
+        }
+        Assert.That(checkedSegments, Is.GreaterThan(100));
+    }
+
+    [TestCase(42)]
+    [TestCase(43)]
+    [TestCase(44)]
+    [TestCase(45)]
+    public void An_echo_through_5_percent_loss_stays_in_the_offered_window_and_finishes(int seed)
+    {
+        // The echo app's shape: B writes back what it read before reading more, so both receive
+        // windows fill and close while segments are lost both ways, and window updates arrive on
+        // retransmitted data whose sequence numbers are older than the peer's last pure ACK.
+        var net = new TcpTestNet(seed) { Loss = 0.05 };
+        net.LaneAB.Capture = new();
+        net.LaneBA.Capture = new();
+        var (c, s) = Connect(net);
+        var pa = new TcpPump(c, TcpPump.Pattern(1 << 20, seed), 1 << 20);
+        var held = new byte[65536];
+        int heldBytes = 0, echoed = 0;
+        bool peerEnded = false;
+        void Echo()
+        {
+            while (true)
+            {
+                if (heldBytes > 0)
+                {
+                    int w = s.Write(held.AsSpan(0, heldBytes));
+                    if (w <= 0)
+                        return;
+                    echoed += w;
+                    held.AsSpan(w, heldBytes - w).CopyTo(held);
+                    heldBytes -= w;
+                    continue;
+                }
+                int n = s.Read(held);
+                if (n > 0)
+                {
+                    heldBytes = n;
+                    continue;
+                }
+                if (n == 0 && !peerEnded)
+                {
+                    peerEnded = true;
+                    s.Shutdown();
+                }
+                return;
+            }
+        }
+        bool done = net.Run(() => pa.Done, 120_000_000_000, () => { pa.Act(); Echo(); });
+        Assert.That(done, Is.True, $"A wrote {pa.Written} got {pa.Received} {c.State}; B echoed {echoed} {s.State}; {net.Now / 1_000_000} ms");
+        Assert.That(pa.Incoming.AsSpan().SequenceEqual(pa.Outgoing), Is.True, "bytes differ");
+        AssertWithinOfferedWindow(net.LaneAB.Capture, net.LaneBA.Capture, "A");
+        AssertWithinOfferedWindow(net.LaneBA.Capture, net.LaneAB.Capture, "B");
+    }
+
     [FsCheck.NUnit.Property(MaxTest = 25, Replay = "(77,1235)")]
     public Property Streams_survive_loss_duplication_reordering_and_corruption() =>
         Prop.ForAll(
