@@ -55,17 +55,18 @@ public static class TraceCommand
             throw new UsageException(files.Count == 0 ? "trace analyze: a trace FILE is needed (try parakit trace analyze --help)" : "trace analyze: one FILE at a time");
         if (NetTraceHandoff.IsNetTrace(files[0]))
             return NetTraceHandoff.Analyze(files[0]);
-        TraceAnalysis analysis;
+        TraceBreakdown breakdown;
         try
         {
-            analysis = TraceAnalysis.Of(files[0]);
+            breakdown = TraceBreakdown.Of(files[0]);
         }
         catch (TraceFileException e)
         {
             System.Console.Error.WriteLine("parakit: " + e.Message);
             return ExitCodes.Environment;
         }
-        System.Console.Out.Write(TraceReport.Format(analysis));
+        System.Console.Out.Write(TraceReport.Format(breakdown.Analysis));
+        System.Console.Out.Write(TracePacketReport.Format(breakdown));
         return ExitCodes.Ok;
     }
 

@@ -4,7 +4,9 @@
 // hypercalls per domain, event sends and deliveries, domain 0's grant copies and bytes, netback's
 // TX and RX frames as the sums of the ring batches). Also lost records under KVM, and the
 // analyzer's answers to missing, foreign and truncated files.
+using System.Globalization;
 using System.Text.RegularExpressions;
+using ParaKit.Hypervisor.Tracing;
 using ParaKit.Tests.Hypervisor;
 
 namespace ParaKit.Tests.Tracing;
@@ -111,6 +113,14 @@ public class TraceBootTests
             Assert.That(Get(sink, @"ring tx .*? (\d+) notifies") + Get(sink, @"ring rx .*? (\d+) notifies"), Is.EqualTo(sinkVif.Notifies), "sink's notifies");
             Assert.That(gen, Does.Contain("frame drops: none"));
             Assert.That(a.Stdout, Does.Match(@"vcpu pktgen\s+\d+ records\s+0 lost"));
+            // The per-packet section: packets are the frames the guests' vifs sent.
+            long sentByGuests = genVif.TxFrames + sinkVif.TxFrames;
+            var breakdown = TraceBreakdown.Of(trace);
+            var copies = Regex.Match(a.Stdout, @"^  grant copies\s+([\d.]+)\s*$", RegexOptions.Multiline);
+            Assert.That(a.Stdout, Does.Contain($"per packet ({sentByGuests} frames sent by guests;"));
+            Assert.That(breakdown.GrantCopies, Is.EqualTo(Get(gen, @"grant copies by domain 0: (\d+)") + Get(sink, @"grant copies by domain 0: (\d+)")));
+            Assert.That(copies.Success, Is.True, "a grant-copies-per-packet row\n" + a.Stdout);
+            Assert.That(double.Parse(copies.Groups[1].Value, CultureInfo.InvariantCulture), Is.EqualTo(breakdown.GrantCopies / (double)sentByGuests).Within(0.0005));
         });
     }
 
