@@ -11,7 +11,7 @@ internal sealed class NetbackTraceMarks(uint rxReqCons)
 {
     private uint _rxReqCons = rxReqCons;
     private long _rxFrames;
-    private readonly long[] _drops = new long[9];
+    private readonly long[] _drops = new long[11];
 
     /// <summary>One RX flush: buffers consumed and frames placed since the previous one.</summary>
     public void RxFlush(uint domain, int vif, uint rxReqCons, NetbackCounters c, bool notified)
@@ -33,6 +33,8 @@ internal sealed class NetbackTraceMarks(uint rxReqCons)
         Drop(domain, vif, FrameDropReason.RxBadGrant, c.RxBadGrant);
         Drop(domain, vif, FrameDropReason.RxOversize, c.RxOversize);
         Drop(domain, vif, FrameDropReason.RxNotConnected, c.RxNotConnected);
+        Drop(domain, vif, FrameDropReason.TxBadOffload, c.TxBadOffload);
+        Drop(domain, vif, FrameDropReason.RxBadOffload, c.RxBadOffload);
     }
 
     private void Drop(uint domain, int vif, FrameDropReason why, long now)

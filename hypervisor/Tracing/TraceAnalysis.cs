@@ -418,6 +418,8 @@ public static class TraceNames
         FrameDropReason.RxBadGrant => "rx_bad_grant",
         FrameDropReason.RxOversize => "rx_oversize",
         FrameDropReason.RxNotConnected => "rx_not_connected",
+        FrameDropReason.TxBadOffload => "tx_bad_offload",
+        FrameDropReason.RxBadOffload => "rx_bad_offload",
         _ => $"drop_{(ushort)why}",
     };
 

@@ -108,4 +108,6 @@ public enum FrameDropReason : ushort
     RxBadGrant = 6,
     RxOversize = 7,
     RxNotConnected = 8,
+    TxBadOffload = 9,
+    RxBadOffload = 10,
 }

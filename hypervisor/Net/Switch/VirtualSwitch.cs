@@ -86,6 +86,11 @@ public sealed class VirtualSwitch
     {
         if (!from.Attached)
             return;   // a removed port's device may still be draining; its counters stay with it
+        // Injected loss models a wire, where netem would see MTU-sized frames: a super-frame is
+        // cut into its segments first (each comes back in through the port), so one loss event
+        // costs one segment, not up to 64 KiB. A description that does not fit goes on as it is.
+        if (Loss != null && offload.IsGso && FrameSegmenter.Segment(frame, offload.GsoSize, from) > 0)
+            return;
         var c = from.Counters;
         c.InFrames++;
         c.InBytes += frame.Length;

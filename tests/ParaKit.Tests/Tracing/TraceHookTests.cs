@@ -140,6 +140,26 @@ public unsafe class TraceHookTests
     }
 
     [Test]
+    public void Every_netback_drop_counter_has_its_own_drop_reason()
+    {
+        // One of each drop counter moved: the records name each reason once, and add up to
+        // TxDrops + RxDrops (a counter added later without a reason would be missing here).
+        var c = new NetbackCounters
+        {
+            TxMalformed = 1, TxBadGrant = 2, TxOversize = 3, TxUndelivered = 4, TxBadOffload = 5,
+            RxNoBuffer = 6, RxBadGrant = 7, RxOversize = 8, RxNotConnected = 9, RxBadOffload = 10,
+        };
+        var records = Recorded(() => new NetbackTraceMarks(0).Drops(3, 1, c));
+        var drops = records.Where(r => r.Event == TraceEvent.NetDrop).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(drops.Sum(r => (long)r.A0), Is.EqualTo(c.TxDrops + c.RxDrops));
+            Assert.That(drops.Select(r => (FrameDropReason)(r.Flags & 0xFF)).Distinct().Count(), Is.EqualTo(10));
+            Assert.That(drops.Select(r => TraceNames.Drop((FrameDropReason)(r.Flags & 0xFF))), Has.None.StartsWith("drop_"), "every reason has a name");
+        });
+    }
+
+    [Test]
     public void Netback_batches_and_drops_add_up_to_its_counters()
     {
         using var h = new VifHarness();
