@@ -47,6 +47,20 @@ public class TcpOffloadTests
         Assert.That(net.SuperFramesA + net.SuperFramesB, Is.GreaterThan(0));
     }
 
+    [TestCase(3)]
+    [TestCase(7)]
+    [TestCase(13)]
+    public void A_mebibyte_each_way_survives_5_percent_loss_of_whole_super_frames(int seed)
+    {
+        // A lossy link that drops whole 64 KiB super-frames (a lossy hop between two GSO guests):
+        // one loss takes up to 44 MSS of data at once.
+        var net = new TcpTestNet(seed, tso: TsoMode.WholeToPeer) { Loss = 0.05 };
+        var (a, b) = TcpTransferTests.Exchange(net, 1 << 20, 1 << 20, seed);
+        AssertExact(a, b);
+        AssertExact(b, a);
+        Assert.That(net.LaneAB.Dropped + net.LaneBA.Dropped, Is.GreaterThan(0));
+    }
+
     [Test]
     public void Super_segments_received_whole_are_taken_as_large_segments()
     {
