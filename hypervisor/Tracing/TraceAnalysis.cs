@@ -420,6 +420,11 @@ public static class TraceNames
         FrameDropReason.RxNotConnected => "rx_not_connected",
         FrameDropReason.TxBadOffload => "tx_bad_offload",
         FrameDropReason.RxBadOffload => "rx_bad_offload",
+        FrameDropReason.SwitchRunt => "switch_runt",
+        FrameDropReason.SwitchBadSource => "switch_bad_source",
+        FrameDropReason.SwitchSamePort => "switch_same_port",
+        FrameDropReason.SwitchNoPeer => "switch_no_peer",
+        FrameDropReason.SwitchLoss => "switch_loss",
         _ => $"drop_{(ushort)why}",
     };
 

@@ -110,4 +110,10 @@ public enum FrameDropReason : ushort
     RxNotConnected = 8,
     TxBadOffload = 9,
     RxBadOffload = 10,
+    // The switch's drops, recorded for the port the frame came in by (see SwitchPortCounters).
+    SwitchRunt = 11,
+    SwitchBadSource = 12,
+    SwitchSamePort = 13,
+    SwitchNoPeer = 14,
+    SwitchLoss = 15,
 }

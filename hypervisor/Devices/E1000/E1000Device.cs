@@ -63,6 +63,8 @@ public sealed class E1000Device : IDomainDevice
         nic = new EmulatedNic(domain.Memory, mac, _line, NowNs, ns => _itrTimer.Change(TimeSpan.FromTicks(Math.Max(1, ns / 100)), Timeout.InfiniteTimeSpan));
         Nic = nic;
         _port = worker.AddVif(Name);
+        _port.Port.TraceDomain = domain.Id;
+        _port.Port.TraceVif = config.Index;
         Nic.Wire = _port.Port;
         var port = _port;
         Nic.TxKick = () => worker.Kick(port);

@@ -62,6 +62,8 @@ public sealed class VifDevice : IDomainDevice
         Paths = XenbusDevices.PathsOf(domain.Id, 0, "vif", (uint)config.Index);
         _token = "vif-" + Name;
         _port = worker.AddVif(Name);
+        _port.Port.TraceDomain = domain.Id;
+        _port.Port.TraceVif = config.Index;
         _port.Lost = () => ctx.Post(OnNetbackLost);
     }
 

@@ -47,6 +47,11 @@ public sealed class SwitchPort : IFrameSink
 
     public SwitchPortCounters Counters { get; } = new();
 
+    /// <summary>The domain and vif index whose device feeds this port, for the trace records of the
+    /// switch's drops (0 and 0, domain 0, for a TAP's port).</summary>
+    public uint TraceDomain { get; set; }
+    public int TraceVif { get; set; }
+
     /// <summary>A frame from this port's device into the switch.</summary>
     public void Deliver(ReadOnlySpan<byte> frame) => _switch.Forward(this, frame);
 

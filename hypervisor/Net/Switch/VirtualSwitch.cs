@@ -3,6 +3,7 @@
 // that port only, and floods broadcast, multicast and unknown destinations to every other port.
 // Every frame is either forwarded or counted as a drop on its ingress port, never lost silently.
 using ParaKit.Hypervisor.Net.Offload;
+using ParaKit.Hypervisor.Tracing;
 
 namespace ParaKit.Hypervisor.Net.Switch;
 
@@ -97,25 +98,25 @@ public sealed class VirtualSwitch
         Capture?.Deliver(frame, offload);
         if (Loss is { } loss && loss.Drop())
         {
-            c.DropLoss++;
+            Drop(from, ref c.DropLoss, FrameDropReason.SwitchLoss);
             return;
         }
         if (frame.Length < EthHeader)
         {
-            c.DropRunt++;
+            Drop(from, ref c.DropRunt, FrameDropReason.SwitchRunt);
             return;
         }
         ReadOnlySpan<byte> dst = frame[..6], src = frame.Slice(6, 6);
         if ((src[0] & 1) != 0)
         {
-            c.DropBadSource++;
+            Drop(from, ref c.DropBadSource, FrameDropReason.SwitchBadSource);
             return;
         }
         Learn(from, Key(src));
         if ((dst[0] & 1) == 0 && _table.TryGetValue(Key(dst), out var to))
         {
             if (to == from)
-                c.DropSamePort++;
+                Drop(from, ref c.DropSamePort, FrameDropReason.SwitchSamePort);
             else
                 to.Send(frame, offload);
             return;
@@ -131,9 +132,15 @@ public sealed class VirtualSwitch
             }
         }
         if (sent == 0)
-            c.DropNoPeer++;
+            Drop(from, ref c.DropNoPeer, FrameDropReason.SwitchNoPeer);
         else
             c.Flooded++;
+    }
+
+    private static void Drop(SwitchPort from, ref long counter, FrameDropReason why)
+    {
+        counter++;
+        TracePoint.FrameDrop(from.TraceDomain, why, 1, from.TraceVif);
     }
 
     private void Learn(SwitchPort port, ulong mac)

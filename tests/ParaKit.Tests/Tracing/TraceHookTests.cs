@@ -2,6 +2,7 @@
 // 0's grant copies and a netback's ring batches and drops write the records the format promises,
 // and their sums equal the counters the final table prints (one source of truth, two views).
 using ParaKit.Hypervisor.Devices.Vif;
+using ParaKit.Hypervisor.Net.Switch;
 using ParaKit.Hypervisor.Tracing;
 using ParaKit.Protocols.Events;
 using ParaKit.Protocols.Grants;
@@ -137,6 +138,29 @@ public unsafe class TraceHookTests
             g.Grants.ReleaseFromBackend(10);
             g.Grants.ReleaseFromBackend(11);
         }
+    }
+
+    [Test]
+    public void The_switchs_drops_are_recorded_for_the_port_they_came_in_by()
+    {
+        var sw = new VirtualSwitch();
+        var port = sw.AddPort("vif5.1", new RecordingSink());
+        port.TraceDomain = 5;
+        port.TraceVif = 1;
+        var frame = new byte[60];
+        frame[0] = 0x00; frame[1] = 0x16; frame[6] = 0x00; frame[7] = 0x16; frame[11] = 1;
+        var records = Recorded(() =>
+        {
+            port.Deliver(frame);               // no other port: no_peer
+            port.Deliver(frame.AsSpan(0, 10)); // shorter than an Ethernet header: runt
+        });
+        var drops = records.Where(r => r.Event == TraceEvent.NetDrop).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(drops.Select(r => (r.Domain, (FrameDropReason)(r.Flags & 0xFF), r.Flags >> 8, r.A0)),
+                Is.EqualTo(new[] { ((ushort)5, FrameDropReason.SwitchNoPeer, 1, 1UL), ((ushort)5, FrameDropReason.SwitchRunt, 1, 1UL) }));
+            Assert.That(port.Counters.Drops, Is.EqualTo(drops.Count), "one record per counted drop");
+        });
     }
 
     [Test]
