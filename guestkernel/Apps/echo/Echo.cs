@@ -38,7 +38,7 @@ public static class Echo
             {
                 switch (key)
                 {
-                    case "ip": ok = haveIp = TryParseCidr(value, out ip, out prefix); break;
+                    case "ip": ok = haveIp = VifAddress.TryParse(value, prefixAllowed: true, out ip, out prefix) && prefix > 0; break;
                     case "gateway": ok = TrafficText.TryParseIpv4(value, out gateway) && gateway != 0; break;
                     case "dst": ok = TrafficText.TryParseIpv4(value, out dst) && dst != 0; break;
                     case "seconds": ok = TrafficText.TryParseUInt64(value, out seconds) && seconds < 1_000_000; break;
@@ -302,16 +302,4 @@ public static class Echo
 
     private static string IpText(uint ip) =>
         (ip >> 24).ToString() + "." + ((ip >> 16) & 0xFF).ToString() + "." + ((ip >> 8) & 0xFF).ToString() + "." + (ip & 0xFF).ToString();
-
-    private static bool TryParseCidr(string text, out uint ip, out int prefix)
-    {
-        ip = 0;
-        prefix = 0;
-        int slash = text.IndexOf('/');
-        if (slash <= 0 || !TrafficText.TryParseIpv4(text.Substring(0, slash), out ip)
-            || !TrafficText.TryParseUInt64(text.Substring(slash + 1), out ulong p) || p < 1 || p > 32 || ip == 0)
-            return false;
-        prefix = (int)p;
-        return true;
-    }
 }

@@ -54,7 +54,7 @@ public static class Ping
             {
                 switch (key)
                 {
-                    case "ip": ok = haveIp = TryParseCidr(value, out ip, out prefix); break;
+                    case "ip": ok = haveIp = VifAddress.TryParse(value, prefixAllowed: true, out ip, out prefix) && prefix > 0; break;
                     case "gateway": ok = haveGateway = TrafficText.TryParseIpv4(value, out gateway) && gateway != 0; break;
                     case "dst": ok = haveDst = TrafficText.TryParseIpv4(value, out dst) && dst != 0; break;
                     case "count": ok = haveCount = TrafficText.TryParseUInt64(value, out count) && count < 100_000_000; break;
@@ -351,19 +351,6 @@ public static class Ping
             .Append(" icmp_broadcast_ignored=").Append(c.IcmpBroadcastIgnored)
             .Append(" icmp_other=").Append(c.IcmpOther)
             .Append(" udp_no_port=").Append(c.UdpNoPort);
-    }
-
-    /// <summary>"A.B.C.D/N" with N in 1..32 and a host address (not 0).</summary>
-    private static bool TryParseCidr(string text, out uint ip, out int prefix)
-    {
-        ip = 0;
-        prefix = 0;
-        int slash = text.IndexOf('/');
-        if (slash <= 0 || !TrafficText.TryParseIpv4(text.Substring(0, slash), out ip)
-            || !TrafficText.TryParseUInt64(text.Substring(slash + 1), out ulong p) || p < 1 || p > 32 || ip == 0)
-            return false;
-        prefix = (int)p;
-        return true;
     }
 
     private static string IpText(uint ip) =>
