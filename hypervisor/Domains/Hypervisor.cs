@@ -56,6 +56,7 @@ public sealed class Hypervisor : IDisposable
         lock (_lock)
             id = _nextId++;
         var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
+        domain.Vcpu.Prepare();
         Events.Add(domain.Events);
         Grants.Add(domain.Grants);
         // However the domain is destroyed, the store stops touching its ring page first.

@@ -23,6 +23,8 @@ public sealed unsafe class KvmDevice : IDisposable
     private byte[]? _supportedCpuid;
     private nuint _cpuidThread;
     private GCHandle _cpuidHandle;
+    private string? _cpuidCachePath;
+    private byte[]? _cpuidCacheKey;
 
     private KvmDevice(string path, int fd, int mmapSize, int maxVcpus)
     {
@@ -97,7 +99,8 @@ public sealed unsafe class KvmDevice : IDisposable
         return new KvmVm(this, vm);
     }
 
-    /// <summary>Asks KVM for its CPUID leaves on a thread of its own, so the answer is ready when
+    /// <summary>Takes KVM's CPUID leaves from the cache of an earlier run (<see cref="CpuidCache"/>),
+    /// or else asks KVM for them on a thread of its own, so the answer is ready when
     /// the first vCPU needs it. Under nested KVM the query is the dearest step of building a
     /// domain (KVM executes every host leaf, and each CPUID traps: ~0.9 ms); meanwhile the
     /// main thread sets up the store, the VM and the guest's memory.</summary>
@@ -107,6 +110,13 @@ public sealed unsafe class KvmDevice : IDisposable
         {
             if (_supportedCpuid is not null || _cpuidThread != 0)
                 return;
+            _cpuidCachePath = CpuidCache.DefaultPath();
+            _cpuidCacheKey = _cpuidCachePath is null ? null : CpuidCache.Key(_fd);
+            if (_cpuidCacheKey is not null && CpuidCache.TryLoad(_cpuidCachePath!, _cpuidCacheKey) is { } cached)
+            {
+                _supportedCpuid = cached;
+                return;
+            }
             _cpuidHandle = GCHandle.Alloc(this);
             _cpuidThread = NativeThread.Start(&QueryOnThread, GCHandle.ToIntPtr(_cpuidHandle));
         }
@@ -118,7 +128,10 @@ public sealed unsafe class KvmDevice : IDisposable
         var device = (KvmDevice)GCHandle.FromIntPtr(handle).Target!;
         try
         {
-            device._supportedCpuid = QuerySupportedCpuid(device._fd);
+            var cpuid = QuerySupportedCpuid(device._fd);
+            device._supportedCpuid = cpuid;
+            if (device._cpuidCachePath is { } path && device._cpuidCacheKey is { } key)
+                CpuidCache.TryStore(path, key, cpuid);
         }
         catch (Exception)
         {

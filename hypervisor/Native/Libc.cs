@@ -10,7 +10,7 @@ internal static unsafe partial class Libc
     // linker script) before it finds the library, which showed up in boot time.
     private const string Lib = "libc.so.6";
 
-    public const int O_RDWR = 2;
+    public const int O_RDONLY = 0, O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
     public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     public const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
@@ -22,6 +22,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
 
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -48,27 +48,61 @@ internal static unsafe class Seccomp
         get { lock (s_lock) return s_applied; }
     }
 
-    /// <summary>The BPF program for <paramref name="allowed"/> (sorted, distinct call numbers).</summary>
+    /// <summary>The filter: the architecture check, then a binary search over the points where
+    /// the allowlist starts or stops (a number is allowed when an odd number of them are at or
+    /// below it). When the filter is installed the kernel runs it once for every system call
+    /// number to cache its answers, so its cost follows the path a number takes: a chain of one
+    /// comparison per allowed call took ~0.25 ms of kernel time to install here (the largest
+    /// step between `parakit run`'s Main and the guest's first instruction), the search ~0.09 ms,
+    /// and each call made later runs ~8 comparisons instead of up to 146.</summary>
     internal static BpfInstruction[] Assemble(IReadOnlyList<int> allowed)
     {
+        int[] sorted = [.. allowed];
+        Array.Sort(sorted);
+        var flips = new List<uint>();
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            if (i > 0 && sorted[i] == sorted[i - 1])
+                continue;
+            if (i == 0 || sorted[i] != sorted[i - 1] + 1)
+                flips.Add((uint)sorted[i]);                 // a run of allowed numbers starts
+            int next = i + 1;
+            while (next < sorted.Length && sorted[next] == sorted[i])
+                next++;
+            if (next == sorted.Length || sorted[next] > sorted[i] + 1)
+                flips.Add((uint)sorted[i] + 1);             // and ends
+        }
         var p = new List<BpfInstruction>
         {
             new(LdAbsW, 0, 0, 4),                  // seccomp_data.arch
             new(JeqK, 1, 0, AuditArchX8664),
             new(RetK, 0, 0, RetKillProcess),       // another architecture's numbers mean other calls
             new(LdAbsW, 0, 0, 0),                  // seccomp_data.nr
+            new(JgeK, 0, 1, X32Bit),               // x32 ABI (or beyond): never
+            new(RetK, 0, 0, RetKillProcess),
         };
-        int n = allowed.Count;
-        int trap = p.Count + 1 + n, allow = trap + 1, kill = allow + 1;
-        if (kill - p.Count - 1 > byte.MaxValue)
-            throw new InvalidOperationException($"{n} allowed calls are too many for one BPF jump; split the program");
-        p.Add(new(JgeK, (byte)(kill - p.Count - 1), 0, X32Bit)); // x32 ABI (or beyond): never
-        foreach (int nr in allowed)
-            p.Add(new(JeqK, (byte)(allow - p.Count - 1), 0, (uint)nr));
-        p.Add(new(RetK, 0, 0, RetTrap));
-        p.Add(new(RetK, 0, 0, RetAllow));
-        p.Add(new(RetK, 0, 0, RetKillProcess));
+        Search(p, flips, 0, flips.Count);
         return [.. p];
+    }
+
+    /// <summary>Decides a number known to have between <paramref name="least"/> and
+    /// <paramref name="most"/> flips at or below it.</summary>
+    private static void Search(List<BpfInstruction> p, List<uint> flips, int least, int most)
+    {
+        if (least == most)
+        {
+            p.Add(new(RetK, 0, 0, least % 2 == 1 ? RetAllow : RetTrap));
+            return;
+        }
+        int mid = (least + most + 1) / 2;          // is the mid-th flip at or below the number?
+        int test = p.Count;
+        p.Add(default);
+        Search(p, flips, least, mid - 1);
+        int skip = p.Count - test - 1;
+        if (skip > byte.MaxValue)
+            throw new InvalidOperationException($"{flips.Count / 2} runs of allowed calls are too many for one BPF jump; split the program");
+        p[test] = new(JgeK, (byte)skip, 0, flips[mid - 1]);
+        Search(p, flips, mid, most);
     }
 
     /// <summary>The sentence printed when call <paramref name="nr"/> is refused: <see cref="ReportPrefix"/>,

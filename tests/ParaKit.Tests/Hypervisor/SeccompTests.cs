@@ -13,11 +13,16 @@ public class SeccompTests
 
     /// <summary>Runs a classic-BPF seccomp program on (nr, arch): the kernel's semantics for the
     /// few instructions the assembler emits; anything else fails the test.</summary>
-    private static uint Evaluate(Seccomp.BpfInstruction[] program, uint nr, uint arch)
+    private static uint Evaluate(Seccomp.BpfInstruction[] program, uint nr, uint arch) => Evaluate(program, nr, arch, out _);
+
+    /// <summary>The same, with the number of instructions the decision took.</summary>
+    private static uint Evaluate(Seccomp.BpfInstruction[] program, uint nr, uint arch, out int steps)
     {
         uint a = 0;
-        for (int pc = 0, steps = 0; steps < 10_000; steps++)
+        steps = 0;
+        for (int pc = 0; steps < 10_000; )
         {
+            steps++;
             Assert.That(pc, Is.InRange(0, program.Length - 1), "the program jumps outside itself");
             var i = program[pc];
             switch (i.Code)
@@ -66,6 +71,40 @@ public class SeccompTests
                 && Evaluate(program, nr | 0x40000000, X8664) == KillProcess   // x32 numbers
                 && Evaluate(program, nr, 0x40000003) == KillProcess;          // i386
         });
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 300)]
+    public Property Any_allowlist_is_decided_exactly_by_a_short_search()
+    {
+        // The kernel runs the filter for every call number when it is installed, so its cost is
+        // the path length: a binary search over where runs of allowed numbers start and stop.
+        var lists = Gen.ListOf(Gen.Choose(0, 600)).Select(l => l.ToArray()).ToArbitrary();
+        return Prop.ForAll(lists, allowed =>
+        {
+            var program = Seccomp.Assemble(allowed);
+            int runs = allowed.Distinct().Count(n => !allowed.Contains(n - 1));
+            int longest = 6 + (int)Math.Ceiling(Math.Log2(2 * runs + 1)) + 1;
+            for (uint nr = 0; nr < 620; nr++)
+            {
+                uint expected = allowed.Contains((int)nr) ? Allow : Trap;
+                if (Evaluate(program, nr, X8664, out int steps) != expected || steps > longest)
+                    return false;
+            }
+            return true;
+        });
+    }
+
+    [Test]
+    public void The_allowlist_takes_at_most_a_dozen_instructions_per_call()
+    {
+        var program = Seccomp.Assemble(SyscallAllowlist.Numbers());
+        int worst = 0;
+        for (uint nr = 0; nr < 1100; nr++)
+        {
+            Evaluate(program, nr, X8664, out int steps);
+            worst = Math.Max(worst, steps);
+        }
+        Assert.That(worst, Is.LessThanOrEqualTo(14), $"{program.Length} instructions");
     }
 
     [Test]
