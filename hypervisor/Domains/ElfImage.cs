@@ -349,6 +349,34 @@ public sealed class ElfImage
         }
     }
 
+    /// <summary>The pages holding file data, page-aligned, sorted and merged: what a boot
+    /// template shares. The rest of the image (the bss beyond) reads as zero in fresh RAM.</summary>
+    public (ulong Start, ulong End)[] FileDataPages()
+    {
+        var pages = new List<(ulong Start, ulong End)>();
+        foreach (var s in Segments.Where(s => s.FileSize > 0).OrderBy(s => s.VirtualAddress))
+        {
+            ulong start = s.VirtualAddress & ~0xFFFUL, end = (s.VirtualAddress + s.FileSize + 0xFFF) & ~0xFFFUL;
+            if (pages.Count > 0 && start <= pages[^1].End)
+                pages[^1] = (pages[^1].Start, Math.Max(end, pages[^1].End));
+            else
+                pages.Add((start, end));
+        }
+        return [.. pages];
+    }
+
+    /// <summary>Copies the file data of every segment into <paramref name="zeroed"/> (guest-physical
+    /// 0 at index 0), which must read as zero: the bss is not written.</summary>
+    public void CopyFileDataInto(Span<byte> zeroed)
+    {
+        foreach (var s in Segments)
+        {
+            if (!Fits(s.VirtualAddress, s.FileSize, (ulong)zeroed.Length))
+                throw new GuestImageException($"segment at 0x{s.VirtualAddress:x} (+0x{s.FileSize:x}) does not fit in 0x{zeroed.Length:x} bytes");
+            _file.AsSpan((int)s.FileOffset, (int)s.FileSize).CopyTo(zeroed[(int)s.VirtualAddress..]);
+        }
+    }
+
     private static bool Fits(ulong offset, ulong length, ulong limit) => offset <= limit && length <= limit - offset;
     private static ushort U16(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt16LittleEndian(f[o..]);
     private static uint U32(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt32LittleEndian(f[o..]);
