@@ -38,13 +38,17 @@ internal sealed class BootTemplateCache
             // Built under the lock (tens of microseconds, once per image and size) so that
             // domains created at the same time never build the same template twice.
             ulong cr3 = 0;
-            var pages = BootTemplate.Create($"{name}-{layout.MemoryBytes >> 20}M", Ranges(image), ram =>
+            var shared = image.SharedPages;
+            ulong size = shared.Length > 0 ? shared[^1].End : GuestLayout.PrivateEnd;
+            var pages = BootTemplate.Create($"{name}-{layout.MemoryBytes >> 20}M", size, ram =>
             {
                 BootCpuState.WriteGdt(ram);
                 TrapGates.WriteTss(ram);
-                cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform);
+                cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
                 DomainBuilder.WriteHypercallPage(ram.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
-                image.CopyFileDataInto(ram);
+                foreach (var (start, end) in shared)
+                    image.CopyFileData(start, ram[(int)start..(int)end]);
+                return Ranges(image, tablesEnd);
             });
             pages.Released += released =>
             {
@@ -59,13 +63,14 @@ internal sealed class BootTemplateCache
         }
     }
 
-    /// <summary>What a template covers: the hypercall page, the GDT and TSS, the page tables'
-    /// pages (up to the trap stack's guard page; unused ones stay holes) and the image's file data.</summary>
-    internal static (ulong Start, ulong End)[] Ranges(ElfImage image) =>
+    /// <summary>What a template covers: the hypercall page, the GDT and TSS, the page tables
+    /// and the image's read-only file data (ElfImage.SharedPages; its data pages are copied per
+    /// domain by the builder: every guest writes them at once).</summary>
+    internal static (ulong Start, ulong End)[] Ranges(ElfImage image, ulong tablesEnd) =>
     [
         (GuestLayout.HypercallPageAddress, GuestLayout.HypercallPageAddress + GuestLayout.PageSize),
         (PageTableBuilder.GdtAddress, TrapLayout.IdtAddress),
-        (PageTableBuilder.FirstTablePage, PageTableBuilder.LastTablePageEnd),
-        .. image.FileDataPages(),
+        (PageTableBuilder.FirstTablePage, tablesEnd),
+        .. image.SharedPages,
     ];
 }

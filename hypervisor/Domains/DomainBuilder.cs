@@ -60,8 +60,11 @@ public static class DomainBuilder
             vcpu = vm.CreateVcpu(0);
             SystemClock.Initialize(vcpu.TscKhz());
 
-            // The template holds the image, GDT, TSS, page tables and hypercall page; the IDT
-            // and everything else outside it read as zero in fresh RAM until written.
+            // The template holds the image's code and read-only data, the GDT, TSS, page tables
+            // and hypercall page; its data pages are this domain's own; the IDT and everything
+            // else read as zero in fresh RAM until written.
+            foreach (var (start, end) in image.PrivatePages)
+                image.CopyFileData(start, memory.Slice(start, (int)(end - start)));
             WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);
             InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);
 

@@ -1,5 +1,5 @@
 // A boot template: the pages every domain built from one image and memory size starts with
-// (hypercall page, GDT/TSS, page tables, the image's file-backed pages), written once into a
+// (hypercall page, GDT/TSS, page tables, the image's code and read-only data), written once into a
 // sealed memfd. Each domain maps the template's ranges MAP_PRIVATE over its own RAM
 // (GuestMemory.Allocate), so a page nobody writes is one physical page for all of them, and a
 // page the guest or domain 0 writes is copied for that domain alone (copy on write), as
@@ -17,7 +17,7 @@ public sealed unsafe class BootTemplate
     /// <summary>Page-aligned guest-physical ranges, sorted and disjoint, that domains map from the
     /// template; the template's file offset of a byte is its guest-physical address.</summary>
     public IReadOnlyList<(ulong Start, ulong End)> Ranges { get; }
-    /// <summary>One past the last byte of the last range (the memfd's size).</summary>
+    /// <summary>One past the last byte of the last range.</summary>
     public ulong Size { get; }
     /// <summary>Raised once, when the last reference is released and the memfd is closed.</summary>
     public event Action<BootTemplate>? Released;
@@ -31,21 +31,13 @@ public sealed unsafe class BootTemplate
         Size = size;
     }
 
-    /// <summary>Creates a template holding one reference. <paramref name="fill"/> writes the pages
-    /// into a span that starts at guest-physical 0 and reads as zero; only what it writes inside
-    /// <paramref name="ranges"/> reaches a domain.</summary>
-    public static BootTemplate Create(string name, (ulong Start, ulong End)[] ranges, Action<Span<byte>> fill)
+    /// <summary>Creates a template of <paramref name="size"/> bytes holding one reference.
+    /// <paramref name="fill"/> writes the pages into a span that starts at guest-physical 0 and
+    /// reads as zero, and returns the ranges domains map (page-aligned, sorted, disjoint).</summary>
+    public static BootTemplate Create(string name, ulong size, Func<Span<byte>, (ulong Start, ulong End)[]> fill)
     {
-        const ulong page = GuestLayout.PageSize;
-        ulong size = 0;
-        foreach (var (start, end) in ranges)
-        {
-            if (start % page != 0 || end % page != 0 || end <= start || start < size)
-                throw new ArgumentException($"template ranges must be page-aligned, non-empty, sorted and disjoint (got 0x{start:x}-0x{end:x})", nameof(ranges));
-            size = end;
-        }
-        if (size == 0 || size > int.MaxValue)
-            throw new ArgumentException($"a template covers 4 KiB to 2 GiB (got {size} bytes)", nameof(ranges));
+        if (size == 0 || size % GuestLayout.PageSize != 0 || size > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(size), $"a boot template is a multiple of 4 KiB up to 2 GiB (got {size} bytes)");
         int fd = Libc.MemfdCreate("parakit-boot:" + name, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
         if (fd < 0)
             throw new InsufficientMemoryException("memfd_create for a boot template failed: " + Libc.StrError(Libc.LastErrno));
@@ -57,14 +49,15 @@ public sealed unsafe class BootTemplate
             p = Libc.Mmap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
             if (p == Libc.MapFailed)
                 throw new InsufficientMemoryException($"cannot map a boot template of {size >> 10} KiB: {Libc.StrError(Libc.LastErrno)}");
-            fill(new Span<byte>((void*)p, (int)size));
+            var ranges = fill(new Span<byte>((void*)p, (int)size));
+            CheckRanges(ranges, size);
             Libc.Munmap(p, (nuint)size);
             p = Libc.MapFailed;
             // Nothing may change the pages domains share from now on: domains only ever map the
             // template privately, and the seals make a stray writable mapping impossible too.
             if (Libc.Fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SEAL | Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE) != 0)
                 throw new InvalidOperationException("cannot seal a boot template: " + Libc.StrError(Libc.LastErrno));
-            return new BootTemplate(fd, ranges, size);
+            return new BootTemplate(fd, ranges, ranges[^1].End);
         }
         catch
         {
@@ -72,6 +65,20 @@ public sealed unsafe class BootTemplate
                 Libc.Munmap(p, (nuint)size);
             Libc.Close(fd);
             throw;
+        }
+    }
+
+    private static void CheckRanges((ulong Start, ulong End)[] ranges, ulong size)
+    {
+        const ulong page = GuestLayout.PageSize;
+        if (ranges.Length == 0)
+            throw new ArgumentException("a boot template must share at least one page", nameof(ranges));
+        ulong last = 0;
+        foreach (var (start, end) in ranges)
+        {
+            if (start % page != 0 || end % page != 0 || end <= start || start < last || end > size)
+                throw new ArgumentException($"template ranges must be page-aligned, non-empty, sorted, disjoint and inside its {size >> 10} KiB (got 0x{start:x}-0x{end:x})", nameof(ranges));
+            last = end;
         }
     }
 

