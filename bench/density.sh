@@ -8,7 +8,9 @@
 #   creation   time from launch until the process holds N vCPU fds (/proc/PID/fd), until N
 #              guests have said on the console that they block (BLOCKED_PATTERN), and until
 #              the process then goes quiet (< 20 ms of CPU in 0.5 s)
-#   memory     RSS (anon, file, shmem) of the process, divided by N; the guest RAM it maps
+#   memory     RSS (anon, file, shmem) of the process, divided by N; PSS (smaps_rollup: a page
+#              mapped by k domains counts 1/k in each, so pages domains share through a boot
+#              template count once: the "real" cost, as smem reports it); the guest RAM it maps
 #              (memfd mappings in /proc/PID/maps); MemAvailable before and after, which also
 #              sees the kernel's per-VM memory (system-wide: noisy on a shared machine)
 #   stop       SIGINT, then the time until the process exits (SIGKILL after STOP_TIMEOUT)
@@ -38,7 +40,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/parakit-density.XXXXXX")"
 CUR_PID=""
 # Never leave domains behind: kill the one under measurement if the script stops early.
 trap '[ -z "$CUR_PID" ] || kill -KILL "$CUR_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "impl,n,created_ms,blocked_ms,settled_ms,create_per_domain_us,rss_kb,rss_per_domain_kb,anon_kb,file_kb,shmem_kb,guest_ram_mapped_kb,guest_ram_per_domain_kb,threads,memavail_drop_kb,memavail_drop_per_domain_kb,stop_ms,stop,status" > "$csv"
+echo "impl,n,created_ms,blocked_ms,settled_ms,create_per_domain_us,rss_kb,rss_per_domain_kb,anon_kb,file_kb,shmem_kb,guest_ram_mapped_kb,guest_ram_per_domain_kb,threads,memavail_drop_kb,memavail_drop_per_domain_kb,stop_ms,stop,status,pss_kb,pss_per_domain_kb" > "$csv"
 echo "impl,n,t_ms,vcpus" > "$timeline"
 notes=()
 
@@ -46,6 +48,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 vcpu_fds() { find "/proc/$1/fd" -lname 'anon_inode:kvm-vcpu*' -printf . 2>/dev/null | wc -c; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
 memavail_kb() { awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo; }
 # Sum of the sizes of the process's memfd mappings (guest RAM), in KiB.
 memfd_mapped_kb() {
@@ -75,7 +78,7 @@ measure() {
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" && rc=0 || rc=$?
       notes+=("$impl N=$n: the process exited (status $rc) with $count of $n vCPUs created: $(tail -n 3 "$log" | tr '\n"' ' ')")
-      echo "$impl,$n,,,,,,,,,,,,,,,,,failed" >> "$csv"
+      echo "$impl,$n,,,,,,,,,,,,,,,,,failed,," >> "$csv"
       note "$impl N=$n failed: $(tail -n 3 "$log")"
       return 1
     fi
@@ -121,15 +124,15 @@ measure() {
     done
   fi
 
-  local rss anon file shmem threads mapped avail1 drop
+  local rss pss anon file shmem threads mapped avail1 drop
   if kill -0 "$pid" 2>/dev/null; then
-    rss="$(status_kb "$pid" VmRSS)"; anon="$(status_kb "$pid" RssAnon)"
+    rss="$(status_kb "$pid" VmRSS)"; pss="$(pss_kb "$pid")"; anon="$(status_kb "$pid" RssAnon)"
     file="$(status_kb "$pid" RssFile)"; shmem="$(status_kb "$pid" RssShmem)"
     threads="$(status_kb "$pid" Threads)"; mapped="$(memfd_mapped_kb "$pid")"
     avail1="$(memavail_kb)"; drop=$(( avail0 - avail1 ))
   else
     notes+=("$impl N=$n: the process exited before it could be measured: $(tail -n 3 "$log" | tr '\n"' ' ')")
-    echo "$impl,$n,$created,$blocked,,,,,,,,,,,,,,exited" >> "$csv"
+    echo "$impl,$n,$created,$blocked,,,,,,,,,,,,,,exited,," >> "$csv"
     return 1
   fi
 
@@ -152,9 +155,9 @@ measure() {
   [ -n "$settled" ] || [ "$status" != ok ] || status="unsettled"
   awk -v impl="$impl" -v n="$n" -v c="$created" -v b="$blocked" -v s="$settled" -v rss="$rss" -v a="$anon" \
       -v f="$file" -v sh="$shmem" -v m="$mapped" -v t="$threads" -v d="$drop" -v st="$stop_ms" \
-      -v stop="$stop" -v status="$status" 'BEGIN {
-    printf "%s,%d,%s,%s,%s,%s,%d,%.1f,%d,%d,%d,%d,%.1f,%d,%d,%.1f,%d,%s,%s\n", impl, n, c, b, s,
-      (c == "" ? "" : sprintf("%.1f", c * 1000 / n)), rss, rss / n, a, f, sh, m, m / n, t, d, d / n, st, stop, status }' >> "$csv"
+      -v stop="$stop" -v status="$status" -v pss="$pss" 'BEGIN {
+    printf "%s,%d,%s,%s,%s,%s,%d,%.1f,%d,%d,%d,%d,%.1f,%d,%d,%.1f,%d,%s,%s,%d,%.1f\n", impl, n, c, b, s,
+      (c == "" ? "" : sprintf("%.1f", c * 1000 / n)), rss, rss / n, a, f, sh, m, m / n, t, d, d / n, st, stop, status, pss, pss / n }' >> "$csv"
   note "$(tail -n1 "$csv")"
   cp "$log" "$RESULTS/density-$impl-$n.log"
 }
@@ -174,11 +177,11 @@ done
 
 # Marginal cost of one more domain, against the smallest N of the same implementation:
 # (value(N) - value(N0)) / (N - N0). This removes the process's own fixed cost.
-awk -F, -v OFS=, 'NR == 1 { print $0, "marginal_create_us", "marginal_rss_kb", "marginal_memavail_kb"; next }
-  $19 != "ok" && $19 != "unsettled" { print $0, "", "", ""; next }
-  !($1 in n0) { n0[$1] = $2; c0[$1] = $3; r0[$1] = $7; d0[$1] = $15; print $0, "", "", ""; next }
+awk -F, -v OFS=, 'NR == 1 { print $0, "marginal_create_us", "marginal_rss_kb", "marginal_memavail_kb", "marginal_pss_kb"; next }
+  $19 != "ok" && $19 != "unsettled" { print $0, "", "", "", ""; next }
+  !($1 in n0) { n0[$1] = $2; c0[$1] = $3; r0[$1] = $7; d0[$1] = $15; p0[$1] = $20; print $0, "", "", "", ""; next }
   { k = $2 - n0[$1]
-    print $0, sprintf("%.1f", ($3 - c0[$1]) * 1000 / k), sprintf("%.1f", ($7 - r0[$1]) / k), sprintf("%.1f", ($15 - d0[$1]) / k) }' \
+    print $0, sprintf("%.1f", ($3 - c0[$1]) * 1000 / k), sprintf("%.1f", ($7 - r0[$1]) / k), sprintf("%.1f", ($15 - d0[$1]) / k), sprintf("%.1f", ($20 - p0[$1]) / k) }' \
   "$csv" > "$csv.tmp" && mv "$csv.tmp" "$csv"
 
 notes_json="$(printf '%s\n' "${notes[@]+"${notes[@]}"}" | awk 'NF { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "%s\"%s\"", (n++ ? ", " : ""), $0 }')"
@@ -207,18 +210,19 @@ JSON
 plot="$BENCH_DIR/svgplot.sh"
 awk -F, 'NR > 1 && $6 != "" { print $1, $2, $6 / 1000 }' "$csv" |
   "$plot" "$RESULTS/density-create.svg" "Creation time per domain (to N vCPUs)" "domains (N)" "ms per domain" logx
-awk -F, 'NR > 1 && $8 != "" { print $1 "-RSS", $2, $8; print $1 "-kernel", $2, $16 }' "$csv" |
-  "$plot" "$RESULTS/density-memory.svg" "Memory per domain (RSS; MemAvailable drop)" "domains (N)" "KiB per domain" logx
+awk -F, 'NR > 1 && $8 != "" { print $1 "-RSS", $2, $8; print $1 "-PSS", $2, $21; print $1 "-kernel", $2, $16 }' "$csv" |
+  "$plot" "$RESULTS/density-memory.svg" "Memory per domain (RSS; PSS; MemAvailable drop)" "domains (N)" "KiB per domain" logx
 nmax="$(awk -F, 'NR > 1 { if ($2 > m) m = $2 } END { print m + 0 }' "$timeline")"
 awk -F, -v n="$nmax" 'NR > 1 && $2 == n { print $1, $3, $4 }' "$timeline" |
   "$plot" "$RESULTS/density-timeline.svg" "Creation curve, N=$nmax" "ms since launch" "vCPUs created"
 
 printf '\ndensity: N blocked domains (parakit memory = %s MiB each; raw = 2 MiB each)\n' "$MEM"
-printf '  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n' impl N created blocked settled us/dom "+us/dom" RSSkB/dom "+RSSkB" guestkB/d "+kernkB" stop
-awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $20, $8, $21, $13, $22, ($19 == "ok" ? $18 : $19) }' "$csv"
+printf '  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n' impl N created blocked settled us/dom "+us/dom" RSSkB/dom "+RSSkB" PSSkB/dom "+PSSkB" guestkB/d "+kernkB" stop
+awk -F, 'NR > 1 { printf "  %-8s %5s %8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n", $1, $2, $3, $4, $5, $6, $22, $8, $23, $21, $25, $13, $24, ($19 == "ok" ? $18 : $19) }' "$csv"
 echo "  created/blocked/settled: ms from launch to N vCPUs / to N guests saying they block /"
 echo "  to the process going quiet (0.1 s resolution)"
-echo "  +x: marginal cost of one more domain over the smallest N; +kernkB: drop in MemAvailable"
+echo "  +x: marginal cost of one more domain over the smallest N; PSS: RSS with each shared page"
+echo "  divided among the domains mapping it (boot templates); +kernkB: drop in MemAvailable"
 echo "  (system-wide, so noisy on a shared machine; it includes the kernel's per-VM memory)"
 for m in "${notes[@]+"${notes[@]}"}"; do echo "  note: $m"; done
 printf '  wrote %s, %s, %s and density-{create,memory,timeline}.svg\n' "$csv" "$timeline" "$json"

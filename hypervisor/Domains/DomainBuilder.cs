@@ -1,7 +1,8 @@
-// Turns a DomainConfig into a ready-to-run Domain: validates and loads the ELF image, plans
-// memory, creates the KVM VM and vCPU, writes the fixed pages (start_info, shared_info,
-// hypercall page), the GDT and page tables, and sets the boot registers. On any failure
-// everything created so far is released.
+// Turns a DomainConfig into a ready-to-run Domain: validates the ELF image, plans memory, maps
+// the image's boot template (hypercall page, GDT, page tables and image, shared copy-on-write
+// with other domains of the same image and size: BootTemplateCache) under fresh RAM, creates
+// the KVM VM and vCPU, writes the per-domain pages (start_info, shared_info) and sets the boot
+// registers. On any failure everything created so far is released.
 using System.Text;
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Hypercalls;
@@ -20,7 +21,7 @@ public static class DomainBuilder
 {
     public const int MaxMemoryMiB = (int)(GuestLayout.MaxMemoryBytes >> 20);
 
-    public static Domain Build(KvmDevice kvm, uint id, DomainConfig config, ElfImage image, IConsoleSink console, HypercallDispatcher hypercalls)
+    internal static Domain Build(KvmDevice kvm, uint id, DomainConfig config, ElfImage image, IConsoleSink console, HypercallDispatcher hypercalls, BootTemplateCache templates)
     {
         if (config.MemoryMiB < (int)(MemoryLayout.MinMemoryBytes >> 20) || config.MemoryMiB > MaxMemoryMiB)
             throw new DomainConfigException($"memory must be between {MemoryLayout.MinMemoryBytes >> 20} and {MaxMemoryMiB} MiB (got {config.MemoryMiB})");
@@ -43,7 +44,8 @@ public static class DomainBuilder
         KvmVcpu? vcpu = null;
         try
         {
-            memory = GuestMemory.Allocate(memoryBytes, config.Name);
+            var (template, cr3) = templates.Acquire(image, layout, Path.GetFileNameWithoutExtension(config.Kernel));
+            memory = GuestMemory.Allocate(memoryBytes, config.Name, template);
             memory.SetWritableRanges(layout.WritableRanges());
             vm = kvm.CreateVm();
             vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);
@@ -58,14 +60,11 @@ public static class DomainBuilder
             vcpu = vm.CreateVcpu(0);
             SystemClock.Initialize(vcpu.TscKhz());
 
-            image.LoadInto(memory);
-            // The fixed pages, GDT and page tables all sit in the first MiB.
-            Span<byte> ram = memory.Slice(0, (int)GuestLayout.PrivateEnd);
-            BootCpuState.WriteGdt(ram);
-            TrapGates.WriteTss(ram);
-            ram.Slice((int)ParaKit.Protocols.Traps.TrapLayout.IdtAddress, ParaKit.Protocols.Traps.TrapLayout.IdtEntries * ParaKit.Protocols.Traps.TrapLayout.GateSize).Clear();
-            ulong cr3 = PageTableBuilder.Build(ram, layout.AccessOf, memoryBytes, layout.IsUniform);
-            WriteHypercallPage(memory.Slice(GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
+            // The template holds the image's code and read-only data, the GDT, TSS, page tables
+            // and hypercall page; its data pages are this domain's own; the IDT and everything
+            // else read as zero in fresh RAM until written.
+            foreach (var (start, end) in image.PrivatePages)
+                image.CopyFileData(start, memory.Slice(start, (int)(end - start)));
             WriteStartInfo(ref memory.RefAt<StartInfo>(GuestLayout.StartInfoAddress), id, layout, cmdline);
             InitSharedInfo(ref memory.RefAt<SharedInfo>(GuestLayout.SharedInfoAddress), memoryBytes);
 

@@ -349,6 +349,69 @@ public sealed class ElfImage
         }
     }
 
+    private (ulong Start, ulong End)[]? _sharedPages, _privatePages;
+
+    /// <summary>Pages of file data that no writable segment touches (code, read-only data):
+    /// what a boot template shares between domains. Page-aligned, sorted, merged.</summary>
+    public (ulong Start, ulong End)[] SharedPages
+    {
+        get
+        {
+            ClassifyPages();
+            return _sharedPages!;
+        }
+    }
+
+    /// <summary>Pages of file data a writable segment touches (data, the start of the bss):
+    /// every guest writes them at once, so each domain gets its own copy at build time rather
+    /// than a copy-on-write fault later.</summary>
+    public (ulong Start, ulong End)[] PrivatePages
+    {
+        get
+        {
+            ClassifyPages();
+            return _privatePages!;
+        }
+    }
+
+    private void ClassifyPages()
+    {
+        if (Volatile.Read(ref _privatePages) is not null)
+            return;
+        var shared = new List<(ulong Start, ulong End)>();
+        var priv = new List<(ulong Start, ulong End)>();
+        var pages = new SortedSet<ulong>();
+        foreach (var s in Segments.Where(s => s.FileSize > 0))
+        {
+            for (ulong p = s.VirtualAddress & ~0xFFFUL; p < s.VirtualAddress + s.FileSize; p += 0x1000)
+                pages.Add(p);
+        }
+        foreach (ulong p in pages)
+        {
+            bool written = Segments.Any(s => s.IsWritable && s.VirtualAddress < p + 0x1000 && p < s.End);
+            var list = written ? priv : shared;
+            if (list.Count > 0 && list[^1].End == p)
+                list[^1] = (list[^1].Start, p + 0x1000);
+            else
+                list.Add((p, p + 0x1000));
+        }
+        _sharedPages = [.. shared];
+        Volatile.Write(ref _privatePages, [.. priv]);
+    }
+
+    /// <summary>Copies the file data lying in [<paramref name="start"/>, <paramref name="start"/> +
+    /// dest.Length) into <paramref name="dest"/>, which must read as zero (the bss is not written).</summary>
+    public void CopyFileData(ulong start, Span<byte> dest)
+    {
+        ulong end = start + (ulong)dest.Length;
+        foreach (var s in Segments)
+        {
+            ulong from = Math.Max(start, s.VirtualAddress), to = Math.Min(end, s.VirtualAddress + s.FileSize);
+            if (from < to)
+                _file.AsSpan((int)(s.FileOffset + (from - s.VirtualAddress)), (int)(to - from)).CopyTo(dest[(int)(from - start)..]);
+        }
+    }
+
     private static bool Fits(ulong offset, ulong length, ulong limit) => offset <= limit && length <= limit - offset;
     private static ushort U16(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt16LittleEndian(f[o..]);
     private static uint U32(ReadOnlySpan<byte> f, int o) => BinaryPrimitives.ReadUInt32LittleEndian(f[o..]);

@@ -26,6 +26,8 @@ public sealed class Hypervisor : IDisposable
     public GrantTableDirectory Grants { get; } = new();
     /// <summary>The XenStore (hypervisor/Store): every domain gets a ring connection at creation.</summary>
     public DomainStores Store { get; } = new();
+    /// <summary>Boot pages shared copy-on-write by domains of one image and memory size.</summary>
+    internal BootTemplateCache BootTemplates { get; } = new();
 
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
@@ -55,7 +57,7 @@ public sealed class Hypervisor : IDisposable
         uint id;
         lock (_lock)
             id = _nextId++;
-        var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls);
+        var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls, BootTemplates);
         domain.Vcpu.Prepare();
         Events.Add(domain.Events);
         Grants.Add(domain.Grants);

@@ -26,7 +26,12 @@ public static class PageTableBuilder
     /// returns CR3.
     /// <paramref name="uniform"/>, when given, answers "does every page of [start, end) have
     /// the same access?" without asking page by page (a 3 GiB guest has 786,432 pages).</summary>
-    public static ulong Build(Span<byte> ram, Func<ulong, PageAccess> access, ulong memoryBytes, Func<ulong, ulong, bool>? uniform = null)
+    public static ulong Build(Span<byte> ram, Func<ulong, PageAccess> access, ulong memoryBytes, Func<ulong, ulong, bool>? uniform = null) =>
+        Build(ram, access, memoryBytes, uniform, out _);
+
+    /// <summary>As above; <paramref name="tablesEnd"/> is one past the last table page written
+    /// (the tables fill [FirstTablePage, tablesEnd)).</summary>
+    public static ulong Build(Span<byte> ram, Func<ulong, PageAccess> access, ulong memoryBytes, Func<ulong, ulong, bool>? uniform, out ulong tablesEnd)
     {
         ulong next = FirstTablePage;
         ulong Alloc(Span<byte> r)
@@ -88,6 +93,7 @@ public static class PageTableBuilder
                     Set(ram, pt, i, p | Leaf(a));
             }
         }
+        tablesEnd = next;
         return pml4;
     }
 

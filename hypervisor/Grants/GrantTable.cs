@@ -32,9 +32,9 @@ public sealed unsafe class GrantTable
     internal static readonly ReaderWriterLockSlim LifetimeLock = new(LockRecursionPolicy.NoRecursion);
 
     private readonly Lock _activeLock = new();
-    private readonly ushort[] _readPins = new ushort[EntryCount];
-    private readonly ushort[] _writePins = new ushort[EntryCount];
-    private readonly uint[] _activeFrame = new uint[EntryCount];
+    /// <summary>Xen's active entries: pins each way and the frame they hold. Allocated by the first
+    /// Acquire (8 KiB; a domain that never grants, like most of a density run's, never needs it).</summary>
+    private ActiveEntry[]? _active;
     private GuestMemory? _memory;
 
     public ushort DomId { get; }
@@ -70,12 +70,13 @@ public sealed unsafe class GrantTable
             return GrantStatus.BadDomain;
         if (gref >= EntryCount)
             return GrantStatus.BadGntref;
-        ushort[] pins = write ? _writePins : _readPins;
-        ushort[] other = write ? _readPins : _writePins;
         uint frame;
         lock (_activeLock)
         {
-            if (pins[gref] == 0)
+            ref ActiveEntry active = ref (_active ??= new ActiveEntry[EntryCount])[gref];
+            ref ushort pins = ref write ? ref active.WritePins : ref active.ReadPins;
+            ushort other = write ? active.ReadPins : active.WritePins;
+            if (pins == 0)
             {
                 short st = GrantEntries.TryAcquire(Entry(gref), grantee, write, out frame);
                 if (st != GrantStatus.Okay)
@@ -86,13 +87,13 @@ public sealed unsafe class GrantTable
                     GrantEntries.Release(Entry(gref), write);
                     return GrantStatus.BadPage;
                 }
-                if (other[gref] > 0 && frame != _activeFrame[gref])
+                if (other > 0 && frame != active.Frame)
                 {
                     // The granter republished while the entry was pinned the other way.
                     GrantEntries.Release(Entry(gref), write);
                     return GrantStatus.GeneralError;
                 }
-                _activeFrame[gref] = frame;
+                active.Frame = frame;
             }
             else
             {
@@ -100,11 +101,11 @@ public sealed unsafe class GrantTable
                 // revoked; its domain is still the one that claimed it (Xen checks act->domid).
                 if (Volatile.Read(ref Entry(gref)->DomId) != grantee)
                     return GrantStatus.PermissionDenied;
-                frame = _activeFrame[gref];
+                frame = active.Frame;
             }
-            if (pins[gref] == ushort.MaxValue)
+            if (pins == ushort.MaxValue)
                 return GrantStatus.NoSpace;
-            pins[gref]++;
+            pins++;
         }
         page = _memory.Slice((ulong)frame * GuestLayout.PageSize, PageSize);
         return GrantStatus.Okay;
@@ -113,18 +114,21 @@ public sealed unsafe class GrantTable
     /// <summary>Ends an access begun by a successful <see cref="Acquire"/>.</summary>
     internal void Release(uint gref, bool write)
     {
-        ushort[] pins = write ? _writePins : _readPins;
         lock (_activeLock)
         {
-            if (pins[gref] == 0)
+            if (_active is null)
                 return;
-            if (--pins[gref] == 0 && _memory is not null)
+            ref ushort pins = ref write ? ref _active[gref].WritePins : ref _active[gref].ReadPins;
+            if (pins == 0)
+                return;
+            if (--pins == 0 && _memory is not null)
                 GrantEntries.Release(Entry(gref), write);
         }
     }
 
     /// <summary>True while a copy holds entry <paramref name="gref"/> (for tests and dumps).</summary>
-    public bool IsPinned(uint gref) => gref < EntryCount && (Volatile.Read(ref _readPins[gref]) | Volatile.Read(ref _writePins[gref])) != 0;
+    public bool IsPinned(uint gref) => gref < EntryCount && Volatile.Read(ref _active) is { } active
+        && (Volatile.Read(ref active[gref].ReadPins) | Volatile.Read(ref active[gref].WritePins)) != 0;
 
     /// <summary>Granted and local frames must lie in RAM and follow the owner's own rights:
     /// writes only to pages the owner may write (never page tables, start_info, the hypercall
@@ -254,7 +258,7 @@ public sealed unsafe class GrantTable
             short st = Acquire(gref, GrantCopier.Domain0, write: true, out var span);
             if (st != GrantStatus.Okay)
                 return st;
-            frame = _activeFrame[gref];
+            frame = _active![gref].Frame;
             page = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span));
             return GrantStatus.Okay;
         }
@@ -284,5 +288,11 @@ public sealed unsafe class GrantTable
         {
             LifetimeLock.ExitWriteLock();
         }
+    }
+
+    private struct ActiveEntry
+    {
+        public ushort ReadPins, WritePins;
+        public uint Frame;
     }
 }

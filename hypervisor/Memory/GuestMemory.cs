@@ -2,6 +2,9 @@
 // directly) and handed to KVM as guest-physical [0, Size). Every access on behalf of a guest
 // goes through the Try* methods, which check the range against the guest's access rules and
 // never overflow: a bad guest pointer becomes -EFAULT, not a host crash.
+// With a boot template, the template's ranges are mapped MAP_PRIVATE over the memfd mapping:
+// one host range, several mappings, which KVM's memory slot follows page by page (copy on write
+// included). Nothing reads guest RAM through the memfd descriptor, only through HostAddress.
 using ParaKit.Hypervisor.Native;
 using ParaKit.Protocols.Boot;
 
@@ -11,10 +14,14 @@ public sealed unsafe class GuestMemory : IDisposable
 {
     private nint _base;
     private int _fd;
+    private BootTemplate? _template;
 
     public ulong Size { get; }
-    /// <summary>The memfd backing RAM (other VMs or processes may map the same pages).</summary>
+    /// <summary>The memfd backing RAM outside the boot template's ranges (those read as zero
+    /// through it: read guest RAM through the mapping, never through this descriptor).</summary>
     public int Fd => _fd;
+    /// <summary>The boot template mapped over part of this RAM, or null.</summary>
+    public BootTemplate? Template => _template;
     internal nint HostAddress => _base != 0 ? _base : throw new ObjectDisposedException(nameof(GuestMemory));
 
     /// <summary>Guest-writable ranges, set by the domain builder. Pages outside them (start_info,
@@ -23,8 +30,8 @@ public sealed unsafe class GuestMemory : IDisposable
 
     /// <summary>True for RAM from <see cref="Allocate"/>: a new memfd, which reads as zero with no
     /// page resident. The domain builder loads the image once into such RAM, so it leaves the bss
-    /// alone.</summary>
-    public bool StartsZeroed { get; private init; }
+    /// alone. False once a boot template is mapped over part of it.</summary>
+    public bool StartsZeroed { get; private set; }
 
     private GuestMemory(int fd, nint baseAddress, ulong size)
     {
@@ -33,7 +40,50 @@ public sealed unsafe class GuestMemory : IDisposable
         Size = size;
     }
 
-    public static GuestMemory Allocate(ulong size, string name)
+    /// <summary>New RAM reading as zero, or, with <paramref name="template"/>, as the template
+    /// inside its ranges. The memory takes over one reference to the template (released by
+    /// Dispose, or here on failure).</summary>
+    public static GuestMemory Allocate(ulong size, string name, BootTemplate? template = null)
+    {
+        GuestMemory memory;
+        try
+        {
+            memory = MapNew(size, name);
+        }
+        catch
+        {
+            template?.Release();
+            throw;
+        }
+        if (template is null)
+            return memory;
+        memory._template = template; // released by Dispose from here on
+        memory.StartsZeroed = false;
+        try
+        {
+            if (template.Size > size)
+                throw new ArgumentOutOfRangeException(nameof(template), $"a boot template of {template.Size >> 10} KiB does not fit in {size >> 10} KiB of guest memory");
+            foreach (var (start, end) in template.Ranges)
+            {
+                nint p = Libc.Mmap(memory._base + (nint)start, (nuint)(end - start), Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_FIXED, template.Fd, (long)start);
+                if (p == Libc.MapFailed)
+                    throw new InsufficientMemoryException($"cannot map the boot template over guest memory at 0x{start:x}: {Libc.StrError(Libc.LastErrno)}");
+                // Map the template's pages read-only into domain 0's page tables now (no copy):
+                // KVM then finds each one present on the guest's first touch instead of taking
+                // a host page fault per page (measured: 0.23 ms more to hello's first output).
+                // Only an optimization: a kernel without MADV_POPULATE_READ (5.14) faults later.
+                Libc.Madvise(p, (nuint)(end - start), Libc.MADV_POPULATE_READ);
+            }
+            return memory;
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+    }
+
+    private static GuestMemory MapNew(ulong size, string name)
     {
         if (size == 0 || size % GuestLayout.PageSize != 0 || size > GuestLayout.MaxMemoryBytes)
             throw new ArgumentOutOfRangeException(nameof(size), $"guest memory must be a non-zero multiple of 4 KiB up to {GuestLayout.MaxMemoryBytes >> 20} MiB");
@@ -120,5 +170,6 @@ public sealed unsafe class GuestMemory : IDisposable
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
             Libc.Close(fd);
+        Interlocked.Exchange(ref _template, null)?.Release();
     }
 }

@@ -46,6 +46,20 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 
+    // Boot templates (Memory/BootTemplate): sealed memfds mapped privately over guest RAM.
+    public const uint MFD_ALLOW_SEALING = 2;
+    public const int MAP_FIXED = 0x10;
+    public const int F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
+
+    public const int MADV_POPULATE_READ = 22;
+
+    [LibraryImport(Lib, EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(nint addr, nuint length, int advice);
+
+    // fcntl is variadic in C; an integer third argument is passed like a fixed one on x86-64.
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int arg);
+
     [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 

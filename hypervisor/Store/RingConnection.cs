@@ -4,6 +4,7 @@
 // (a message may go out in several pieces), and the guest is notified through the event
 // channel the notifier stands for. A guest that corrupts the ring indices or sends an
 // oversized message is disconnected (error written to the page); the store carries on.
+using ParaKit.Protocols.Rings;
 using ParaKit.Protocols.Store;
 
 namespace ParaKit.Hypervisor.Store;
@@ -29,7 +30,9 @@ public sealed unsafe class RingConnection : StoreConnection
     private readonly XenStore _store;
     private readonly XenstoreDomainInterface* _page;
     private readonly IStoreNotifier _notifier;
-    private readonly byte[] _request = new byte[XsLimits.MessageMax];
+    /// <summary>The request being reassembled; allocated when the guest first sends one (4 KiB a
+    /// domain that never talks to the store, as a blocked one, does without).</summary>
+    private byte[]? _request;
     private int _have;
     /// <summary>Bytes of the head outbox message already in the rsp ring.</summary>
     private int _sentOfHead;
@@ -68,6 +71,12 @@ public sealed unsafe class RingConnection : StoreConnection
             // Leave requests in the ring while replies cannot drain: back-pressure on the guest.
             if (!_store.MayRead(this))
                 break;
+            if (_request is null)
+            {
+                if (XenstoreRing.RequestAvailable(_page, out int available) == ByteRingStatus.Ok && available == 0)
+                    break;
+                _request = new byte[XsLimits.MessageMax];
+            }
             XsDecodeStatus st = XenstoreMessageReader.ReadRequest(_page, _request, ref _have, out var header, out int length);
             if (st == XsDecodeStatus.Truncated)
                 break;

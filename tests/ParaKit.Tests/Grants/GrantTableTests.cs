@@ -74,6 +74,16 @@ public unsafe class GrantTableTests
     };
 
     [Test]
+    public void A_table_that_is_never_used_allocates_no_active_entries()
+    {
+        using var warm = new FakeGrantDomain(1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var idle = new GrantTable(2, warm.Memory);
+        Assert.That(idle.IsPinned(0), Is.False);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(1024), "an unused grant table allocated its active entries (8 KiB per domain)");
+    }
+
+    [Test]
     public void Copy_from_and_to_a_granted_page_moves_the_bytes_and_leaves_no_flags()
     {
         var dir = new GrantTableDirectory();

@@ -74,6 +74,23 @@ public unsafe class RingConnectionTests
     }
 
     [Test]
+    public void A_connection_whose_guest_never_sends_keeps_no_request_buffer()
+    {
+        using var page = new Page();
+        var (store, warm, _) = Connect(page, 0);
+        warm.Service(); // warm up (first calls may set up statics)
+        store.IntroduceDomain(2, "idle", 4096);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var conn = new RingConnection(store, 2, "idle", page.Intf, new CountingNotifier());
+        for (int i = 0; i < 10; i++)
+            conn.Service();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(XsLimits.MessageMax), "an idle ring allocated a request buffer (4 KiB per domain)");
+        // The first request still gets its buffer and an answer.
+        var got = Exchange(page, warm, Msg(XsdSockMsgType.Read, 1, "name\0").ToArray(), 4096);
+        Assert.That(got.Select(g => g.Payload), Is.EqualTo(new[] { "guest" }));
+    }
+
+    [Test]
     public void Requests_and_replies_cross_the_ring_with_wraparound()
     {
         using var page = new Page();

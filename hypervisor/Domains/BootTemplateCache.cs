@@ -1,0 +1,76 @@
+// The hypervisor's boot templates, one per (image, memory layout): the first domain built from
+// an image and memory size writes its hypercall page, GDT/TSS, page tables and image into a
+// template (Memory/BootTemplate); later domains map the same pages copy-on-write instead of
+// copying the image again. A template goes with the last domain that uses it.
+//
+// What is shared and what is not: only pages whose content is the same for every such domain.
+// start_info (domain id, command line), shared_info (clock), the store and console rings, the
+// grant table, the IDT (set_trap_table) and the trap stack are written per domain from the
+// start, so they stay in the domain's own memfd rather than being copied on first write.
+using ParaKit.Hypervisor.Memory;
+using ParaKit.Protocols.Boot;
+using ParaKit.Protocols.Traps;
+
+namespace ParaKit.Hypervisor.Domains;
+
+internal sealed class BootTemplateCache
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(ElfImage, MemoryLayout), (BootTemplate Pages, ulong Cr3)> _templates = [];
+
+    /// <summary>Templates alive (each referenced by at least one domain).</summary>
+    public int Count
+    {
+        get { lock (_lock) return _templates.Count; }
+    }
+
+    /// <summary>The template for <paramref name="image"/> in <paramref name="layout"/> with one
+    /// reference taken for the caller (hand it to GuestMemory.Allocate), and the CR3 of its page
+    /// tables. Builds it when no live domain shares it. Images are compared by reference
+    /// (ElfImage.Load returns one object per file).</summary>
+    public (BootTemplate Pages, ulong Cr3) Acquire(ElfImage image, MemoryLayout layout, string name)
+    {
+        var key = (image, layout);
+        lock (_lock)
+        {
+            if (_templates.TryGetValue(key, out var t) && t.Pages.TryAddReference())
+                return t;
+            // Built under the lock (tens of microseconds, once per image and size) so that
+            // domains created at the same time never build the same template twice.
+            ulong cr3 = 0;
+            var shared = image.SharedPages;
+            ulong size = shared.Length > 0 ? shared[^1].End : GuestLayout.PrivateEnd;
+            var pages = BootTemplate.Create($"{name}-{layout.MemoryBytes >> 20}M", size, ram =>
+            {
+                BootCpuState.WriteGdt(ram);
+                TrapGates.WriteTss(ram);
+                cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
+                DomainBuilder.WriteHypercallPage(ram.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
+                foreach (var (start, end) in shared)
+                    image.CopyFileData(start, ram[(int)start..(int)end]);
+                return Ranges(image, tablesEnd);
+            });
+            pages.Released += released =>
+            {
+                lock (_lock)
+                {
+                    if (_templates.TryGetValue(key, out var current) && current.Pages == released)
+                        _templates.Remove(key);
+                }
+            };
+            _templates[key] = (pages, cr3);
+            return (pages, cr3);
+        }
+    }
+
+    /// <summary>What a template covers: the hypercall page, the GDT and TSS, the page tables
+    /// and the image's read-only file data (ElfImage.SharedPages; its data pages are copied per
+    /// domain by the builder: every guest writes them at once).</summary>
+    internal static (ulong Start, ulong End)[] Ranges(ElfImage image, ulong tablesEnd) =>
+    [
+        (GuestLayout.HypercallPageAddress, GuestLayout.HypercallPageAddress + GuestLayout.PageSize),
+        (PageTableBuilder.GdtAddress, TrapLayout.IdtAddress),
+        (PageTableBuilder.FirstTablePage, tablesEnd),
+        .. image.SharedPages,
+    ];
+}
