@@ -40,9 +40,11 @@ public class TcpEchoBootTests : NetBootFixture
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         var done = NetPairBootTests.Line(r.Stdout, "echo: done");
         var served = NetPairBootTests.Line(r.Stdout, "echo: served");
-        // Every frame each vif sent into the switch was forwarded or counted lost (the port line
-        // `port vifN.0 in=.. out=.. ... loss=N`); about 5% of them were lost.
-        var ports = System.Text.RegularExpressions.Regex.Matches(r.Stdout, @"port (vif\d+\.0)\s+in=(\d+) out=\d+ flooded=(\d+) drops: runt=0 bad_source=0 same_port=0 no_peer=0 loss=(\d+)");
+        // Every frame each vif sent into the switch was forwarded or counted dropped (the port
+        // line `port vifN.0 in=.. out=.. ... loss=N`); about 5% of them were lost. no_peer may
+        // count a few: when the client's last ACK is lost, the server repeats its FIN after the
+        // client domain has powered off, and the switch has no port left to send it to.
+        var ports = System.Text.RegularExpressions.Regex.Matches(r.Stdout, @"port (vif\d+\.0)\s+in=(\d+) out=\d+ flooded=(\d+) drops: runt=0 bad_source=0 same_port=0 no_peer=\d+ loss=(\d+)");
         Assert.Multiple(() =>
         {
             Assert.That(NetPairBootTests.Num(done, "ok"), Is.EqualTo(1), r.Output);
