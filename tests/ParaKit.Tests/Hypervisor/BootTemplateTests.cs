@@ -9,27 +9,15 @@ using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Memory;
 using ParaKit.Protocols.Boot;
-using Hv = ParaKit.Hypervisor.Domains.Hypervisor;
 
 namespace ParaKit.Tests.Hypervisor;
 
 [TestFixture]
 [NonParallelizable]
-public unsafe class BootTemplateTests
+public unsafe class BootTemplateTests : HypervisorFixture
 {
     private const ulong Original = 0x1111111111111111, OriginalData = 0x2222222222222222, Written = 0x5752495454454e21;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private Hv _hv = null!;
-
-    [OneTimeSetUp]
-    public void OpenKvm()
-    {
-        HypervisorHarness.RequireKvm();
-        _hv = Hv.Open();
-    }
-
-    [OneTimeTearDown]
-    public void CloseKvm() => _hv?.Dispose();
 
     // A memory size no other test uses, so the template's memfd name is this fixture's alone.
     private static DomainConfig Config(string name, int memory = 6) =>
@@ -62,8 +50,8 @@ public unsafe class BootTemplateTests
     public void Two_domains_of_one_image_map_the_same_physical_boot_pages()
     {
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("cowwrite"));
-        var a = _hv.CreateDomain(Config("share-a"), image, new BufferConsoleSink());
-        var b = _hv.CreateDomain(Config("share-b"), image, new BufferConsoleSink());
+        var a = Dom0.CreateDomain(Config("share-a"), image, new BufferConsoleSink());
+        var b = Dom0.CreateDomain(Config("share-b"), image, new BufferConsoleSink());
         try
         {
             Assert.That(b.Memory.Template, Is.SameAs(a.Memory.Template), "one template for one image and size");
@@ -87,8 +75,8 @@ public unsafe class BootTemplateTests
         }
         finally
         {
-            _hv.DestroyDomain(a);
-            _hv.DestroyDomain(b);
+            Dom0.DestroyDomain(a);
+            Dom0.DestroyDomain(b);
         }
     }
 
@@ -97,8 +85,8 @@ public unsafe class BootTemplateTests
     {
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("cowwrite"));
         ulong code = Symbol(image, "code_word"), data = Symbol(image, "data_word");
-        var a = _hv.CreateDomain(Config("cow-a"), image, new BufferConsoleSink());
-        var b = _hv.CreateDomain(Config("cow-b"), image, new BufferConsoleSink());
+        var a = Dom0.CreateDomain(Config("cow-a"), image, new BufferConsoleSink());
+        var b = Dom0.CreateDomain(Config("cow-b"), image, new BufferConsoleSink());
         Domain? c = null;
         try
         {
@@ -107,7 +95,7 @@ public unsafe class BootTemplateTests
             a.Start();
             Assert.That(a.WaitForExit(Wait), Is.True, "the writing guest exits");
             Assert.That(a.Exit!.Value.ExitCode, Is.EqualTo(0), a.Exit.ToString());
-            c = _hv.CreateDomain(Config("cow-c"), image, new BufferConsoleSink());
+            c = Dom0.CreateDomain(Config("cow-c"), image, new BufferConsoleSink());
             Assert.Multiple(() =>
             {
                 Assert.That((Word(a, code), Word(a, data)), Is.EqualTo((Written, Written)), "the guest's writes reached its own memory");
@@ -127,10 +115,10 @@ public unsafe class BootTemplateTests
         }
         finally
         {
-            _hv.DestroyDomain(a);
-            _hv.DestroyDomain(b);
+            Dom0.DestroyDomain(a);
+            Dom0.DestroyDomain(b);
             if (c is not null)
-                _hv.DestroyDomain(c);
+                Dom0.DestroyDomain(c);
         }
     }
 
@@ -139,24 +127,24 @@ public unsafe class BootTemplateTests
     {
         const string name = "parakit-boot:cowwrite-7M";
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("cowwrite"));
-        int before = _hv.BootTemplates.Count;
-        var a = _hv.CreateDomain(Config("rel-a", 7), image, new BufferConsoleSink());
-        var b = _hv.CreateDomain(Config("rel-b", 7), image, new BufferConsoleSink());
-        Assert.That(_hv.BootTemplates.Count, Is.EqualTo(before + 1));
+        int before = Dom0.BootTemplates.Count;
+        var a = Dom0.CreateDomain(Config("rel-a", 7), image, new BufferConsoleSink());
+        var b = Dom0.CreateDomain(Config("rel-b", 7), image, new BufferConsoleSink());
+        Assert.That(Dom0.BootTemplates.Count, Is.EqualTo(before + 1));
         Assert.That(TemplateFds(name), Is.EqualTo(1), "the cache holds the template's memfd");
         Assert.That(File.ReadAllText("/proc/self/maps"), Does.Contain(name));
-        _hv.DestroyDomain(a);
+        Dom0.DestroyDomain(a);
         Assert.That(TemplateFds(name), Is.EqualTo(1), "b still uses the template");
-        Assert.That((Word(b, Symbol(image, "code_word")), _hv.BootTemplates.Count), Is.EqualTo((Original, before + 1)));
-        _hv.DestroyDomain(b);
+        Assert.That((Word(b, Symbol(image, "code_word")), Dom0.BootTemplates.Count), Is.EqualTo((Original, before + 1)));
+        Dom0.DestroyDomain(b);
         Assert.Multiple(() =>
         {
-            Assert.That(_hv.BootTemplates.Count, Is.EqualTo(before), "the cache forgot the template");
+            Assert.That(Dom0.BootTemplates.Count, Is.EqualTo(before), "the cache forgot the template");
             Assert.That(TemplateFds(name), Is.Zero, "the template's memfd is closed");
             Assert.That(File.ReadAllText("/proc/self/maps"), Does.Not.Contain(name), "no mapping of the template is left");
         });
         // A new domain of the same image builds a fresh template and boots from it.
-        var c = _hv.CreateDomain(Config("rel-c", 7), image, new BufferConsoleSink());
+        var c = Dom0.CreateDomain(Config("rel-c", 7), image, new BufferConsoleSink());
         try
         {
             c.Start();
@@ -165,7 +153,7 @@ public unsafe class BootTemplateTests
         }
         finally
         {
-            _hv.DestroyDomain(c);
+            Dom0.DestroyDomain(c);
         }
         Assert.That(TemplateFds(name), Is.Zero);
     }

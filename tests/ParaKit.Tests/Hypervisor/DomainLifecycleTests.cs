@@ -3,26 +3,13 @@
 // neighbours, and 1,000 create/destroy cycles that leave no fd, mapping, thread or memory behind.
 using ParaKit.Hypervisor.Consoles;
 using ParaKit.Hypervisor.Domains;
-using Hv = ParaKit.Hypervisor.Domains.Hypervisor;
 
 namespace ParaKit.Tests.Hypervisor;
 
 [TestFixture]
 [NonParallelizable]
-public class DomainLifecycleTests
+public class DomainLifecycleTests : HypervisorFixture
 {
-    private Hv _hv = null!;
-
-    [OneTimeSetUp]
-    public void OpenKvm()
-    {
-        HypervisorHarness.RequireKvm();
-        _hv = Hv.Open();
-    }
-
-    [OneTimeTearDown]
-    public void CloseKvm() => _hv?.Dispose();
-
     private static DomainConfig Config(string guest, int memory = 16) => new() { Name = guest, Kernel = HypervisorHarness.AsmGuest(guest), MemoryMiB = memory };
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -31,7 +18,7 @@ public class DomainLifecycleTests
     public void Boots_hello_through_the_api_and_reports_poweroff()
     {
         var console = new BufferConsoleSink();
-        var d = _hv.CreateDomain(Config("hello"), console);
+        var d = Dom0.CreateDomain(Config("hello"), console);
         try
         {
             Assert.That(d.State, Is.EqualTo(DomainState.Created));
@@ -56,14 +43,14 @@ public class DomainLifecycleTests
         }
         finally
         {
-            _hv.DestroyDomain(d);
+            Dom0.DestroyDomain(d);
         }
     }
 
     [Test]
     public void Pause_stops_a_spinning_guest_and_unpause_resumes_it()
     {
-        var d = _hv.CreateDomain(Config("spin"), new BufferConsoleSink());
+        var d = Dom0.CreateDomain(Config("spin"), new BufferConsoleSink());
         try
         {
             d.Start();
@@ -82,46 +69,46 @@ public class DomainLifecycleTests
         }
         finally
         {
-            _hv.DestroyDomain(d);
+            Dom0.DestroyDomain(d);
         }
     }
 
     [Test]
     public void Destroy_ends_a_blocked_guest_promptly()
     {
-        var d = _hv.CreateDomain(new DomainConfig { Name = "blocker", Kernel = HypervisorHarness.CsGuest("blocker"), MemoryMiB = 16 }, new BufferConsoleSink());
+        var d = Dom0.CreateDomain(new DomainConfig { Name = "blocker", Kernel = HypervisorHarness.CsGuest("blocker"), MemoryMiB = 16 }, new BufferConsoleSink());
         d.Start();
         Assert.That(() => d.Stats.Blocks, Is.GreaterThan(0L).After(5000, 10), "the guest blocks");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        _hv.DestroyDomain(d);
+        Dom0.DestroyDomain(d);
         Assert.Multiple(() =>
         {
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
             Assert.That(d.State, Is.EqualTo(DomainState.Destroyed));
-            Assert.That(_hv.Domains, Does.Not.Contain(d));
+            Assert.That(Dom0.Domains, Does.Not.Contain(d));
         });
     }
 
     [Test]
     public void A_domain_can_be_destroyed_from_its_own_Stopped_event()
     {
-        var d = _hv.CreateDomain(Config("hello"), new BufferConsoleSink());
+        var d = Dom0.CreateDomain(Config("hello"), new BufferConsoleSink());
         var destroyed = new ManualResetEventSlim();
         d.Stopped += dom =>
         {
-            _hv.DestroyDomain(dom);
+            Dom0.DestroyDomain(dom);
             destroyed.Set();
         };
         d.Start();
         Assert.That(destroyed.Wait(Wait), Is.True, "DestroyDomain on the vCPU thread must not wait for itself");
-        Assert.That(_hv.Domains, Does.Not.Contain(d));
+        Assert.That(Dom0.Domains, Does.Not.Contain(d));
     }
 
     [Test]
     public void A_crashing_domain_does_not_disturb_its_neighbour()
     {
-        var spinner = _hv.CreateDomain(Config("spin"), new BufferConsoleSink());
-        var crasher = _hv.CreateDomain(Config("crash"), new BufferConsoleSink());
+        var spinner = Dom0.CreateDomain(Config("spin"), new BufferConsoleSink());
+        var crasher = Dom0.CreateDomain(Config("crash"), new BufferConsoleSink());
         try
         {
             spinner.Start();
@@ -137,15 +124,15 @@ public class DomainLifecycleTests
         }
         finally
         {
-            _hv.DestroyDomain(crasher);
-            _hv.DestroyDomain(spinner);
+            Dom0.DestroyDomain(crasher);
+            Dom0.DestroyDomain(spinner);
         }
     }
 
     [Test]
     public void Timer_fires_and_wakes_a_blocked_vcpu()
     {
-        var d = _hv.CreateDomain(Config("timer"), new BufferConsoleSink());
+        var d = Dom0.CreateDomain(Config("timer"), new BufferConsoleSink());
         try
         {
             d.Start();
@@ -159,14 +146,14 @@ public class DomainLifecycleTests
         }
         finally
         {
-            _hv.DestroyDomain(d);
+            Dom0.DestroyDomain(d);
         }
     }
 
     [Test]
     public unsafe void Block_returns_for_a_pending_unmasked_event_but_not_a_masked_one()
     {
-        var d = _hv.CreateDomain(Config("evblock"), new BufferConsoleSink());
+        var d = Dom0.CreateDomain(Config("evblock"), new BufferConsoleSink());
         try
         {
             d.Start();
@@ -205,7 +192,7 @@ public class DomainLifecycleTests
         }
         finally
         {
-            _hv.DestroyDomain(d);
+            Dom0.DestroyDomain(d);
         }
     }
 
@@ -215,13 +202,13 @@ public class DomainLifecycleTests
         var image = ElfImage.Load(HypervisorHarness.AsmGuest("hello"));
         void Cycle(int i)
         {
-            var d = _hv.CreateDomain(new DomainConfig { Name = $"cycle{i}", Kernel = "hello.elf", MemoryMiB = 64 }, image, new BufferConsoleSink());
+            var d = Dom0.CreateDomain(new DomainConfig { Name = $"cycle{i}", Kernel = "hello.elf", MemoryMiB = 64 }, image, new BufferConsoleSink());
             if (i % 2 == 0)
             {
                 d.Start();
                 Assert.That(d.WaitForExit(Wait), Is.True);
             }
-            _hv.DestroyDomain(d);
+            Dom0.DestroyDomain(d);
         }
         for (int i = 0; i < 5; i++)
             Cycle(i); // warm up: JIT, thread pool, the signal handler, CPUID cache
@@ -256,7 +243,7 @@ public class DomainLifecycleTests
             Assert.That(GC.GetTotalMemory(forceFullCollection: true) - heap, Is.LessThan(4L << 20), "managed objects kept alive by 1,000 destroyed domains");
             long outsideHeap = RssKiB() * 1024 - GC.GetGCMemoryInfo().TotalCommittedBytes - (rss * 1024 - committed);
             Assert.That(outsideHeap, Is.LessThan(48L << 20), "memory outside the GC heap grew by more than 48 MiB over 1,000 cycles of 64 MiB domains");
-            Assert.That(_hv.Domains, Is.Empty);
+            Assert.That(Dom0.Domains, Is.Empty);
         });
     }
 
