@@ -1,12 +1,9 @@
 // Domain 0's grant copy (GrantTable.TryCopyFromGuest / TryCopyToGuest, what a backend such as
 // netback calls per packet) against a plain Span.CopyTo of the same bytes, so the report's
 // ratio column is the price of the grant checks: the lifetime read lock, the entry claim with
-// its pin count and flag, the frame check, and the release. Built as the tests build a domain
-// without KVM: memfd guest memory with the standard layout and its grant table.
+// its pin count and flag, the frame check, and the release (set-up: GrantedPage).
 // `make bench BENCH='*GrantCopy*'`.
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Grants;
 using ParaKit.Hypervisor.Memory;
 using ParaKit.Protocols.Grants;
@@ -16,9 +13,8 @@ namespace ParaKit.Bench.Grants;
 [MemoryDiagnoser]
 public unsafe class GrantCopyBenchmarks
 {
-    private const uint Gref = 5;
-    /// <summary>A heap page of a 4 MiB domain (0x300000), which the guest itself may write.</summary>
-    private const ulong DataFrame = 0x300;
+    private const uint Gref = GrantedPage.Gref;
+    private const ulong DataFrame = GrantedPage.DataFrame;
 
     private GuestMemory _memory = null!;
     private GrantTable _grants = null!;
@@ -31,13 +27,7 @@ public unsafe class GrantCopyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var layout = MemoryLayout.Plan(4 << 20, 0x100000, 0x110000);
-        _memory = GuestMemory.Allocate(layout.MemoryBytes, "bench-grants");
-        _memory.SetWritableRanges(layout.WritableRanges());
-        _grants = new GrantTable(1, _memory);
-        var entry = (GrantEntryV1*)Unsafe.AsPointer(ref _memory.RefAt<GrantEntryV1>(GrantTable.FrameAddress + Gref * 8));
-        // Granted read-write to domain 0, as a netfront rx buffer is.
-        GrantEntries.Publish(entry, GrantCopier.Domain0, (uint)DataFrame, readOnly: false);
+        (_memory, _grants) = GrantedPage.Create("bench-grants");
         _local = new byte[4096];
         Random.Shared.NextBytes(_local);
         // Fail here, not with a silent fast error path in every iteration.

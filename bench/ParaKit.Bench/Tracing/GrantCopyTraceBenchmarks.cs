@@ -16,8 +16,7 @@ namespace ParaKit.Bench.Tracing;
 public unsafe class GrantCopyTraceBenchmarks
 {
     private const int Copies = 64, Bytes = 64;
-    private const uint Gref = 5;
-    private const ulong DataFrame = 0x300;
+    private const uint Gref = ParaKit.Bench.Grants.GrantedPage.Gref;
 
     private GuestMemory _memory = null!;
     private GrantTable _grants = null!;
@@ -27,12 +26,7 @@ public unsafe class GrantCopyTraceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var layout = MemoryLayout.Plan(4 << 20, 0x100000, 0x110000);
-        _memory = GuestMemory.Allocate(layout.MemoryBytes, "bench-grant-trace");
-        _memory.SetWritableRanges(layout.WritableRanges());
-        _grants = new GrantTable(1, _memory);
-        var entry = (GrantEntryV1*)Unsafe.AsPointer(ref _memory.RefAt<GrantEntryV1>(GrantTable.FrameAddress + Gref * 8));
-        GrantEntries.Publish(entry, GrantCopier.Domain0, (uint)DataFrame, readOnly: false);
+        (_memory, _grants) = ParaKit.Bench.Grants.GrantedPage.Create("bench-grant-trace");
         _local = new byte[Bytes];
         if (Batch() != Copies)
             throw new InvalidOperationException("the grant does not work");
