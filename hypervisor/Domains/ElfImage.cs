@@ -53,6 +53,7 @@ public sealed class ElfImage
         _sections = sections;
         LowAddress = segments.Min(s => s.VirtualAddress);
         HighAddress = segments.Max(s => s.End);
+        (SharedPages, PrivatePages) = ClassifyPages(segments);
     }
 
     // Images already parsed, by full path, size and modification time: `parakit create` of 100
@@ -349,54 +350,35 @@ public sealed class ElfImage
         }
     }
 
-    private (ulong Start, ulong End)[]? _sharedPages, _privatePages;
-
     /// <summary>Pages of file data that no writable segment touches (code, read-only data):
     /// what a boot template shares between domains. Page-aligned, sorted, merged.</summary>
-    public (ulong Start, ulong End)[] SharedPages
-    {
-        get
-        {
-            ClassifyPages();
-            return _sharedPages!;
-        }
-    }
+    public (ulong Start, ulong End)[] SharedPages { get; }
 
     /// <summary>Pages of file data a writable segment touches (data, the start of the bss):
     /// every guest writes them at once, so each domain gets its own copy at build time rather
     /// than a copy-on-write fault later.</summary>
-    public (ulong Start, ulong End)[] PrivatePages
-    {
-        get
-        {
-            ClassifyPages();
-            return _privatePages!;
-        }
-    }
+    public (ulong Start, ulong End)[] PrivatePages { get; }
 
-    private void ClassifyPages()
+    private static ((ulong Start, ulong End)[] Shared, (ulong Start, ulong End)[] Private) ClassifyPages(ElfSegment[] segments)
     {
-        if (Volatile.Read(ref _privatePages) is not null)
-            return;
         var shared = new List<(ulong Start, ulong End)>();
         var priv = new List<(ulong Start, ulong End)>();
         var pages = new SortedSet<ulong>();
-        foreach (var s in Segments.Where(s => s.FileSize > 0))
+        foreach (var s in segments.Where(s => s.FileSize > 0))
         {
             for (ulong p = s.VirtualAddress & ~0xFFFUL; p < s.VirtualAddress + s.FileSize; p += 0x1000)
                 pages.Add(p);
         }
         foreach (ulong p in pages)
         {
-            bool written = Segments.Any(s => s.IsWritable && s.VirtualAddress < p + 0x1000 && p < s.End);
+            bool written = segments.Any(s => s.IsWritable && s.VirtualAddress < p + 0x1000 && p < s.End);
             var list = written ? priv : shared;
             if (list.Count > 0 && list[^1].End == p)
                 list[^1] = (list[^1].Start, p + 0x1000);
             else
                 list.Add((p, p + 0x1000));
         }
-        _sharedPages = [.. shared];
-        Volatile.Write(ref _privatePages, [.. priv]);
+        return ([.. shared], [.. priv]);
     }
 
     /// <summary>Copies the file data lying in [<paramref name="start"/>, <paramref name="start"/> +
