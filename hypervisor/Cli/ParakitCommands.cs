@@ -17,6 +17,8 @@ internal static class ParakitCommands
         public Dictionary<Command, string> HelpTexts { get; } = [];
         /// <summary>What an unexpected word means for a command (e.g. "unknown demo 'x'").</summary>
         public Dictionary<Command, Func<string, string>> Unexpected { get; } = [];
+        /// <summary>`run`'s values from a parse result (RunArguments.Plain's counterpart).</summary>
+        public Func<ParseResult, RunArguments> ReadRun { get; set; } = _ => throw new InvalidOperationException("no run command");
     }
 
     /// <summary>Parses <paramref name="args"/> and runs the command; a parse error is a
@@ -37,12 +39,26 @@ internal static class ParakitCommands
             tracedCommand = args[(rd + 1)..];
             args = args[..rd];
         }
+        // The everyday `run` skips the parser (RunArguments: it is start-up time).
+        if (args.Length > 0 && args[0] == "run" && RunArguments.Plain(args.AsSpan(1)) is { } plain)
+            return RunCommand.Execute(plain, guestWords);
         var tree = Build(guestWords, tracedCommand);
         var result = tree.Root.Parse(args);
         if (result.Errors.Count > 0)
             throw new UsageException(Describe(tree, result));
         // Our commands handle SIGINT/SIGTERM and report their own errors (exit statuses 1, 2, 70...).
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>What the full parser makes of `run` WORDS (no `--`), or null when it reports an
+    /// error or would do something else (help): RunArgumentsTests compares it with Plain.</summary>
+    internal static RunArguments? ParseRun(IEnumerable<string> words)
+    {
+        var tree = Build([], []);
+        var result = tree.Root.Parse(["run", .. words]);
+        return result.Errors.Count == 0 && result.CommandResult.Command.Name == "run" && result.Action == result.CommandResult.Command.Action
+            ? tree.ReadRun(result)
+            : null;
     }
 
     private static string Describe(Tree tree, ParseResult result)
@@ -157,8 +173,20 @@ internal static class ParakitCommands
             var noSeccomp = Flag("--no-seccomp");
             var gdb = Text("--gdb");
             var run = new Command("run", "boot one domain with its console attached") { image, memory, timeout, name, stats, trace, traceRecords, traceEvents, noSeccomp, gdb };
-            run.SetAction(r => RunCommand.Execute(r.GetValue(image) ?? [], r.GetValue(memory), r.GetValue(timeout), r.GetValue(name), r.GetValue(stats), guestWords,
-                r.GetValue(trace), r.GetValue(traceRecords), r.GetValue(traceEvents), r.GetValue(noSeccomp), r.GetValue(gdb)));
+            tree.ReadRun = r => new RunArguments
+            {
+                Images = r.GetValue(image) ?? [],
+                Memory = r.GetValue(memory),
+                Timeout = r.GetValue(timeout),
+                Name = r.GetValue(name),
+                Stats = r.GetValue(stats),
+                Trace = r.GetValue(trace),
+                TraceRecords = r.GetValue(traceRecords),
+                TraceEvents = r.GetValue(traceEvents),
+                NoSeccomp = r.GetValue(noSeccomp),
+                Gdb = r.GetValue(gdb),
+            };
+            run.SetAction(r => RunCommand.Execute(tree.ReadRun(r), guestWords));
             tree.HelpTexts[run] = RunCommand.HelpText;
             root.Subcommands.Add(run);
         }

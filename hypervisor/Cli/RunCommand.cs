@@ -72,20 +72,23 @@ public static class RunCommand
 
     /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
     /// so every mistake gets the same sentence it always had).</summary>
-    public static int Execute(IReadOnlyList<string> images, string? memoryText, string? timeoutText, string? name, bool stats, IReadOnlyList<string> guestWords, string? trace = null, string? traceRecordsText = null, string? traceEventsText = null, bool noSeccomp = false, string? gdbText = null)
+    internal static int Execute(RunArguments a, IReadOnlyList<string> guestWords)
     {
+        var images = a.Images;
+        string? timeoutText = a.Timeout, name = a.Name, trace = a.Trace;
+        bool stats = a.Stats;
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
         if (images.Count > 1)
             throw new UsageException(StrayArguments(images));
         timeoutText ??= DefaultTimeout(Environment.GetEnvironmentVariable("PARAKIT_TIMEOUT"));
-        int memory = memoryText is null ? DomainConfig.DefaultMemoryMiB
-            : CommandLine.PositiveInt("--memory", memoryText, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
+        int memory = a.Memory is null ? DomainConfig.DefaultMemoryMiB
+            : CommandLine.PositiveInt("--memory", a.Memory, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         string cmdline = CommandLine.Join(guestWords);
-        int traceRecords = TraceCommand.RecordsPerThread(trace, traceRecordsText);
-        var traceClasses = TraceCommand.Classes(trace, traceEventsText);
-        int? gdbPort = gdbText is null ? null : CommandLine.PositiveInt("--gdb", gdbText, 65535, 0);
+        int traceRecords = TraceCommand.RecordsPerThread(trace, a.TraceRecords);
+        var traceClasses = TraceCommand.Classes(trace, a.TraceEvents);
+        int? gdbPort = a.Gdb is null ? null : CommandLine.PositiveInt("--gdb", a.Gdb, 65535, 0);
         // Options are checked first (their sentences do not depend on the image existing).
         string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory(), AppContext.BaseDirectory, File.Exists, out string missing)
             ?? throw new UsageException(missing);
@@ -113,7 +116,7 @@ public static class RunCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         // Set-up is done: from here on domain 0 needs only its allowlist of system calls.
-        if (!noSeccomp)
+        if (!a.NoSeccomp)
             Native.Seccomp.Apply();
         domain.Start();
         bool ended = domain.WaitForExit(timeout is { } t2 ? TimeSpan.FromSeconds(t2) : Timeout.InfiniteTimeSpan);
