@@ -102,6 +102,7 @@ public static class RunCommand
         var elf = ElfImage.Load(image);
         using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
         using var hv = Domains.Hypervisor.Open();
+        hv.SharesBootPages = false;
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
         var gdb = gdbPort is { } port ? Debugging.GdbServer.Start(domain, port, System.Console.Error) : null;
         if (gdb is not null)

@@ -38,18 +38,7 @@ internal sealed class BootTemplateCache
             // Built under the lock (tens of microseconds, once per image and size) so that
             // domains created at the same time never build the same template twice.
             ulong cr3 = 0;
-            var shared = image.SharedPages;
-            ulong size = shared.Length > 0 ? shared[^1].End : GuestLayout.PrivateEnd;
-            var pages = BootTemplate.Create($"{name}-{layout.MemoryBytes >> 20}M", size, ram =>
-            {
-                BootCpuState.WriteGdt(ram);
-                TrapGates.WriteTss(ram);
-                cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
-                DomainBuilder.WriteHypercallPage(ram.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
-                foreach (var (start, end) in shared)
-                    image.CopyFileData(start, ram[(int)start..(int)end]);
-                return Ranges(image, tablesEnd);
-            });
+            var pages = BootTemplate.Create($"{name}-{layout.MemoryBytes >> 20}M", Size(image), ram => Write(ram, image, layout, out cr3));
             pages.Released += released =>
             {
                 lock (_lock)
@@ -61,6 +50,25 @@ internal sealed class BootTemplateCache
             _templates[key] = (pages, cr3);
             return (pages, cr3);
         }
+    }
+
+    /// <summary>Bytes from guest-physical 0 that the boot pages span.</summary>
+    internal static ulong Size(ElfImage image) =>
+        image.SharedPages is { Length: > 0 } shared ? shared[^1].End : GuestLayout.PrivateEnd;
+
+    /// <summary>Writes the boot pages (GDT, TSS, page tables, hypercall page, the image's shared
+    /// pages) into <paramref name="ram"/>, which starts at guest-physical 0 and reads as zero;
+    /// returns the ranges they cover and the page tables' CR3. Into a template here, or straight
+    /// into one domain's RAM when its hypervisor does not share boot pages (DomainBuilder).</summary>
+    internal static (ulong Start, ulong End)[] Write(Span<byte> ram, ElfImage image, MemoryLayout layout, out ulong cr3)
+    {
+        BootCpuState.WriteGdt(ram);
+        TrapGates.WriteTss(ram);
+        cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
+        DomainBuilder.WriteHypercallPage(ram.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
+        foreach (var (start, end) in image.SharedPages)
+            image.CopyFileData(start, ram[(int)start..(int)end]);
+        return Ranges(image, tablesEnd);
     }
 
     /// <summary>What a template covers: the hypercall page, the GDT and TSS, the page tables

@@ -1,6 +1,7 @@
 // Turns a DomainConfig into a ready-to-run Domain: validates the ELF image, plans memory, maps
 // the image's boot template (hypercall page, GDT, page tables and image, shared copy-on-write
-// with other domains of the same image and size: BootTemplateCache) under fresh RAM, creates
+// with other domains of the same image and size: BootTemplateCache) under fresh RAM, or writes
+// those pages straight into it for a hypervisor that does not share them, creates
 // the KVM VM and vCPU, writes the per-domain pages (start_info, shared_info) and sets the boot
 // registers. On any failure everything created so far is released.
 using System.Text;
@@ -21,7 +22,7 @@ public static class DomainBuilder
 {
     public const int MaxMemoryMiB = (int)(GuestLayout.MaxMemoryBytes >> 20);
 
-    internal static Domain Build(KvmDevice kvm, uint id, DomainConfig config, ElfImage image, IConsoleSink console, HypercallDispatcher hypercalls, BootTemplateCache templates)
+    internal static Domain Build(KvmDevice kvm, uint id, DomainConfig config, ElfImage image, IConsoleSink console, HypercallDispatcher hypercalls, BootTemplateCache? templates)
     {
         if (config.MemoryMiB < (int)(MemoryLayout.MinMemoryBytes >> 20) || config.MemoryMiB > MaxMemoryMiB)
             throw new DomainConfigException($"memory must be between {MemoryLayout.MinMemoryBytes >> 20} and {MaxMemoryMiB} MiB (got {config.MemoryMiB})");
@@ -44,8 +45,14 @@ public static class DomainBuilder
         KvmVcpu? vcpu = null;
         try
         {
-            var (template, cr3) = templates.Acquire(image, layout, Path.GetFileNameWithoutExtension(config.Kernel));
+            // Without templates (a hypervisor of one domain) the boot pages go straight into its RAM.
+            BootTemplate? template = null;
+            ulong cr3 = 0;
+            if (templates is not null)
+                (template, cr3) = templates.Acquire(image, layout, Path.GetFileNameWithoutExtension(config.Kernel));
             memory = GuestMemory.Allocate(memoryBytes, config.Name, template);
+            if (template is null)
+                BootTemplateCache.Write(memory.Slice(0, (int)BootTemplateCache.Size(image)), image, layout, out cr3);
             memory.SetWritableRanges(layout.WritableRanges());
             vm = kvm.CreateVm();
             vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);

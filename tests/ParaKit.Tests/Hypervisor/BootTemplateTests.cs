@@ -123,6 +123,36 @@ public unsafe class BootTemplateTests : HypervisorFixture
     }
 
     [Test]
+    public void A_hypervisor_that_does_not_share_writes_the_same_boot_pages_into_the_domains_own_RAM()
+    {
+        var image = ElfImage.Load(HypervisorHarness.AsmGuest("cowwrite"));
+        using var single = ParaKit.Hypervisor.Domains.Hypervisor.Open();
+        single.SharesBootPages = false;
+        var shared = Dom0.CreateDomain(Config("pages-shared"), image, new BufferConsoleSink());
+        var own = single.CreateDomain(Config("pages-own"), image, new BufferConsoleSink());
+        try
+        {
+            Assert.That((own.Memory.Template, single.BootTemplates.Count), Is.EqualTo(((BootTemplate?)null, 0)), "no template made");
+            Assert.That(shared.Memory.Template, Is.Not.Null);
+            foreach (var (start, end) in shared.Memory.Template!.Ranges)
+            {
+                var expected = shared.Memory.Slice(start, (int)(end - start)).ToArray();
+                Assert.That(own.Memory.Slice(start, (int)(end - start)).ToArray(), Is.EqualTo(expected), $"0x{start:x}-0x{end:x}");
+            }
+            Assert.That(Bit(PagemapEntry(own, Symbol(image, "_start")), Exclusive), Is.True, "the code page is the domain's own");
+            own.Start();
+            Assert.That(own.WaitForExit(Wait), Is.True, "it boots and exits");
+            Assert.That(own.Exit!.Value.ExitCode, Is.EqualTo(0), own.Exit.ToString());
+            Assert.That((Word(own, Symbol(image, "code_word")), Word(own, Symbol(image, "data_word"))), Is.EqualTo((Written, Written)));
+        }
+        finally
+        {
+            Dom0.DestroyDomain(shared);
+            single.DestroyDomain(own);
+        }
+    }
+
+    [Test]
     public void Destroying_the_last_domain_of_an_image_releases_its_template()
     {
         const string name = "parakit-boot:cowwrite-7M";
