@@ -90,7 +90,7 @@ public static class RunCommand
         var traceClasses = TraceCommand.Classes(trace, a.TraceEvents);
         int? gdbPort = a.Gdb is null ? null : CommandLine.PositiveInt("--gdb", a.Gdb, 65535, 0);
         // Options are checked first (their sentences do not depend on the image existing).
-        string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory(), AppContext.BaseDirectory, File.Exists, out string missing)
+        string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory, () => AppContext.BaseDirectory, File.Exists, out string missing)
             ?? throw new UsageException(missing);
         var config = new DomainConfig
         {
