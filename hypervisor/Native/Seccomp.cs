@@ -9,7 +9,6 @@
 // handler writes prefix, slot and suffix with one writev (16 KiB of table instead of a whole
 // sentence per number: fewer pages to touch while domain 0 starts).
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace ParaKit.Hypervisor.Native;
 
@@ -155,11 +154,11 @@ internal static unsafe class Seccomp
         for (int nr = 0; nr < Slots; nr++)
         {
             var slot = table.Slice(nr * MessageSlot + 1, MessageSlot - 1);
-            int len = nr < Slots - 1 ? WriteSlot(slot, nr) : Encoding.ASCII.GetBytes(AboveTable, slot);
+            int len = nr < Slots - 1 ? WriteSlot(slot, nr) : Ascii(AboveTable, slot);
             table[nr * MessageSlot] = (byte)len;
         }
-        Encoding.ASCII.GetBytes(ReportPrefix, table[prefixAt..]);
-        Encoding.ASCII.GetBytes(ReportSuffix, table[suffixAt..]);
+        Ascii(ReportPrefix, table[prefixAt..]);
+        Ascii(ReportSuffix, table[suffixAt..]);
         nint code = mem + tableBytes;
         ulong t = (ulong)mem, p = (ulong)(mem + prefixAt), s = (ulong)(mem + suffixAt);
         int pl = ReportPrefix.Length, sl = ReportSuffix.Length;
@@ -199,7 +198,9 @@ internal static unsafe class Seccomp
             0x0F, 0x0B,                               // ud2
         ];
         handler.CopyTo(new Span<byte>((void*)code, codeBytes));
-        if (Libc.Mprotect(mem, size, Libc.PROT_READ) != 0 || Libc.Mprotect(code, (nuint)codeBytes, Libc.PROT_READ | Libc.PROT_EXEC) != 0)
+        // Read-only and executable in one call (a second would split the mapping again): the
+        // table's text becomes executable too, but nothing in the mapping can be written.
+        if (Libc.Mprotect(mem, size, Libc.PROT_READ | Libc.PROT_EXEC) != 0)
             throw new SeccompException("cannot protect the seccomp reporter: " + Libc.StrError(Libc.LastErrno));
         SigAction act = default;
         act.Handler = code;
@@ -211,15 +212,27 @@ internal static unsafe class Seccomp
     /// <summary>"N (name)" into <paramref name="slot"/>, without allocating; its length.</summary>
     internal static int WriteSlot(Span<byte> slot, int nr)
     {
-        if (!nr.TryFormat(slot, out int n, default, System.Globalization.CultureInfo.InvariantCulture))
-            throw new InvalidOperationException($"no room for call number {nr} in a report slot");
+        if ((uint)nr >= Slots - 1)
+            throw new ArgumentOutOfRangeException(nameof(nr), $"call {nr} has no report slot (0..{Slots - 2})");
+        int n = nr < 10 ? 1 : nr < 100 ? 2 : 3;
+        for (int i = n - 1, v = nr; i >= 0; i--, v /= 10)
+            slot[i] = (byte)('0' + v % 10);
         string name = SyscallNames.Of(nr);
         if (n + 3 + name.Length > slot.Length)
             throw new InvalidOperationException($"system call name '{name}' is too long for a {MessageSlot}-byte report slot");
         slot[n++] = (byte)' ';
         slot[n++] = (byte)'(';
-        n += Encoding.ASCII.GetBytes(name, slot[n..]);
+        n += Ascii(name, slot[n..]);
         slot[n++] = (byte)')';
         return n;
+    }
+
+    /// <summary>ASCII text byte by byte: the table is written as domain 0 starts, and Encoding's
+    /// and number formatting's first use cost more than the copying.</summary>
+    private static int Ascii(string text, Span<byte> to)
+    {
+        for (int i = 0; i < text.Length; i++)
+            to[i] = (byte)text[i];
+        return text.Length;
     }
 }
