@@ -70,37 +70,35 @@ public static class RunCommand
         return environmentValue;
     }
 
-    /// <summary>Runs the domain; values come parsed from ParakitCommands (strings are checked here,
-    /// so every mistake gets the same sentence it always had).</summary>
+    /// <summary>Runs the domain; the values arrive as strings from either reader of RunArguments
+    /// and are checked here, so every mistake gets the same sentence it always had.</summary>
     internal static int Execute(RunArguments a, IReadOnlyList<string> guestWords)
     {
         var images = a.Images;
-        string? timeoutText = a.Timeout, name = a.Name, trace = a.Trace;
-        bool stats = a.Stats;
         if (images.Count == 0)
             throw new UsageException("run: missing IMAGE (try parakit run --help)");
         if (images.Count > 1)
             throw new UsageException(StrayArguments(images));
-        timeoutText ??= DefaultTimeout(Environment.GetEnvironmentVariable("PARAKIT_TIMEOUT"));
+        string? timeoutText = a.Timeout ?? DefaultTimeout(Environment.GetEnvironmentVariable("PARAKIT_TIMEOUT"));
         int memory = a.Memory is null ? DomainConfig.DefaultMemoryMiB
             : CommandLine.PositiveInt("--memory", a.Memory, DomainBuilder.MaxMemoryMiB, (int)(MemoryLayout.MinMemoryBytes >> 20));
         double? timeout = timeoutText is null ? null : CommandLine.Seconds("--timeout", timeoutText);
         string cmdline = CommandLine.Join(guestWords);
-        int traceRecords = TraceCommand.RecordsPerThread(trace, a.TraceRecords);
-        var traceClasses = TraceCommand.Classes(trace, a.TraceEvents);
+        int traceRecords = TraceCommand.RecordsPerThread(a.Trace, a.TraceRecords);
+        var traceClasses = TraceCommand.Classes(a.Trace, a.TraceEvents);
         int? gdbPort = a.Gdb is null ? null : CommandLine.PositiveInt("--gdb", a.Gdb, 65535, 0);
         // Options are checked first (their sentences do not depend on the image existing).
         string image = GuestImagePath.Resolve(images[0], Directory.GetCurrentDirectory, () => AppContext.BaseDirectory, File.Exists, out string missing)
             ?? throw new UsageException(missing);
         var config = new DomainConfig
         {
-            Name = name ?? Path.GetFileNameWithoutExtension(image),
+            Name = a.Name ?? Path.GetFileNameWithoutExtension(image),
             Kernel = image,
             MemoryMiB = memory,
             CommandLine = cmdline,
         };
         var elf = ElfImage.Load(image);
-        using var recording = trace is null ? null : TraceRecording.Start(trace, traceRecords, traceClasses);
+        using var recording = a.Trace is null ? null : TraceRecording.Start(a.Trace, traceRecords, traceClasses);
         using var hv = Domains.Hypervisor.Open();
         hv.SharesBootPages = false;
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
@@ -146,7 +144,7 @@ public static class RunCommand
                 code = exit.ExitCode;
             }
         }
-        if (stats)
+        if (a.Stats)
             System.Console.Error.WriteLine($"parakit: stats for domain {config.Name}:{Environment.NewLine}{domain.Stats.Format()}");
         gdb?.Dispose(); // before the domain's memory goes
         hv.DestroyDomain(domain);
