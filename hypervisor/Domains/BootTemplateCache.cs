@@ -57,17 +57,20 @@ internal sealed class BootTemplateCache
         image.SharedPages is { Length: > 0 } shared ? shared[^1].End : GuestLayout.PrivateEnd;
 
     /// <summary>Writes the boot pages (GDT, TSS, page tables, hypercall page, the image's shared
-    /// pages) into <paramref name="ram"/>, which starts at guest-physical 0 and reads as zero;
-    /// returns the ranges they cover and the page tables' CR3. Into a template here, or straight
-    /// into one domain's RAM when its hypervisor does not share boot pages (DomainBuilder).</summary>
-    internal static (ulong Start, ulong End)[] Write(Span<byte> ram, ElfImage image, MemoryLayout layout, out ulong cr3)
+    /// pages) into guest-physical memory that reads as zero, taking each piece from
+    /// <paramref name="ram"/> where it lies (an image may sit above 2 GiB); returns the ranges
+    /// they cover and the page tables' CR3. Into a template here, or straight into one domain's
+    /// RAM when its hypervisor does not share boot pages (DomainBuilder).</summary>
+    internal static (ulong Start, ulong End)[] Write(RamSlice ram, ElfImage image, MemoryLayout layout, out ulong cr3)
     {
-        BootCpuState.WriteGdt(ram);
-        TrapGates.WriteTss(ram);
-        cr3 = PageTableBuilder.Build(ram, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
-        DomainBuilder.WriteHypercallPage(ram.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
+        // The GDT, TSS, page tables and hypercall page all sit in the first MiB.
+        Span<byte> low = ram(0, (int)GuestLayout.PrivateEnd);
+        BootCpuState.WriteGdt(low);
+        TrapGates.WriteTss(low);
+        cr3 = PageTableBuilder.Build(low, layout.AccessOf, layout.MemoryBytes, layout.IsUniform, out ulong tablesEnd);
+        DomainBuilder.WriteHypercallPage(low.Slice((int)GuestLayout.HypercallPageAddress, (int)GuestLayout.PageSize));
         foreach (var (start, end) in image.SharedPages)
-            image.CopyFileData(start, ram[(int)start..(int)end]);
+            image.CopyFileData(start, ram(start, (int)(end - start)));
         return Ranges(image, tablesEnd);
     }
 

@@ -52,7 +52,7 @@ public static class DomainBuilder
                 (template, cr3) = templates.Acquire(image, layout, Path.GetFileNameWithoutExtension(config.Kernel));
             memory = GuestMemory.Allocate(memoryBytes, config.Name, template);
             if (template is null)
-                BootTemplateCache.Write(memory.Slice(0, (int)BootTemplateCache.Size(image)), image, layout, out cr3);
+                BootTemplateCache.Write(memory.Slice, image, layout, out cr3);
             memory.SetWritableRanges(layout.WritableRanges());
             vm = kvm.CreateVm();
             vm.SetMemoryRegion(0, 0, memoryBytes, memory.HostAddress);

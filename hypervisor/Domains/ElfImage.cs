@@ -314,42 +314,6 @@ public sealed class ElfImage
         return null;
     }
 
-    /// <summary>Copies every segment into guest memory at its address and zeroes the bss tails.</summary>
-    public void LoadInto(Span<byte> ram)
-    {
-        foreach (var s in Segments)
-        {
-            if (!Fits(s.VirtualAddress, s.MemorySize, (ulong)ram.Length))
-                throw new GuestImageException($"segment at 0x{s.VirtualAddress:x} (+0x{s.MemorySize:x}) does not fit in guest memory of {ram.Length >> 20} MiB");
-            var dest = ram.Slice((int)s.VirtualAddress, (int)s.MemorySize);
-            _file.AsSpan((int)s.FileOffset, (int)s.FileSize).CopyTo(dest);
-            dest[(int)s.FileSize..].Clear();
-        }
-    }
-
-    /// <summary>Loads into a domain's RAM segment by segment (RAM may exceed what one span can
-    /// cover). RAM fresh from <see cref="Memory.GuestMemory.Allocate"/> reads as zero, so the bss
-    /// is left alone there: clearing it made every bss page resident (133 KB of the blocker's
-    /// 220 KB per domain) before the guest had touched one.</summary>
-    public void LoadInto(Memory.GuestMemory memory)
-    {
-        foreach (var s in Segments)
-        {
-            if (!Fits(s.VirtualAddress, s.MemorySize, memory.Size) || s.MemorySize > int.MaxValue)
-                throw new GuestImageException($"segment at 0x{s.VirtualAddress:x} (+0x{s.MemorySize:x}) does not fit in guest memory of {memory.Size >> 20} MiB");
-            var dest = memory.Slice(s.VirtualAddress, (int)s.MemorySize);
-            _file.AsSpan((int)s.FileOffset, (int)s.FileSize).CopyTo(dest);
-            if (!memory.StartsZeroed)
-            {
-                dest[(int)s.FileSize..].Clear();
-                continue;
-            }
-            // Only the rest of the page the file part ends in can hold anything but zeros.
-            int endOfPage = (int)Math.Min(s.MemorySize, (s.FileSize + 0xFFF) & ~0xFFFUL);
-            dest[(int)s.FileSize..endOfPage].Clear();
-        }
-    }
-
     /// <summary>Pages of file data that no writable segment touches (code, read-only data):
     /// what a boot template shares between domains. Page-aligned, sorted, merged.</summary>
     public (ulong Start, ulong End)[] SharedPages { get; }

@@ -32,12 +32,12 @@ public sealed unsafe class BootTemplate
     }
 
     /// <summary>Creates a template of <paramref name="size"/> bytes holding one reference.
-    /// <paramref name="fill"/> writes the pages into a span that starts at guest-physical 0 and
-    /// reads as zero, and returns the ranges domains map (page-aligned, sorted, disjoint).</summary>
-    public static BootTemplate Create(string name, ulong size, Func<Span<byte>, (ulong Start, ulong End)[]> fill)
+    /// <paramref name="fill"/> writes the pages through slices of guest-physical memory that read
+    /// as zero, and returns the ranges domains map (page-aligned, sorted, disjoint).</summary>
+    public static BootTemplate Create(string name, ulong size, Func<RamSlice, (ulong Start, ulong End)[]> fill)
     {
-        if (size == 0 || size % GuestLayout.PageSize != 0 || size > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(size), $"a boot template is a multiple of 4 KiB up to 2 GiB (got {size} bytes)");
+        if (size == 0 || size % GuestLayout.PageSize != 0 || size > GuestLayout.MaxMemoryBytes)
+            throw new ArgumentOutOfRangeException(nameof(size), $"a boot template is a multiple of 4 KiB up to {GuestLayout.MaxMemoryBytes >> 20} MiB (got {size} bytes)");
         int fd = Libc.MemfdCreate("parakit-boot:" + name, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
         if (fd < 0)
             throw new InsufficientMemoryException("memfd_create for a boot template failed: " + Libc.StrError(Libc.LastErrno));
@@ -49,7 +49,10 @@ public sealed unsafe class BootTemplate
             p = Libc.Mmap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
             if (p == Libc.MapFailed)
                 throw new InsufficientMemoryException($"cannot map a boot template of {size >> 10} KiB: {Libc.StrError(Libc.LastErrno)}");
-            var ranges = fill(new Span<byte>((void*)p, (int)size));
+            nint mapped = p;
+            var ranges = fill((address, length) => address <= size && (ulong)length <= size - address
+                ? new Span<byte>((byte*)mapped + address, length)
+                : throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+{length} is outside the {size >> 10} KiB boot template"));
             CheckRanges(ranges, size);
             Libc.Munmap(p, (nuint)size);
             p = Libc.MapFailed;

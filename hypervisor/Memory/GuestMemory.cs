@@ -28,11 +28,6 @@ public sealed unsafe class GuestMemory : IDisposable
     /// the hypercall page, page tables, the guard page) may only be read by hypercalls.</summary>
     private (ulong Start, ulong End)[] _writable = [];
 
-    /// <summary>True for RAM from <see cref="Allocate"/>: a new memfd, which reads as zero with no
-    /// page resident. The domain builder loads the image once into such RAM, so it leaves the bss
-    /// alone. False once a boot template is mapped over part of it.</summary>
-    public bool StartsZeroed { get; private set; }
-
     private GuestMemory(int fd, nint baseAddress, ulong size)
     {
         _fd = fd;
@@ -58,7 +53,6 @@ public sealed unsafe class GuestMemory : IDisposable
         if (template is null)
             return memory;
         memory._template = template; // released by Dispose from here on
-        memory.StartsZeroed = false;
         try
         {
             if (template.Size > size)
@@ -103,7 +97,7 @@ public sealed unsafe class GuestMemory : IDisposable
             Libc.Close(fd);
             throw new InsufficientMemoryException($"cannot map {size >> 20} MiB of guest memory: {Libc.StrError(e)}");
         }
-        return new GuestMemory(fd, p, size) { StartsZeroed = true };
+        return new GuestMemory(fd, p, size);
     }
 
     internal void SetWritableRanges((ulong Start, ulong End)[] ranges) => _writable = ranges;

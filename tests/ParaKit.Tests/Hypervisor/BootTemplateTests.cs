@@ -302,7 +302,7 @@ public unsafe class BootTemplateTests : HypervisorFixture
     {
         var t = BootTemplate.Create("sealed", 0x3000, ram =>
         {
-            ram[0x1000] = 42;
+            ram(0x1000, 1)[0] = 42;
             return [(0x1000, 0x3000)];
         });
         int released = 0;

@@ -1,9 +1,11 @@
 // The guest image parser: accepts the images we build, names what is wrong with everything
-// else, never fails with anything but GuestImageException on hostile bytes, and symbolizes.
+// else, never fails with anything but GuestImageException on hostile bytes, symbolizes, and
+// its file data lands where it belongs (also above 2 GiB, through the boot-page writer).
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using ParaKit.Hypervisor.Domains;
+using ParaKit.Hypervisor.Memory;
 
 namespace ParaKit.Tests.Hypervisor;
 
@@ -96,21 +98,21 @@ public class ElfImageTests
     }
 
     [Test]
-    public void Loads_segments_and_zeroes_bss()
+    public void Copies_each_pages_file_data_to_its_address()
     {
         var image = ElfImage.Parse(Hello);
         var ram = new byte[4 << 20];
-        ram.AsSpan().Fill(0xAA);
-        image.LoadInto(ram);
+        foreach (var (start, end) in image.SharedPages.Concat(image.PrivatePages))
+            image.CopyFileData(start, ram.AsSpan((int)start, (int)(end - start)));
         var text = image.Segments.First(s => s.IsExecutable);
         Assert.That(ram.AsSpan((int)text.VirtualAddress, (int)text.FileSize).ToArray(),
             Is.EqualTo(Hello.AsSpan((int)text.FileOffset, (int)text.FileSize).ToArray()));
     }
 
     [Test]
-    public void Loads_segments_above_2_GiB_into_a_3_GiB_domain()
+    public void Boot_pages_above_2_GiB_land_in_a_3_GiB_domain_with_and_without_a_template()
     {
-        // Guest RAM larger than one span can cover: the loader must slice per segment.
+        // Guest RAM larger than one span can cover: the boot pages are written piece by piece.
         var b = Hello;
         int ph = FirstLoadHeader(b);
         ulong oldBase = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(ph + 16));
@@ -118,10 +120,18 @@ public class ElfImageTests
         WithFirstLoadAddress(b, 0xA000_0000);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(24), 0xA000_0000 + (entry - oldBase));
         var image = ElfImage.Parse(b);
-        using var memory = ParaKit.Hypervisor.Memory.GuestMemory.Allocate(3UL << 30, "elf-test");
-        image.LoadInto(memory);
+        var layout = MemoryLayout.Plan(3UL << 30, image.LowAddress, image.HighAddress);
         var seg = image.Segments.First(s => s.VirtualAddress == 0xA000_0000);
-        Assert.That(memory.Slice(0xA000_0000, (int)seg.FileSize).ToArray(), Is.EqualTo(b.AsSpan((int)seg.FileOffset, (int)seg.FileSize).ToArray()));
+        byte[] expected = b.AsSpan((int)seg.FileOffset, (int)seg.FileSize).ToArray();
+
+        using (var own = GuestMemory.Allocate(3UL << 30, "elf-test"))
+        {
+            BootTemplateCache.Write(own.Slice, image, layout, out _);
+            Assert.That(own.Slice(0xA000_0000, (int)seg.FileSize).ToArray(), Is.EqualTo(expected), "straight into the domain's RAM");
+        }
+        var template = BootTemplate.Create("elf-test-3G", BootTemplateCache.Size(image), ram => BootTemplateCache.Write(ram, image, layout, out _));
+        using var shared = GuestMemory.Allocate(3UL << 30, "elf-test", template);
+        Assert.That(shared.Slice(0xA000_0000, (int)seg.FileSize).ToArray(), Is.EqualTo(expected), "through a template");
     }
 
     [FsCheck.NUnit.Property(MaxTest = 300)]
