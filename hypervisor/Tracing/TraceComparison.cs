@@ -31,6 +31,31 @@ public sealed class TraceBreakdown
     public ulong TotalCycles => GuestCycles + ExitHandlingCycles + BackendCycles + CopyCycles + IdleCycles;
     public TraceClasses Classes => Analysis.Header.Classes;
 
+    /// <summary>The per-packet count rows that follow "exits" and its rows by reason, in the order
+    /// `trace analyze` and `trace compare` print them, with the event class each needs.</summary>
+    public static readonly (string Label, Func<TraceBreakdown, long> Count, TraceClasses Class)[] CountRows =
+    [
+        ("  kicks", x => x.Kicks, TraceClasses.Exits),
+        ("  hypercalls", x => x.Hypercalls, TraceClasses.Hypercalls),
+        ("  notifications: guests' event sends", x => x.EventSends, TraceClasses.Events),
+        ("  notifications: ring notifies to guests", x => x.RingNotifies, TraceClasses.Rings),
+        ("  event deliveries (virtual interrupts)", x => x.EventDeliveries, TraceClasses.Events),
+        ("  grant copies", x => x.GrantCopies, TraceClasses.Grants),
+        ("  grant copy bytes", x => x.GrantBytes, TraceClasses.Grants),
+        ("  device register accesses", x => x.DeviceAccesses, TraceClasses.Device),
+    ];
+
+    /// <summary>The cycle categories and their sum, in print order, with the event class each needs.</summary>
+    public static readonly (string Label, Func<TraceBreakdown, ulong> Cycles, TraceClasses Class)[] CycleRows =
+    [
+        ("  guest (inside KVM_RUN)", x => x.GuestCycles, TraceClasses.Exits),
+        ("  exit handling (domain 0 on the vCPU)", x => x.ExitHandlingCycles, TraceClasses.Exits),
+        ("  domain-0 backend or device model", x => x.BackendCycles, TraceClasses.Rings),
+        ("  copies (domain 0's grant copies)", x => x.CopyCycles, TraceClasses.Grants),
+        ("  idle (vCPUs asleep)", x => x.IdleCycles, TraceClasses.Sched),
+        ("  sum", x => x.TotalCycles, TraceClasses.None),
+    ];
+
     private struct ThreadCycles
     {
         public bool Vcpu, Pending;
@@ -171,22 +196,12 @@ public static class TraceComparisonReport
         PerRow(sb, w, "  exits", Pa(a.Exits), Pb(b.Exits), TraceClasses.Exits, a, b);
         foreach (uint reason in a.ExitsByReason.Keys.Union(b.ExitsByReason.Keys).Order())
             PerRow(sb, w, "    " + TraceNames.Exit(reason), Pa(a.ExitsByReason.GetValueOrDefault(reason)), Pb(b.ExitsByReason.GetValueOrDefault(reason)), TraceClasses.Exits, a, b);
-        PerRow(sb, w, "  kicks", Pa(a.Kicks), Pb(b.Kicks), TraceClasses.Exits, a, b);
-        PerRow(sb, w, "  hypercalls", Pa(a.Hypercalls), Pb(b.Hypercalls), TraceClasses.Hypercalls, a, b);
-        PerRow(sb, w, "  notifications: guests' event sends", Pa(a.EventSends), Pb(b.EventSends), TraceClasses.Events, a, b);
-        PerRow(sb, w, "  notifications: ring notifies to guests", Pa(a.RingNotifies), Pb(b.RingNotifies), TraceClasses.Rings, a, b);
-        PerRow(sb, w, "  event deliveries (virtual interrupts)", Pa(a.EventDeliveries), Pb(b.EventDeliveries), TraceClasses.Events, a, b);
-        PerRow(sb, w, "  grant copies", Pa(a.GrantCopies), Pb(b.GrantCopies), TraceClasses.Grants, a, b);
-        PerRow(sb, w, "  grant copy bytes", Pa(a.GrantBytes), Pb(b.GrantBytes), TraceClasses.Grants, a, b);
-        PerRow(sb, w, "  device register accesses", Pa(a.DeviceAccesses), Pb(b.DeviceAccesses), TraceClasses.Device, a, b);
+        foreach (var (label, count, c) in TraceBreakdown.CountRows)
+            PerRow(sb, w, label, Pa(count(a)), Pb(count(b)), c, a, b);
         sb.AppendLine();
         sb.AppendLine(perPacket ? "TSC cycles per packet (share of the categories' sum):" : "TSC cycles (share of the categories' sum):");
-        Cycles(sb, w, "  guest (inside KVM_RUN)", a.GuestCycles, b.GuestCycles, a, b, Pa, Pb, TraceClasses.Exits);
-        Cycles(sb, w, "  exit handling (domain 0 on the vCPU)", a.ExitHandlingCycles, b.ExitHandlingCycles, a, b, Pa, Pb, TraceClasses.Exits);
-        Cycles(sb, w, "  domain-0 backend or device model", a.BackendCycles, b.BackendCycles, a, b, Pa, Pb, TraceClasses.Rings);
-        Cycles(sb, w, "  copies (domain 0's grant copies)", a.CopyCycles, b.CopyCycles, a, b, Pa, Pb, TraceClasses.Grants);
-        Cycles(sb, w, "  idle (vCPUs asleep)", a.IdleCycles, b.IdleCycles, a, b, Pa, Pb, TraceClasses.Sched);
-        Cycles(sb, w, "  sum", a.TotalCycles, b.TotalCycles, a, b, Pa, Pb, TraceClasses.None);
+        foreach (var (label, cycles, c) in TraceBreakdown.CycleRows)
+            Cycles(sb, w, label, cycles(a), cycles(b), a, b, Pa, Pb, c);
         if (perPacket)
         {
             double usA = a.TotalCycles / (double)a.Analysis.Header.TscHz * 1e6 / a.Packets;

@@ -25,22 +25,12 @@ public static class TracePacketReport
         Row(sb, x, "  exits", x.Exits / packets, TraceClasses.Exits);
         foreach (var (reason, count) in x.ExitsByReason)
             Row(sb, x, "    " + TraceNames.Exit(reason), count / packets, TraceClasses.Exits);
-        Row(sb, x, "  kicks", x.Kicks / packets, TraceClasses.Exits);
-        Row(sb, x, "  hypercalls", x.Hypercalls / packets, TraceClasses.Hypercalls);
-        Row(sb, x, "  notifications: guests' event sends", x.EventSends / packets, TraceClasses.Events);
-        Row(sb, x, "  notifications: ring notifies to guests", x.RingNotifies / packets, TraceClasses.Rings);
-        Row(sb, x, "  event deliveries (virtual interrupts)", x.EventDeliveries / packets, TraceClasses.Events);
-        Row(sb, x, "  grant copies", x.GrantCopies / packets, TraceClasses.Grants);
-        Row(sb, x, "  grant copy bytes", x.GrantBytes / packets, TraceClasses.Grants);
-        Row(sb, x, "  device register accesses", x.DeviceAccesses / packets, TraceClasses.Device);
+        foreach (var (label, count, c) in TraceBreakdown.CountRows)
+            Row(sb, x, label, count(x) / packets, c);
         Row(sb, x, "  frame drops", x.Drops / packets, TraceClasses.Drops);
         sb.AppendLine("TSC cycles per packet (share of the categories' sum):");
-        Cycles(sb, x, "  guest (inside KVM_RUN)", x.GuestCycles, TraceClasses.Exits);
-        Cycles(sb, x, "  exit handling (domain 0 on the vCPU)", x.ExitHandlingCycles, TraceClasses.Exits);
-        Cycles(sb, x, "  domain-0 backend or device model", x.BackendCycles, TraceClasses.Rings);
-        Cycles(sb, x, "  copies (domain 0's grant copies)", x.CopyCycles, TraceClasses.Grants);
-        Cycles(sb, x, "  idle (vCPUs asleep)", x.IdleCycles, TraceClasses.Sched);
-        Cycles(sb, x, "  sum", x.TotalCycles, TraceClasses.None);
+        foreach (var (label, cycles, c) in TraceBreakdown.CycleRows)
+            Cycles(sb, x, label, cycles(x), c);
         double us = x.TotalCycles / (double)x.Analysis.Header.TscHz * 1e6 / packets;
         sb.AppendLine(string.Create(Inv, $"{"  the sum in µs per packet",-Width}  {us,14:F3}"));
         return sb.ToString();
