@@ -61,16 +61,14 @@ internal static unsafe class Seccomp
         var flips = new List<uint>();
         for (int i = 0; i < sorted.Length; i++)
         {
-            if (i > 0 && sorted[i] == sorted[i - 1])
-                continue;
-            if (i == 0 || sorted[i] != sorted[i - 1] + 1)
-                flips.Add((uint)sorted[i]);                 // a run of allowed numbers starts
-            int next = i + 1;
-            while (next < sorted.Length && sorted[next] == sorted[i])
-                next++;
-            if (next == sorted.Length || sorted[next] > sorted[i] + 1)
-                flips.Add((uint)sorted[i] + 1);             // and ends
+            if (i > 0 && sorted[i] <= sorted[i - 1] + 1)
+                continue;                                   // a repeat, or the run goes on
+            if (i > 0)
+                flips.Add((uint)sorted[i - 1] + 1);         // the run before ends
+            flips.Add((uint)sorted[i]);                     // a run of allowed numbers starts
         }
+        if (sorted.Length > 0)
+            flips.Add((uint)sorted[^1] + 1);                // the last run ends
         var p = new List<BpfInstruction>
         {
             new(LdAbsW, 0, 0, 4),                  // seccomp_data.arch
