@@ -4,6 +4,7 @@
 // before use and problems come back as a GuestImageException with a readable message.
 using System.Buffers.Binary;
 using System.Text;
+using ParaKit.Hypervisor.Native;
 
 namespace ParaKit.Hypervisor.Domains;
 
@@ -51,8 +52,12 @@ public sealed class ElfImage
         Entry = entry;
         Segments = segments;
         _sections = sections;
-        LowAddress = segments.Min(s => s.VirtualAddress);
-        HighAddress = segments.Max(s => s.End);
+        LowAddress = ulong.MaxValue;
+        foreach (var s in segments)
+        {
+            LowAddress = Math.Min(LowAddress, s.VirtualAddress);
+            HighAddress = Math.Max(HighAddress, s.End);
+        }
         (SharedPages, PrivatePages) = ClassifyPages(segments);
     }
 
@@ -64,32 +69,20 @@ public sealed class ElfImage
 
     public static ElfImage Load(string path)
     {
-        byte[] bytes;
         if (Directory.Exists(path))
             throw new GuestImageException($"{path}: is a directory, not a guest image");
+        var info = new FileInfo(path);
         (string, long, DateTime) key = default;
-        try
+        if (info.Exists)
         {
-            var info = new FileInfo(path);
-            if (info.Exists)
+            key = (info.FullName, info.Length, info.LastWriteTimeUtc);
+            lock (s_cacheLock)
             {
-                key = (info.FullName, info.Length, info.LastWriteTimeUtc);
-                lock (s_cacheLock)
-                {
-                    if (s_cache.TryGetValue(key, out var weak) && weak.TryGetTarget(out var cached))
-                        return cached;
-                }
+                if (s_cache.TryGetValue(key, out var weak) && weak.TryGetTarget(out var cached))
+                    return cached;
             }
-            bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new GuestImageException($"{path}: no such file");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new GuestImageException($"{path}: {e.Message}");
-        }
+        byte[] bytes = ReadFile(path, info.Exists ? info.Length : 0);
         try
         {
             var image = Parse(bytes);
@@ -97,8 +90,11 @@ public sealed class ElfImage
             {
                 lock (s_cacheLock)
                 {
-                    foreach (var stale in s_cache.Where(e => !e.Value.TryGetTarget(out _)).Select(e => e.Key).ToList())
-                        s_cache.Remove(stale);
+                    foreach (var (k, weak) in s_cache)
+                    {
+                        if (!weak.TryGetTarget(out _))
+                            s_cache.Remove(k);   // allowed while enumerating a Dictionary
+                    }
                     s_cache[key] = new WeakReference<ElfImage>(image);
                 }
             }
@@ -107,6 +103,42 @@ public sealed class ElfImage
         catch (GuestImageException e)
         {
             throw new GuestImageException($"{path}: {e.Message}");
+        }
+    }
+
+    /// <summary>The whole file, with open and read into an array that is not zeroed first: as
+    /// `parakit run` starts, File.ReadAllBytes' first use and the zeroing of a fresh large array
+    /// were a fifth of the time before KVM is asked for anything.</summary>
+    private static unsafe byte[] ReadFile(string path, long length)
+    {
+        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            int e = Libc.LastErrno;
+            throw new GuestImageException(e == Libc.ENOENT ? $"{path}: no such file" : $"{path}: cannot open it: {Libc.StrError(e)}");
+        }
+        try
+        {
+            if (length > Array.MaxLength)
+                throw new GuestImageException($"{path}: {length} bytes is too large for a guest image");
+            var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            fixed (byte* p = bytes)
+            {
+                for (long done = 0; done < length;)
+                {
+                    nint n = Libc.Read(fd, p + done, (nuint)(length - done));
+                    if (n < 0 && Libc.LastErrno == Libc.EINTR)
+                        continue;
+                    if (n <= 0)
+                        throw new GuestImageException(n < 0 ? $"{path}: cannot read it: {Libc.StrError(Libc.LastErrno)}" : $"{path}: the file shrank while it was read");
+                    done += n;
+                }
+            }
+            return bytes;
+        }
+        finally
+        {
+            Libc.Close(fd);
         }
     }
 
