@@ -1,13 +1,14 @@
 // Domain 0's seccomp-BPF filter, as Firecracker and Solo5's tenders have one: once the domains
 // are set up, every thread of the process (the .NET runtime's too: the filter is synchronised
 // to all of them and inherited by new ones) may make only the calls in SyscallAllowlist. The
-// BPF program is assembled here: check the architecture (x86-64 only, no x32 numbers), then
-// one comparison per allowed call. Anything else traps (SIGSYS) into a few bytes of machine code
-// that write a sentence naming the call and end the process with status 159 (128 + SIGSYS).
-// Managed code cannot run in a signal handler (the thread may be a GC thread in the middle of a
-// collection), so each call number's "N (name)" is written in advance into a 32-byte slot, and the
-// handler writes prefix, slot and suffix with one writev (16 KiB of table instead of a whole
-// sentence per number: fewer pages to touch while domain 0 starts).
+// BPF program is assembled here: check the architecture (x86-64 only, no x32 numbers), then a
+// binary search over the allowed numbers. Anything else traps (SIGSYS) into a few bytes of
+// machine code that write a sentence naming the call and end the process with status 159
+// (128 + SIGSYS). Managed code cannot run in a signal handler (the thread may be a GC thread in
+// the middle of a collection), so the handler writes the number's digits itself and finds its
+// name in SyscallNames.Packed, read-only data in the executable: nothing is built for the
+// report as domain 0 starts (a table of 513 sentences was ~50 µs of it).
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ParaKit.Hypervisor.Native;
@@ -26,7 +27,6 @@ internal static unsafe class Seccomp
     private const uint RetKillProcess = 0x80000000, RetTrap = 0x00030000, RetAllow = 0x7FFF0000;
     private const int SeccompSetModeFilter = 1, SeccompFilterFlagTsync = 1, SysSeccomp = 317;
     private const int SaSiginfo = 4;
-    private const int MessageSlot = 32, Slots = 513; // numbers 0..511, then "above 511" for the rest
 
     private static readonly Lock s_lock = new();
     private static bool s_applied;
@@ -102,11 +102,9 @@ internal static unsafe class Seccomp
         Search(p, flips, mid, most);
     }
 
-    /// <summary>The sentence printed when call <paramref name="nr"/> is refused: <see cref="ReportPrefix"/>,
-    /// the call's slot ("101 (ptrace)"), <see cref="ReportSuffix"/>.</summary>
-    internal const string ReportPrefix = "parakit: seccomp: domain 0 made system call ";
-    internal const string ReportSuffix = ", which is not in its allowlist; the process ends here (run with --no-seccomp to debug; hypervisor/Native/SyscallAllowlist.cs)\n";
-    private const string AboveTable = "with a number above 511";
+    /// <summary>The sentence printed when call N is refused: this, "N (name)", <see cref="ReportSuffix"/>.</summary>
+    internal static ReadOnlySpan<byte> ReportPrefix => "parakit: seccomp: domain 0 made system call "u8;
+    internal static ReadOnlySpan<byte> ReportSuffix => ", which is not in its allowlist; the process ends here (run with --no-seccomp to debug; hypervisor/Native/SyscallAllowlist.cs)\n"u8;
 
     /// <summary>Installs the SIGSYS reporter and the filter on every thread of the process, once.
     /// Throws SeccompException with a sentence when the kernel refuses.</summary>
@@ -136,101 +134,98 @@ internal static unsafe class Seccomp
         }
     }
 
-    /// <summary>Writes every call number's slot, the prefix and the suffix into a table and
-    /// installs the machine code that writes the three for siginfo's si_syscall, then calls exit_group.</summary>
+    // The reporter's page. Its first 128 bytes are data the code reads relative to itself:
+    //   0   struct iovec[6], copied to the stack and completed there: the prefix, the number
+    //       (filled in), " (", the name (filled in), ")", the suffix;
+    //   96  SyscallNames.Packed and its count; 112 the name of a number without one.
+    // Every text is a UTF-8 literal: read-only data in the executable, which never moves.
+    private const int HeaderBytes = 128;
+
+    /// <summary>SIGSYS handler (rsi = siginfo): writes the sentence for si_syscall to stderr
+    /// with one writev, then exit_group(159). Assembled from this source with GNU as.</summary>
+    private static ReadOnlySpan<byte> ReporterCode =>
+    [
+        0x8B, 0x46, 0x18,                         //       mov eax, [rsi+0x18]     siginfo.si_syscall
+        0x41, 0x89, 0xC2,                         //       mov r10d, eax
+        0x48, 0x81, 0xEC, 0x80, 0x00, 0x00, 0x00, //       sub rsp, 128            iovec[6], then the digits
+        0x48, 0x8D, 0x35, 0x6C, 0xFF, 0xFF, 0xFF, //       lea rsi, [rip+header]
+        0x48, 0x89, 0xE7,                         //       mov rdi, rsp
+        0xB9, 0x0C, 0x00, 0x00, 0x00,             //       mov ecx, 12
+        0xF3, 0x48, 0xA5,                         //       rep movsq               the iovecs onto the stack
+        0x4C, 0x8D, 0x8C, 0x24, 0x80, 0x00, 0x00, 0x00, // lea r9, [rsp+128]       the digits end here
+        0x4D, 0x89, 0xCB,                         //       mov r11, r9
+        0x44, 0x89, 0xD0,                         //       mov eax, r10d
+        0x41, 0xB8, 0x0A, 0x00, 0x00, 0x00,       //       mov r8d, 10
+        0x31, 0xD2,                               // digit: xor edx, edx
+        0x41, 0xF7, 0xF0,                         //       div r8d
+        0x80, 0xC2, 0x30,                         //       add dl, '0'
+        0x49, 0xFF, 0xCB,                         //       dec r11
+        0x41, 0x88, 0x13,                         //       mov [r11], dl
+        0x85, 0xC0,                               //       test eax, eax
+        0x75, 0xEE,                               //       jnz digit
+        0x4C, 0x89, 0x5C, 0x24, 0x10,             //       mov [rsp+16], r11       iovec[1]: the number
+        0x4D, 0x29, 0xD9,                         //       sub r9, r11
+        0x4C, 0x89, 0x4C, 0x24, 0x18,             //       mov [rsp+24], r9
+        0x48, 0x8B, 0x3D, 0x87, 0xFF, 0xFF, 0xFF, //       mov rdi, [rip+header+96]  the names
+        0x44, 0x89, 0xD0,                         //       mov eax, r10d
+        0x48, 0x3B, 0x05, 0x85, 0xFF, 0xFF, 0xFF, //       cmp rax, [rip+header+104] their count
+        0x73, 0x25,                               //       jae unknown
+        0x89, 0xC2,                               //       mov edx, eax            names to skip
+        0x85, 0xD2,                               // next: test edx, edx
+        0x74, 0x0D,                               //       jz found
+        0x48, 0xFF, 0xC7,                         // skip: inc rdi
+        0x80, 0x7F, 0xFF, 0x00,                   //       cmp byte [rdi-1], 0
+        0x75, 0xF7,                               //       jne skip
+        0xFF, 0xCA,                               //       dec edx
+        0xEB, 0xEF,                               //       jmp next
+        0x48, 0x89, 0xF9,                         // found: mov rcx, rdi
+        0x80, 0x39, 0x00,                         // len:  cmp byte [rcx], 0
+        0x74, 0x05,                               //       je counted
+        0x48, 0xFF, 0xC1,                         //       inc rcx
+        0xEB, 0xF6,                               //       jmp len
+        0x48, 0x29, 0xF9,                         // counted: sub rcx, rdi
+        0x75, 0x0E,                               //       jnz named               an unused number has ""
+        0x48, 0x8B, 0x3D, 0x5F, 0xFF, 0xFF, 0xFF, // unknown: mov rdi, [rip+header+112]
+        0x48, 0x8B, 0x0D, 0x60, 0xFF, 0xFF, 0xFF, //       mov rcx, [rip+header+120]
+        0x48, 0x89, 0x7C, 0x24, 0x30,             // named: mov [rsp+48], rdi    iovec[3]: the name
+        0x48, 0x89, 0x4C, 0x24, 0x38,             //       mov [rsp+56], rcx
+        0xBF, 0x02, 0x00, 0x00, 0x00,             //       mov edi, 2              stderr
+        0x48, 0x89, 0xE6,                         //       mov rsi, rsp
+        0xBA, 0x06, 0x00, 0x00, 0x00,             //       mov edx, 6
+        0xB8, 0x14, 0x00, 0x00, 0x00,             //       mov eax, 20             writev
+        0x0F, 0x05,                               //       syscall
+        0xBF, ForbiddenCallStatus, 0x00, 0x00, 0x00, //    mov edi, 159
+        0xB8, 0xE7, 0x00, 0x00, 0x00,             //       mov eax, 231            exit_group
+        0x0F, 0x05,                               //       syscall
+        0x0F, 0x0B,                               //       ud2
+    ];
+
+    /// <summary>Maps the reporter's page (header and code) and makes it the SIGSYS handler.</summary>
     private static void InstallReporter()
     {
-        int slotBytes = Slots * MessageSlot;
-        int prefixAt = slotBytes, suffixAt = prefixAt + ReportPrefix.Length;
-        int tableBytes = (suffixAt + ReportSuffix.Length + 4095) & ~4095; // the code starts on its own page
-        int codeBytes = 4096;
-        nuint size = (nuint)(tableBytes + codeBytes);
+        const nuint size = 4096;
         nint mem = Libc.Mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
         if (mem == Libc.MapFailed)
-            throw new SeccompException("cannot map the seccomp report table: " + Libc.StrError(Libc.LastErrno));
-        var table = new Span<byte>((void*)mem, tableBytes);
-        for (int nr = 0; nr < Slots; nr++)
-        {
-            var slot = table.Slice(nr * MessageSlot + 1, MessageSlot - 1);
-            int len = nr < Slots - 1 ? WriteSlot(slot, nr) : Ascii(AboveTable, slot);
-            table[nr * MessageSlot] = (byte)len;
-        }
-        Ascii(ReportPrefix, table[prefixAt..]);
-        Ascii(ReportSuffix, table[suffixAt..]);
-        nint code = mem + tableBytes;
-        ulong t = (ulong)mem, p = (ulong)(mem + prefixAt), s = (ulong)(mem + suffixAt);
-        int pl = ReportPrefix.Length, sl = ReportSuffix.Length;
-        ReadOnlySpan<byte> handler =
-        [
-            0x8B, 0x46, 0x18,                         // mov eax, [rsi+0x18]   siginfo.si_syscall
-            0x3D, 0xFF, 0x01, 0x00, 0x00,             // cmp eax, 511
-            0x76, 0x05,                               // jbe +5
-            0xB8, 0x00, 0x02, 0x00, 0x00,             // mov eax, 512          the "above 511" slot
-            0x48, 0xC1, 0xE0, 0x05,                   // shl rax, 5            * MessageSlot
-            0x48, 0xBE,                               // mov rsi, table
-            (byte)t, (byte)(t >> 8), (byte)(t >> 16), (byte)(t >> 24), (byte)(t >> 32), (byte)(t >> 40), (byte)(t >> 48), (byte)(t >> 56),
-            0x48, 0x01, 0xC6,                         // add rsi, rax
-            0x0F, 0xB6, 0x16,                         // movzx edx, byte [rsi] length
-            0x48, 0xFF, 0xC6,                         // inc rsi
-            0x48, 0x83, 0xEC, 0x30,                   // sub rsp, 48           struct iovec[3]
-            0x48, 0xB8,                               // mov rax, prefix
-            (byte)p, (byte)(p >> 8), (byte)(p >> 16), (byte)(p >> 24), (byte)(p >> 32), (byte)(p >> 40), (byte)(p >> 48), (byte)(p >> 56),
-            0x48, 0x89, 0x04, 0x24,                   // mov [rsp], rax
-            0x48, 0xC7, 0x44, 0x24, 0x08,             // mov qword [rsp+8], prefix length
-            (byte)pl, (byte)(pl >> 8), 0x00, 0x00,
-            0x48, 0x89, 0x74, 0x24, 0x10,             // mov [rsp+16], rsi     the slot
-            0x48, 0x89, 0x54, 0x24, 0x18,             // mov [rsp+24], rdx
-            0x48, 0xB8,                               // mov rax, suffix
-            (byte)s, (byte)(s >> 8), (byte)(s >> 16), (byte)(s >> 24), (byte)(s >> 32), (byte)(s >> 40), (byte)(s >> 48), (byte)(s >> 56),
-            0x48, 0x89, 0x44, 0x24, 0x20,             // mov [rsp+32], rax
-            0x48, 0xC7, 0x44, 0x24, 0x28,             // mov qword [rsp+40], suffix length
-            (byte)sl, (byte)(sl >> 8), 0x00, 0x00,
-            0xBF, 0x02, 0x00, 0x00, 0x00,             // mov edi, 2            stderr
-            0x48, 0x89, 0xE6,                         // mov rsi, rsp
-            0xBA, 0x03, 0x00, 0x00, 0x00,             // mov edx, 3
-            0xB8, 0x14, 0x00, 0x00, 0x00,             // mov eax, 20           writev
-            0x0F, 0x05,                               // syscall
-            0xBF, ForbiddenCallStatus, 0x00, 0x00, 0x00, // mov edi, 159
-            0xB8, 0xE7, 0x00, 0x00, 0x00,             // mov eax, 231          exit_group
-            0x0F, 0x05,                               // syscall
-            0x0F, 0x0B,                               // ud2
-        ];
-        handler.CopyTo(new Span<byte>((void*)code, codeBytes));
-        // Read-only and executable in one call (a second would split the mapping again): the
-        // table's text becomes executable too, but nothing in the mapping can be written.
+            throw new SeccompException("cannot map the seccomp reporter: " + Libc.StrError(Libc.LastErrno));
+        var header = new Span<ulong>((void*)mem, HeaderBytes / sizeof(ulong));
+        (header[0], header[1]) = Text(ReportPrefix);
+        (header[4], header[5]) = Text(" ("u8);
+        (header[8], header[9]) = Text(")"u8);
+        (header[10], header[11]) = Text(ReportSuffix);
+        header[12] = Text(SyscallNames.Packed).Base;
+        header[13] = SyscallNames.Count;
+        (header[14], header[15]) = Text("unknown"u8);
+        ReporterCode.CopyTo(new Span<byte>((void*)(mem + HeaderBytes), (int)size - HeaderBytes));
         if (Libc.Mprotect(mem, size, Libc.PROT_READ | Libc.PROT_EXEC) != 0)
             throw new SeccompException("cannot protect the seccomp reporter: " + Libc.StrError(Libc.LastErrno));
         SigAction act = default;
-        act.Handler = code;
+        act.Handler = mem + HeaderBytes;
         act.Flags = SaSiginfo;
         if (Libc.Sigaction(SigSys, &act, null) != 0)
             throw new SeccompException("cannot install the SIGSYS reporter: " + Libc.StrError(Libc.LastErrno));
     }
 
-    /// <summary>"N (name)" into <paramref name="slot"/>, without allocating; its length.</summary>
-    internal static int WriteSlot(Span<byte> slot, int nr)
-    {
-        if ((uint)nr >= Slots - 1)
-            throw new ArgumentOutOfRangeException(nameof(nr), $"call {nr} has no report slot (0..{Slots - 2})");
-        int n = nr < 10 ? 1 : nr < 100 ? 2 : 3;
-        for (int i = n - 1, v = nr; i >= 0; i--, v /= 10)
-            slot[i] = (byte)('0' + v % 10);
-        string name = SyscallNames.Of(nr);
-        if (n + 3 + name.Length > slot.Length)
-            throw new InvalidOperationException($"system call name '{name}' is too long for a {MessageSlot}-byte report slot");
-        slot[n++] = (byte)' ';
-        slot[n++] = (byte)'(';
-        n += Ascii(name, slot[n..]);
-        slot[n++] = (byte)')';
-        return n;
-    }
-
-    /// <summary>ASCII text byte by byte: the table is written as domain 0 starts, and Encoding's
-    /// and number formatting's first use cost more than the copying.</summary>
-    private static int Ascii(string text, Span<byte> to)
-    {
-        for (int i = 0; i < text.Length; i++)
-            to[i] = (byte)text[i];
-        return text.Length;
-    }
+    /// <summary>A UTF-8 literal's address and length, as an iovec holds them.</summary>
+    private static (ulong Base, ulong Length) Text(ReadOnlySpan<byte> literal) =>
+        ((ulong)Unsafe.AsPointer(ref MemoryMarshal.GetReference(literal)), (ulong)literal.Length);
 }
