@@ -101,6 +101,7 @@ public static class RunCommand
         using var recording = a.Trace is null ? null : TraceRecording.Start(a.Trace, traceRecords, traceClasses);
         using var hv = Domains.Hypervisor.Open();
         hv.SharesBootPages = false;
+        hv.PreparesVcpuThreads = false;   // the main thread runs the vCPU (RunHere below)
         var domain = hv.CreateDomain(config, elf, new FdConsoleSink(1));
         var gdb = gdbPort is { } port ? Debugging.GdbServer.Start(domain, port, System.Console.Error) : null;
         if (gdb is not null)
@@ -108,32 +109,17 @@ public static class RunCommand
         // Set-up is done: from here on domain 0 needs only its allowlist of system calls.
         if (!a.NoSeccomp)
             Native.Seccomp.Apply();
-        domain.Start();
-        // Ctrl-C and SIGTERM are taken over once the guest runs: their first registration starts
-        // the runtime's signal thread (~50 µs), which is better spent while the guest boots. A
-        // signal before this ends the process as it would before Main; the VM goes with it.
-        bool interrupted = false;
-        void OnSignal(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            interrupted = true;
-            domain.Shutdown($"interrupted ({ctx.Signal})");
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        bool ended = domain.WaitForExit(timeout is { } t2 ? TimeSpan.FromSeconds(t2) : Timeout.InfiniteTimeSpan);
         int code;
-        if (!ended)
+        using (var watch = RunWatch.Start(domain, timeout))
         {
-            domain.Shutdown($"timed out after {timeout!.Value.ToString(CultureInfo.InvariantCulture)} s");
-            domain.WaitForExit(TimeSpan.FromSeconds(5));
-            System.Console.Error.WriteLine($"parakit: domain {config.Name}: timed out after {timeout!.Value.ToString(CultureInfo.InvariantCulture)} s, destroyed");
-            code = ExitCodes.Timeout;
-        }
-        else
-        {
+            domain.RunHere();
             var exit = domain.Exit!.Value;
-            if (interrupted && exit.State == DomainState.Destroyed)
+            if (watch.TimedOut)
+            {
+                System.Console.Error.WriteLine($"parakit: domain {config.Name}: timed out after {timeout!.Value.ToString(CultureInfo.InvariantCulture)} s, destroyed");
+                code = ExitCodes.Timeout;
+            }
+            else if (watch.Interrupted && exit.State == DomainState.Destroyed)
             {
                 System.Console.Error.WriteLine($"parakit: domain {config.Name}: {exit.Message}");
                 code = ExitCodes.Interrupted;

@@ -108,6 +108,21 @@ public sealed unsafe class Domain : IDisposable
     /// <summary>Starts the vCPU (unpaused).</summary>
     public void Start()
     {
+        BeginRunning();
+        Vcpu.Start();
+    }
+
+    /// <summary>Starts the domain and runs its vCPU on the calling thread until it ends (a
+    /// hypervisor of one domain: Vcpu.RunHere). Other threads may still pause, shut down or
+    /// destroy it; a destroy from another thread waits for this to return.</summary>
+    public void RunHere()
+    {
+        BeginRunning();
+        Vcpu.RunHere();
+    }
+
+    private void BeginRunning()
+    {
         lock (_lock)
         {
             if (_state != DomainState.Created || _destroyed)
@@ -117,7 +132,6 @@ public sealed unsafe class Domain : IDisposable
         RefreshTime();
         if (HypervisorEvents.Log.IsEnabled())
             HypervisorEvents.Log.DomainStarted(Id, Name);
-        Vcpu.Start();
     }
 
     public void Pause() => Vcpu.RequestPause(true);

@@ -32,6 +32,9 @@ public sealed class Hypervisor : IDisposable
     /// (BootTemplates; the default). `parakit run` hosts a single domain and turns it off: a
     /// template has nobody to share with there and costs ~0.1 ms of start-up.</summary>
     public bool SharesBootPages { get; set; } = true;
+    /// <summary>Whether CreateDomain starts each domain's vCPU thread, to wait for Start (the
+    /// default). `parakit run` turns it off and runs its one vCPU itself (Domain.RunHere).</summary>
+    public bool PreparesVcpuThreads { get; set; } = true;
 
     private Hypervisor(KvmDevice kvm) => Kvm = kvm;
 
@@ -62,7 +65,8 @@ public sealed class Hypervisor : IDisposable
         lock (_lock)
             id = _nextId++;
         var domain = DomainBuilder.Build(Kvm, id, config, image, console ?? new FdConsoleSink(), Hypercalls, SharesBootPages ? BootTemplates : null);
-        domain.Vcpu.Prepare();
+        if (PreparesVcpuThreads)
+            domain.Vcpu.Prepare();
         Events.Add(domain.Events);
         Grants.Add(domain.Grants);
         // However the domain is destroyed, the store stops touching its ring page first.

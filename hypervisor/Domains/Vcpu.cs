@@ -26,6 +26,7 @@ public sealed unsafe class Vcpu : IDisposable
     private readonly ManualResetEventSlim _go = new(false);   // Start, or the end of a domain that never started
     private volatile bool _startRequested;
     private nuint _thread;          // from NativeThread.Start; 0 before Start and once joined or detached
+    private nuint _caller;          // the thread RunHere runs on while it runs; 0 otherwise
     private GCHandle _self;         // keeps this vCPU reachable from its thread's entry point
     private volatile bool _alive;
     private nuint _pthread;
@@ -62,8 +63,7 @@ public sealed unsafe class Vcpu : IDisposable
     {
         if (_thread != 0)
             return;
-        NativeCode.EnsureKickHandler();
-        _kvm.Run->KvmValidRegs = KvmSync.Regs;
+        PrepareRun();
         // A pthread, not a Thread: Thread.Start does not return before the new thread runs
         // managed code (it yields in a loop meanwhile, ~0.4 ms of every domain's start on a
         // loaded host); pthread_create returns at once and domain 0 goes on while the thread starts.
@@ -85,6 +85,57 @@ public sealed unsafe class Vcpu : IDisposable
         _alive = true;
         _startRequested = true;
         _go.Set();
+    }
+
+    /// <summary>What any thread running the loop needs: the kick's signal handler, and kvm_run
+    /// set to hand back the registers on every exit.</summary>
+    private void PrepareRun()
+    {
+        NativeCode.EnsureKickHandler();
+        _kvm.Run->KvmValidRegs = KvmSync.Regs;
+    }
+
+    // SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGTSTP,
+    // SIGTTIN, SIGTTOU, SIGWINCH.
+    private static ReadOnlySpan<int> ProcessSignals => [1, 2, 3, 10, 12, 14, 15, 17, 18, 20, 21, 22, 28];
+
+    /// <summary>Runs the vCPU on the calling thread until the domain ends, for a hypervisor of
+    /// one domain (`parakit run`), as Solo5's hvt tender does: no thread to create and no sleeping
+    /// CPU to wake between the set-up and the guest's first instruction (here each cost more
+    /// than that instruction's whole wait on the rest). The thread keeps its OS name; traces
+    /// know it as "vcpu NAME".</summary>
+    internal void RunHere()
+    {
+        lock (_threadLock)
+        {
+            if (_thread != 0 || _alive)
+                throw new InvalidOperationException($"domain {_domain.Name}: its vCPU already has a thread");
+            if (_stopRequested)
+                return;             // destroyed first: Join has already let its memory go
+            _caller = Libc.PthreadSelf();
+        }
+        // Signals for the process (Ctrl-C, SIGTERM, a child's end, a resized terminal) go to
+        // domain 0's other threads meanwhile, as QEMU's vCPU threads block them: each would
+        // knock the guest out of KVM_RUN for nothing. Only the kick is meant for this thread.
+        var process = Libc.SigSet.Of(ProcessSignals);
+        Libc.SigSet before;
+        Libc.PthreadSigmask(Libc.SIG_BLOCK, &process, &before);
+        try
+        {
+            PrepareRun();
+            Thread.CurrentThread.Name ??= $"vcpu {_domain.Name}";
+            _alive = true;
+            _startRequested = true;
+            ThreadMain();
+        }
+        finally
+        {
+            _alive = false;
+            _threadEnded.Set();
+            lock (_threadLock)
+                _caller = 0;
+            Libc.PthreadSigmask(Libc.SIG_SETMASK, &before, null);
+        }
     }
 
     [UnmanagedCallersOnly]
@@ -151,9 +202,15 @@ public sealed unsafe class Vcpu : IDisposable
     {
         lock (_threadLock)
         {
-            if (_thread == 0)
+            if (_caller != 0)
+            {
+                // RunHere: nothing to join; the loop's own thread must not wait for itself.
+                if (_caller == Libc.PthreadSelf())
+                    return true;
+            }
+            else if (_thread == 0)
                 return true;
-            if (_thread == Libc.PthreadSelf())
+            else if (_thread == Libc.PthreadSelf())
             {
                 // Nobody will join this thread: it frees its own stack when it ends.
                 NativeThread.Detach(_thread);

@@ -84,6 +84,26 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "sigaction", SetLastError = true)]
     public static partial int Sigaction(int sig, SigAction* act, SigAction* oldact);
 
+    public const int SIG_BLOCK = 0, SIG_SETMASK = 2;
+
+    /// <summary>glibc's sigset_t: 1024 bits, signal n at bit n - 1.</summary>
+    [System.Runtime.CompilerServices.InlineArray(16)]
+    public struct SigSet
+    {
+        private ulong _word;
+
+        public static SigSet Of(ReadOnlySpan<int> signals)
+        {
+            SigSet set = default;
+            foreach (int n in signals)
+                set[(n - 1) / 64] |= 1UL << ((n - 1) % 64);
+            return set;
+        }
+    }
+
+    [LibraryImport(Lib, EntryPoint = "pthread_sigmask")]
+    public static partial int PthreadSigmask(int how, SigSet* set, SigSet* oldset);
+
     public const int PR_SET_TIMERSLACK = 29, PR_SET_NAME = 15;
 
     [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]

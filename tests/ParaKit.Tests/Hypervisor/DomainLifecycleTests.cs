@@ -90,6 +90,92 @@ public class DomainLifecycleTests : HypervisorFixture
     }
 
     [Test]
+    public void RunHere_runs_the_guest_on_the_calling_thread_until_it_ends()
+    {
+        Dom0.PreparesVcpuThreads = false;
+        var console = new BufferConsoleSink();
+        Domain d;
+        try
+        {
+            d = Dom0.CreateDomain(Config("hello"), console);
+        }
+        finally
+        {
+            Dom0.PreparesVcpuThreads = true;
+        }
+        try
+        {
+            int stoppedOn = 0;
+            d.Stopped += _ => stoppedOn = Environment.CurrentManagedThreadId;   // raised by the vCPU's thread
+            d.RunHere();
+            Assert.Multiple(() =>
+            {
+                Assert.That(console.Text, Is.EqualTo("hello from an assembly guest\n"));
+                Assert.That((d.State, d.Exit!.Value.ExitCode), Is.EqualTo((DomainState.Shutdown, 0)));
+                Assert.That(d.Vcpu.IsRunning, Is.False);
+                Assert.That(stoppedOn, Is.EqualTo(Environment.CurrentManagedThreadId), "the vCPU ran on this thread");
+            });
+        }
+        finally
+        {
+            Dom0.DestroyDomain(d);
+        }
+    }
+
+    [Test]
+    public void A_destroy_from_another_thread_waits_for_RunHere_to_leave_the_guest()
+    {
+        Dom0.PreparesVcpuThreads = false;
+        Domain d;
+        try
+        {
+            d = Dom0.CreateDomain(Config("spin"), new BufferConsoleSink());
+        }
+        finally
+        {
+            Dom0.PreparesVcpuThreads = true;
+        }
+        Exception? failed = null;
+        var runner = new Thread(() =>
+        {
+            try
+            {
+                d.RunHere();
+            }
+            catch (Exception e)
+            {
+                failed = e;
+            }
+        });
+        runner.Start();
+        Assert.That(() => d.Stats.StartTimestamp, Is.Not.Zero.After(5000, 5), "the guest runs");
+        Dom0.DestroyDomain(d);   // frees the VM and memory: only once RunHere is out of KVM_RUN
+        Assert.Multiple(() =>
+        {
+            Assert.That(runner.Join(TimeSpan.FromSeconds(5)), Is.True, "RunHere returned");
+            Assert.That(failed, Is.Null);
+            Assert.That(d.State, Is.EqualTo(DomainState.Destroyed));
+            Assert.That(d.Stats.Kicks, Is.EqualTo(1), "one kick took the guest out");
+        });
+        Assert.Throws<InvalidOperationException>(() => d.RunHere(), "a destroyed domain does not run again");
+    }
+
+    [Test]
+    public void RunHere_refuses_a_domain_whose_vCPU_thread_is_already_made()
+    {
+        var d = Dom0.CreateDomain(Config("hello"), new BufferConsoleSink());
+        try
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => d.RunHere());
+            Assert.That(e!.Message, Does.Contain("already has a thread"));
+        }
+        finally
+        {
+            Dom0.DestroyDomain(d);
+        }
+    }
+
+    [Test]
     public void A_domain_can_be_destroyed_from_its_own_Stopped_event()
     {
         var d = Dom0.CreateDomain(Config("hello"), new BufferConsoleSink());
