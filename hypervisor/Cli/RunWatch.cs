@@ -14,6 +14,7 @@ internal sealed unsafe class RunWatch : IDisposable
     private readonly double? _timeout;
     private readonly nuint _thread;
     private GCHandle _self;
+    private readonly ManualResetEventSlim _disposed = new();
     private volatile bool _interrupted, _timedOut;
 
     /// <summary>A signal ended the domain.</summary>
@@ -25,16 +26,7 @@ internal sealed unsafe class RunWatch : IDisposable
     {
         _domain = domain;
         _timeout = timeoutSeconds;
-        _self = GCHandle.Alloc(this);
-        try
-        {
-            _thread = NativeThread.Start(&Entry, GCHandle.ToIntPtr(_self));
-        }
-        catch
-        {
-            _self.Free();
-            throw;
-        }
+        _thread = NativeThread.Start(&Entry, this, out _self);
     }
 
     /// <summary>Starts watching <paramref name="domain"/> (no timeout when null).</summary>
@@ -67,20 +59,23 @@ internal sealed unsafe class RunWatch : IDisposable
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        if (!_domain.WaitForExit(_timeout is { } s ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan))
+        var timeout = _timeout is { } s ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan;
+        if (WaitHandle.WaitAny([_domain.ExitHandle, _disposed.WaitHandle], timeout) == WaitHandle.WaitTimeout)
         {
             _timedOut = true;
             _domain.Shutdown($"timed out after {_timeout!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)} s");
-            _domain.WaitForExit(Timeout.InfiniteTimeSpan);
         }
     }
 
-    /// <summary>Once the domain has ended: waits for the watch to let its signals go.</summary>
+    /// <summary>Stops watching (at once if the domain never ran) and waits for the watch to let
+    /// its signals go.</summary>
     public void Dispose()
     {
         if (!_self.IsAllocated)
             return;
+        _disposed.Set();
         NativeThread.Join(_thread);
         _self.Free();
+        _disposed.Dispose();
     }
 }

@@ -19,8 +19,6 @@ public static class SeccompCommand
                        or a number; all arguments 0) and say whether it was allowed
         """;
 
-    private const int X32Numbers = 0x40000000;
-
     public static int Execute(string? tryName)
     {
         if (tryName is null)
@@ -38,8 +36,8 @@ public static class SeccompCommand
         int nr;
         if (int.TryParse(tryName, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number))
         {
-            if (number >= X32Numbers)
-                throw new UsageException($"seccomp: {tryName} is an x32 system call number (from {X32Numbers}); give a name or a number below it");
+            if ((uint)number >= Seccomp.X32Bit)
+                throw new UsageException($"seccomp: {tryName} is an x32 system call number (from {Seccomp.X32Bit}); give a name or a number below it");
             nr = number;
             tryName = SyscallNames.Of(nr);
         }

@@ -117,8 +117,7 @@ public sealed unsafe class KvmDevice : IDisposable
                 _supportedCpuid = cached;
                 return;
             }
-            _cpuidHandle = GCHandle.Alloc(this);
-            _cpuidThread = NativeThread.Start(&QueryOnThread, GCHandle.ToIntPtr(_cpuidHandle));
+            _cpuidThread = NativeThread.Start(&QueryOnThread, this, out _cpuidHandle);
         }
     }
 

@@ -19,14 +19,21 @@ internal static unsafe partial class NativeThread
     [LibraryImport(Lib, EntryPoint = "pthread_detach")]
     private static partial int PthreadDetach(nuint thread);
 
-    /// <summary>Starts <paramref name="entry"/>(<paramref name="argument"/>) on a new thread. The
-    /// entry must catch everything: an exception cannot leave an UnmanagedCallersOnly method.</summary>
-    public static nuint Start(delegate* unmanaged<nint, nint> entry, nint argument)
+    /// <summary>Starts <paramref name="entry"/> on a new thread, its argument a GCHandle of
+    /// <paramref name="target"/> (GCHandle.FromIntPtr gets it back), which keeps the target
+    /// reachable until the caller frees <paramref name="handle"/> once the thread has ended; on
+    /// failure nothing stays allocated. The entry must catch everything: an exception cannot
+    /// leave an UnmanagedCallersOnly method.</summary>
+    public static nuint Start(delegate* unmanaged<nint, nint> entry, object target, out GCHandle handle)
     {
+        handle = GCHandle.Alloc(target);
         nuint thread;
-        int err = PthreadCreate(&thread, 0, entry, argument);
+        int err = PthreadCreate(&thread, 0, entry, GCHandle.ToIntPtr(handle));
         if (err != 0)
+        {
+            handle.Free();
             throw new OutOfMemoryException($"pthread_create failed: {Libc.StrError(err)}");
+        }
         return thread;
     }
 

@@ -23,7 +23,9 @@ internal static unsafe class Seccomp
     public const int SigSys = 31;
 
     private const ushort LdAbsW = 0x20, JeqK = 0x15, JgeK = 0x35, RetK = 0x06;
-    private const uint AuditArchX8664 = 0xC000003E, X32Bit = 0x40000000;
+    private const uint AuditArchX8664 = 0xC000003E;
+    /// <summary>x32 system calls are numbered from here; the filter kills them without a report.</summary>
+    internal const uint X32Bit = 0x40000000;
     private const uint RetKillProcess = 0x80000000, RetTrap = 0x00030000, RetAllow = 0x7FFF0000;
     private const int SeccompSetModeFilter = 1, SeccompFilterFlagTsync = 1, SysSeccomp = 317;
     private const int SaSiginfo = 4;
