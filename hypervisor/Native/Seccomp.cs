@@ -144,7 +144,8 @@ internal static unsafe class Seccomp
     private const int HeaderBytes = 128;
 
     /// <summary>SIGSYS handler (rsi = siginfo): writes the sentence for si_syscall to stderr
-    /// with one writev, then exit_group(159). Assembled from this source with GNU as.</summary>
+    /// with one writev, then exit_group(159). The bytes are what GNU as makes of the instructions
+    /// in the comments (rep movsq relies on the kernel clearing DF for a signal handler).</summary>
     private static ReadOnlySpan<byte> ReporterCode =>
     [
         0x8B, 0x46, 0x18,                         //       mov eax, [rsi+0x18]     siginfo.si_syscall
