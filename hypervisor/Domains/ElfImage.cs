@@ -86,7 +86,7 @@ public sealed class ElfImage
         try
         {
             var image = Parse(bytes);
-            if (key.Item1 is not null && bytes.LongLength == key.Item2)
+            if (key.Item1 is not null)   // ReadFile read exactly the length the key holds
             {
                 lock (s_cacheLock)
                 {
