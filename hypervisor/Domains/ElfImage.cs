@@ -202,7 +202,7 @@ public sealed class ElfImage
         }
         if (segments.Count == 0)
             throw new GuestImageException("no loadable (PT_LOAD) segments");
-        if (!segments.Any(s => s.IsExecutable && entry >= s.VirtualAddress && entry < s.End))
+        if (!segments.Exists(s => s.IsExecutable && entry >= s.VirtualAddress && entry < s.End))
             throw new GuestImageException($"entry point 0x{entry:x} is not inside an executable segment");
 
         return new ElfImage(file, entry, segments.ToArray(), (shoff, shentsize, shnum));
@@ -355,26 +355,43 @@ public sealed class ElfImage
     /// than a copy-on-write fault later.</summary>
     public (ulong Start, ulong End)[] PrivatePages { get; }
 
+    // Plain loops: this runs on every load, on the way to a guest's first instruction, where
+    // Linq's and SortedSet's first use cost more than the work.
     private static ((ulong Start, ulong End)[] Shared, (ulong Start, ulong End)[] Private) ClassifyPages(ElfSegment[] segments)
     {
-        var shared = new List<(ulong Start, ulong End)>();
-        var priv = new List<(ulong Start, ulong End)>();
-        var pages = new SortedSet<ulong>();
-        foreach (var s in segments.Where(s => s.FileSize > 0))
+        var pages = new List<ulong>();
+        foreach (var s in segments)
         {
+            if (s.FileSize == 0)
+                continue;   // all bss: nothing of the file to place
             for (ulong p = s.VirtualAddress & ~0xFFFUL; p < s.VirtualAddress + s.FileSize; p += 0x1000)
                 pages.Add(p);
         }
-        foreach (ulong p in pages)
+        pages.Sort();
+        var shared = new List<(ulong Start, ulong End)>();
+        var priv = new List<(ulong Start, ulong End)>();
+        for (int i = 0; i < pages.Count; i++)
         {
-            bool written = segments.Any(s => s.IsWritable && s.VirtualAddress < p + 0x1000 && p < s.End);
-            var list = written ? priv : shared;
+            ulong p = pages[i];
+            if (i > 0 && pages[i - 1] == p)
+                continue;   // two segments share the page
+            var list = IsWritten(segments, p) ? priv : shared;
             if (list.Count > 0 && list[^1].End == p)
                 list[^1] = (list[^1].Start, p + 0x1000);
             else
                 list.Add((p, p + 0x1000));
         }
         return ([.. shared], [.. priv]);
+    }
+
+    private static bool IsWritten(ElfSegment[] segments, ulong page)
+    {
+        foreach (var s in segments)
+        {
+            if (s.IsWritable && s.VirtualAddress < page + 0x1000 && page < s.End)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Copies the file data lying in [<paramref name="start"/>, <paramref name="start"/> +
