@@ -11,6 +11,9 @@ namespace ParaKit.Hypervisor.Store;
 /// below <see cref="Path"/>. <see cref="Perms"/> decide who may see it (null: everyone).</summary>
 internal readonly record struct StoreChange(string Path, bool Recursive, NodePerms? Perms);
 
+/// <summary>A node domain 0 writes with those below it in one step (StoreState.WriteTree).</summary>
+internal readonly record struct StoreSeed(string Name, string Value, NodePerms Perms, StoreSeed[]? Children = null);
+
 /// <summary>Limits on what one unprivileged domain may hold (xenstored's quota-* options).</summary>
 public sealed record StoreQuotas
 {
@@ -151,6 +154,33 @@ internal sealed class StoreState
         Count(perms.Owner, created);
         changes.Add(new StoreChange(path, false, perms));
         return XsError.None;
+    }
+
+    /// <summary>Domain 0 writes <paramref name="seed"/> below <paramref name="parent"/> (created as
+    /// MKDIR would if missing) with everything under it, in one copy of the path from the root: a
+    /// domain's home at its introduction, which as a WRITE and a SET_PERMS per node was ~50 µs of
+    /// `parakit run`'s start-up. A node that exists takes the seed's value and permissions and
+    /// keeps its other children. One change per node written, parents first.</summary>
+    public void WriteTree(string parent, StoreSeed seed, StoreQuotas quotas, long gen, List<StoreChange> changes)
+    {
+        Write(0, parent, null, quotas, gen, null, changes);
+        string path = StoreTree.Join(parent, seed.Name);
+        Root = StoreTree.Set(Root, path, Merge(StoreTree.Get(Root, path), path, seed, gen, changes), gen);
+    }
+
+    private StoreNode Merge(StoreNode? existing, string path, StoreSeed seed, long gen, List<StoreChange> changes)
+    {
+        if (existing is not null)
+            Count(existing.Perms.Owner, -1);
+        Count(seed.Perms.Owner, 1);
+        changes.Add(new StoreChange(path, false, seed.Perms));
+        var children = existing?.Children ?? StoreNode.NoChildren;
+        foreach (var c in seed.Children ?? [])
+        {
+            children.TryGetValue(c.Name, out var old);
+            children = children.SetItem(c.Name, Merge(old, StoreTree.Join(path, c.Name), c, gen, changes));
+        }
+        return new StoreNode(Encoding.ASCII.GetBytes(seed.Value), seed.Perms, children, gen);
     }
 
     public XsError Remove(uint dom, string path, IAccessLog? log, long gen, List<StoreChange> changes)

@@ -45,14 +45,16 @@ public sealed class XenStore
     public XenStore(StoreQuotas? quotas = null)
     {
         Quotas = quotas ?? new StoreQuotas();
-        foreach (string p in new[] { "/local/domain", "/tool" })
+        foreach (string p in new[] { DomainsPath, "/tool" })
             _live.Write(0, p, null, Quotas, ++_gen, null, []);
         // Domain 0's own home, as xl writes it.
         _live.Write(0, "/local/domain/0/name", "Domain-0"u8.ToArray(), Quotas, ++_gen, null, []);
         _live.Write(0, "/local/domain/0/domid", "0"u8.ToArray(), Quotas, ++_gen, null, []);
     }
 
-    public static string DomainPath(uint domid) => "/local/domain/" + domid.ToString(CultureInfo.InvariantCulture);
+    private const string DomainsPath = "/local/domain";
+
+    public static string DomainPath(uint domid) => DomainsPath + "/" + domid.ToString(CultureInfo.InvariantCulture);
 
     // ---- connections -------------------------------------------------------------------------
 
@@ -100,19 +102,20 @@ public sealed class XenStore
     /// Fires @introduceDomain.</summary>
     public void IntroduceDomain(uint domid, string name, ulong memoryKiB)
     {
-        string home = DomainPath(domid);
         var changes = new List<StoreChange>();
         lock (_lock)
         {
             var ro = new NodePerms([new XsPermEntry(0, XsAccess.None), new XsPermEntry(domid, XsAccess.Read)]);
             var rw = NodePerms.Owned(domid);
-            WriteLive(home, "", ro, changes);
-            WriteLive(home + "/name", name, ro, changes);
-            WriteLive(home + "/domid", domid.ToString(CultureInfo.InvariantCulture), ro, changes);
-            WriteLive(home + "/memory", "", ro, changes);
-            WriteLive(home + "/memory/target", memoryKiB.ToString(CultureInfo.InvariantCulture), ro, changes);
-            foreach (string d in new[] { "data", "device", "control", "error", "drivers", "attr" })
-                WriteLive(home + "/" + d, "", rw, changes);
+            string id = domid.ToString(CultureInfo.InvariantCulture);
+            _live.WriteTree(DomainsPath, new StoreSeed(id, "", ro,
+            [
+                new("name", name, ro),
+                new("domid", id, ro),
+                new("memory", "", ro, [new("target", memoryKiB.ToString(CultureInfo.InvariantCulture), ro)]),
+                new("data", "", rw), new("device", "", rw), new("control", "", rw),
+                new("error", "", rw), new("drivers", "", rw), new("attr", "", rw),
+            ]), Quotas, ++_gen, changes);
             _introduced.Add(domid);
             changes.Add(new StoreChange(IntroduceDomainWatch, false, null));
             Fire(changes);
@@ -146,13 +149,6 @@ public sealed class XenStore
     {
         lock (_lock)
             return _introduced.Contains(domid);
-    }
-
-    private void WriteLive(string path, string value, NodePerms perms, List<StoreChange> changes)
-    {
-        long gen = ++_gen;
-        _live.Write(0, path, Encoding.ASCII.GetBytes(value), Quotas, gen, null, changes);
-        _live.SetPerms(0, path, perms, Quotas, gen, null, changes);
     }
 
     /// <summary>Domain 0 reads a value (null if absent).</summary>

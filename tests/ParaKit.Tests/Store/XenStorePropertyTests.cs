@@ -248,4 +248,68 @@ public class XenStorePropertyTests
                 return (canRead == expected.HasFlag(XsAccess.Read) && canWrite == expected.HasFlag(XsAccess.Write))
                     .Label($"domain {c.who}: read {canRead} write {canWrite}, model {expected}");
             });
+
+    private static readonly NodePerms[] SomePerms =
+    [
+        NodePerms.Owned(0), NodePerms.Owned(1), NodePerms.Owned(2, XsAccess.Read),
+        new([new XsPermEntry(0, XsAccess.None), new XsPermEntry(1, XsAccess.Read)]),
+    ];
+
+    private static Gen<StoreSeed> SeedGen(int depth) =>
+        from name in Gen.Elements("a", "b", "c")
+        from value in Gen.Elements("", "v", "w")
+        from perms in Gen.Elements(SomePerms)
+        from children in depth == 0 ? Gen.Constant(Array.Empty<StoreSeed>()) : Gen.ArrayOf(SeedGen(depth - 1)).Select(a => a.Take(3).DistinctBy(c => c.Name).ToArray())
+        select new StoreSeed(name, value, perms, children);
+
+    /// <summary>Nodes that exist before: a path of up to three of a/b/c below /local/domain, an owner.</summary>
+    private static Gen<(string Path, NodePerms Perms)[]> ExistingGen =>
+        Gen.ArrayOf(
+            from segs in Gen.ArrayOf(Gen.Elements("a", "b", "c")).Select(a => a.Take(3).ToArray()).Where(a => a.Length > 0)
+            from perms in Gen.Elements(SomePerms)
+            select ("/local/domain/" + string.Join('/', segs), perms));
+
+    /// <summary>A domain's home written in one step (StoreState.WriteTree, as IntroduceDomain does)
+    /// ends as a WRITE and a SET_PERMS per node would leave it, parents first, over any nodes that
+    /// were there: the same values, permissions, node counts per owner and changed paths.</summary>
+    [FsCheck.NUnit.Property(MaxTest = 300)]
+    public Property Writing_a_tree_is_a_write_and_set_perms_per_node() =>
+        Prop.ForAll(Gen.Zip(SeedGen(2), ExistingGen).ToArbitrary(), c =>
+        {
+            var (seed, existing) = c;
+            var quotas = new StoreQuotas();
+            StoreState Before()
+            {
+                var s = StoreState.Empty();
+                long g = 0;
+                s.Write(0, "/local/domain", null, quotas, ++g, null, []);
+                foreach (var (path, perms) in existing)
+                {
+                    s.Write(0, path, "old"u8.ToArray(), quotas, ++g, null, []);
+                    s.SetPerms(0, path, perms, quotas, ++g, null, []);
+                }
+                return s;
+            }
+            var one = Before();
+            var oneChanges = new List<StoreChange>();
+            one.WriteTree("/local/domain", seed, quotas, 100, oneChanges);
+
+            var each = Before();
+            var eachChanges = new List<StoreChange>();
+            long gen = 100;
+            void Walk(string parent, StoreSeed n)
+            {
+                string path = parent + "/" + n.Name;
+                each.Write(0, path, System.Text.Encoding.ASCII.GetBytes(n.Value), quotas, ++gen, null, eachChanges);
+                each.SetPerms(0, path, n.Perms, quotas, ++gen, null, eachChanges);
+                foreach (var child in n.Children ?? [])
+                    Walk(path, child);
+            }
+            Walk("/local/domain", seed);
+
+            string[] Paths(List<StoreChange> l) => [.. l.Select(x => x.Path).Distinct()];
+            return (one.Dump() == each.Dump()).Label("tree:\n" + one.Dump() + "\nvs\n" + each.Dump())
+                .And(one.NodeCounts.OrderBy(k => k.Key).SequenceEqual(each.NodeCounts.OrderBy(k => k.Key))).Label("node counts")
+                .And(Paths(oneChanges).SequenceEqual(Paths(eachChanges))).Label("changed paths");
+        });
 }
