@@ -3,6 +3,7 @@
 // compare and hash without arrays.
 using System;
 using ParaKit.Net.Traffic;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Net.Stack;
 
@@ -57,7 +58,7 @@ public static class Ipv4
             return Ipv4Check.BadHeaderLength;
         if (ihl > packet.Length)
             return Ipv4Check.Truncated;
-        if (Wire.Finish(Wire.Sum(packet.Slice(0, ihl), 0)) != 0xFFFF)
+        if (InternetChecksum.Finish(InternetChecksum.Sum(packet.Slice(0, ihl), 0)) != 0xFFFF)
             return Ipv4Check.BadChecksum;
         if (ihl != HeaderLength)
             return Ipv4Check.Options;
@@ -83,18 +84,7 @@ public static class Ipv4
         Wire.WriteU16(b, 10, 0);
         Wire.WriteU32(b, 12, src);
         Wire.WriteU32(b, 16, dst);
-        Wire.WriteU16(b, 10, Wire.Checksum(b.Slice(0, HeaderLength)));
-    }
-
-    /// <summary>The running sum of the UDP/TCP pseudo-header (RFC 768).</summary>
-    public static ulong PseudoHeaderSum(uint src, uint dst, byte protocol, int length)
-    {
-        ulong sum = Wire.AddWord(0, (ushort)(src >> 16));
-        sum = Wire.AddWord(sum, (ushort)src);
-        sum = Wire.AddWord(sum, (ushort)(dst >> 16));
-        sum = Wire.AddWord(sum, (ushort)dst);
-        sum = Wire.AddWord(sum, protocol);
-        return Wire.AddWord(sum, (ushort)length);
+        Wire.WriteU16(b, 10, InternetChecksum.Checksum(b.Slice(0, HeaderLength)));
     }
 
     /// <summary>The mask of a prefix length (0..32).</summary>

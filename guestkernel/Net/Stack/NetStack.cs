@@ -7,6 +7,7 @@
 using System;
 using ParaKit.Drivers;
 using ParaKit.Net.Traffic;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Net.Stack;
 
@@ -245,8 +246,8 @@ public sealed class NetStack
         Wire.WriteU16(u, 4, (ushort)udpLength);
         Wire.WriteU16(u, 6, 0);
         payload.CopyTo(u.Slice(UdpHeader));
-        ulong sum = Ipv4.PseudoHeaderSum(Address, destination, Ipv4.ProtoUdp, udpLength);
-        ushort check = (ushort)~Wire.Finish(Wire.Sum(u, sum));
+        ulong sum = InternetChecksum.PseudoHeaderSum(Address, destination, Ipv4.ProtoUdp, udpLength);
+        ushort check = InternetChecksum.Complete(InternetChecksum.Sum(u, sum));
         Wire.WriteU16(u, 6, check == 0 ? (ushort)0xFFFF : check);   // 0 means "no checksum" in UDP
         SendStatus s = SendIp(destination, Ipv4.ProtoUdp, udpLength);
         if (s == SendStatus.Sent || s == SendStatus.Queued)
@@ -277,7 +278,7 @@ public sealed class NetStack
         Wire.WriteU16(m, 2, 0);
         Wire.WriteU16(m, 4, id);
         Wire.WriteU16(m, 6, sequence);
-        Wire.WriteU16(m, 2, Wire.Checksum(m));
+        Wire.WriteU16(m, 2, InternetChecksum.Checksum(m));
     }
 
     /// <summary>Where a packet for <paramref name="destination"/> goes on the link: itself when
@@ -377,8 +378,8 @@ public sealed class NetStack
     {
         int field = protocol == Ipv4.ProtoTcp ? 16 : 6;
         Wire.WriteU16(l4, field, 0);
-        ulong sum = Ipv4.PseudoHeaderSum(Address, destination, protocol, l4.Length);
-        ushort c = (ushort)~Wire.Finish(Wire.Sum(l4, sum));
+        ulong sum = InternetChecksum.PseudoHeaderSum(Address, destination, protocol, l4.Length);
+        ushort c = InternetChecksum.Complete(InternetChecksum.Sum(l4, sum));
         Wire.WriteU16(l4, field, protocol == Ipv4.ProtoUdp && c == 0 ? (ushort)0xFFFF : c);
     }
 
@@ -596,7 +597,7 @@ public sealed class NetStack
             Counters.IcmpTruncated++;
             return;
         }
-        if (Wire.Finish(Wire.Sum(m, 0)) != 0xFFFF)
+        if (InternetChecksum.Finish(InternetChecksum.Sum(m, 0)) != 0xFFFF)
         {
             Counters.IcmpBadChecksum++;
             return;
@@ -650,8 +651,8 @@ public sealed class NetStack
         u = u.Slice(0, length);
         if (Wire.ReadU16(u, 6) != 0 && !info.ChecksumValidated)   // 0: the sender did not checksum (allowed in IPv4)
         {
-            ulong sum = Ipv4.PseudoHeaderSum(info.Source, info.Destination, Ipv4.ProtoUdp, length);
-            if (Wire.Finish(Wire.Sum(u, sum)) != 0xFFFF)
+            ulong sum = InternetChecksum.PseudoHeaderSum(info.Source, info.Destination, Ipv4.ProtoUdp, length);
+            if (InternetChecksum.Finish(InternetChecksum.Sum(u, sum)) != 0xFFFF)
             {
                 Counters.UdpBadChecksum++;
                 return;

@@ -4,6 +4,7 @@
 // their length; a malformed option list rejects the segment. Never throws.
 using System;
 using ParaKit.Net.Traffic;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Net.Stack;
 
@@ -57,8 +58,8 @@ internal ref struct TcpSegment
             return TcpParse.BadDataOffset;
         if (offset > s.Length)
             return TcpParse.Truncated;
-        ulong sum = Ipv4.PseudoHeaderSum(sourceIp, destinationIp, Ipv4.ProtoTcp, s.Length);
-        if (!checksumValidated && Wire.Finish(Wire.Sum(s, sum)) != 0xFFFF)
+        ulong sum = InternetChecksum.PseudoHeaderSum(sourceIp, destinationIp, Ipv4.ProtoTcp, s.Length);
+        if (!checksumValidated && InternetChecksum.Finish(InternetChecksum.Sum(s, sum)) != 0xFFFF)
             return TcpParse.BadChecksum;
         seg.SourcePort = Wire.ReadU16(s, 0);
         seg.DestinationPort = Wire.ReadU16(s, 2);

@@ -2,6 +2,7 @@
 // The caller has already placed the data after the header in the stack's transmit buffer.
 using System;
 using ParaKit.Net.Traffic;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Net.Stack;
 
@@ -45,7 +46,7 @@ internal static class TcpSegmentBuilder
     /// <summary>Stores the checksum of the whole segment (header and data).</summary>
     public static void Checksum(Span<byte> s, uint sourceIp, uint destinationIp)
     {
-        ulong sum = Ipv4.PseudoHeaderSum(sourceIp, destinationIp, Ipv4.ProtoTcp, s.Length);
-        Wire.WriteU16(s, 16, (ushort)~Wire.Finish(Wire.Sum(s, sum)));
+        ulong sum = InternetChecksum.PseudoHeaderSum(sourceIp, destinationIp, Ipv4.ProtoTcp, s.Length);
+        Wire.WriteU16(s, 16, InternetChecksum.Complete(InternetChecksum.Sum(s, sum)));
     }
 }

@@ -19,6 +19,7 @@
 // additive checksum misses (swapped words, a page copied to the wrong offset).
 using System;
 using System.Runtime.CompilerServices;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Net.Traffic;
 
@@ -109,7 +110,7 @@ public static class TrafficFrame
         Wire.WriteU16(frame, IpOffset + 10, 0);
         Wire.WriteU32(frame, IpOffset + 12, flow.SrcIp);
         Wire.WriteU32(frame, IpOffset + 16, flow.DstIp);
-        Wire.WriteU16(frame, IpOffset + 10, Wire.Checksum(frame.Slice(IpOffset, IpHeaderLength)));
+        Wire.WriteU16(frame, IpOffset + 10, InternetChecksum.Checksum(frame.Slice(IpOffset, IpHeaderLength)));
 
         Wire.WriteU16(frame, UdpOffset, flow.SrcPort);
         Wire.WriteU16(frame, UdpOffset + 2, flow.DstPort);
@@ -120,9 +121,9 @@ public static class TrafficFrame
         Wire.WriteU64(frame, TimestampOffset, timestampNs);
 
         ulong sum = WriteFill(frame.Slice(FillOffset), seq);
-        sum = Wire.Sum(frame.Slice(UdpOffset, FillOffset - UdpOffset), sum);
+        sum = InternetChecksum.Sum(frame.Slice(UdpOffset, FillOffset - UdpOffset), sum);
         sum = PseudoHeader(frame, udpLength, sum);
-        ushort check = (ushort)~Wire.Finish(sum);
+        ushort check = InternetChecksum.Complete(sum);
         // 0 means "no checksum" in UDP over IPv4; its one's-complement twin says the same sum.
         Wire.WriteU16(frame, UdpOffset + 6, check == 0 ? (ushort)0xFFFF : check);
         return true;
@@ -146,7 +147,7 @@ public static class TrafficFrame
             return TrafficStatus.Truncated;
         if (Wire.ReadU16(frame, PayloadOffset) != MagicLow)
             return TrafficStatus.NotOurs;
-        if (Wire.Finish(Wire.Sum(frame.Slice(IpOffset, IpHeaderLength), 0)) != 0xFFFF)
+        if (InternetChecksum.Finish(InternetChecksum.Sum(frame.Slice(IpOffset, IpHeaderLength), 0)) != 0xFFFF)
             return TrafficStatus.BadIpChecksum;
 
         int ipLength = Wire.ReadU16(frame, IpOffset + 2);
@@ -162,9 +163,9 @@ public static class TrafficFrame
 
         ulong seq = Wire.ReadU64(frame, SeqOffset);
         bool patternOk = CheckFill(frame.Slice(FillOffset), seq, out ulong sum);
-        sum = Wire.Sum(frame.Slice(UdpOffset, FillOffset - UdpOffset), sum);
+        sum = InternetChecksum.Sum(frame.Slice(UdpOffset, FillOffset - UdpOffset), sum);
         sum = PseudoHeader(frame, udpLength, sum);
-        if (Wire.Finish(sum) != 0xFFFF)
+        if (InternetChecksum.Finish(sum) != 0xFFFF)
             return TrafficStatus.BadPayloadChecksum;
         if (!patternOk)
             return TrafficStatus.BadPayloadPattern;
@@ -181,9 +182,9 @@ public static class TrafficFrame
     /// protocol and the UDP length.</summary>
     private static ulong PseudoHeader(ReadOnlySpan<byte> frame, int udpLength, ulong sum)
     {
-        sum = Wire.Sum(frame.Slice(IpOffset + 12, 8), sum);
-        sum = Wire.AddWord(sum, ProtoUdp);
-        return Wire.AddWord(sum, (ushort)udpLength);
+        sum = InternetChecksum.Sum(frame.Slice(IpOffset + 12, 8), sum);
+        sum = InternetChecksum.AddWord(sum, ProtoUdp);
+        return InternetChecksum.AddWord(sum, (ushort)udpLength);
     }
 
     /// <summary>The generator's first state for a sequence number: an odd multiplier makes it a
@@ -219,14 +220,14 @@ public static class TrafficFrame
             {
                 s = Next(s);
                 Unsafe.WriteUnaligned(p + i, s);
-                sum = Wire.Add(sum, s);
+                sum = InternetChecksum.Add(sum, s);
             }
             if (i < n)
             {
                 s = Next(s);
                 for (int k = 0; i < n; i++, k++)
                     p[i] = (byte)(s >> (8 * k));
-                sum = Wire.Sum(new ReadOnlySpan<byte>(p + (n & ~7), n & 7), sum);
+                sum = InternetChecksum.Sum(new ReadOnlySpan<byte>(p + (n & ~7), n & 7), sum);
             }
         }
         return sum;
@@ -248,14 +249,14 @@ public static class TrafficFrame
                 s = Next(s);
                 ulong got = Unsafe.ReadUnaligned<ulong>(p + i);
                 diff |= got ^ s;
-                sum = Wire.Add(sum, got);
+                sum = InternetChecksum.Add(sum, got);
             }
             if (i < n)
             {
                 s = Next(s);
                 for (int k = 0; i < n; i++, k++)
                     diff |= (ulong)(byte)(p[i] ^ (byte)(s >> (8 * k)));
-                sum = Wire.Sum(new ReadOnlySpan<byte>(p + (n & ~7), n & 7), sum);
+                sum = InternetChecksum.Sum(new ReadOnlySpan<byte>(p + (n & ~7), n & 7), sum);
             }
         }
         return diff == 0;

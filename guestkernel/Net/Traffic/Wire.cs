@@ -1,12 +1,11 @@
-// Network byte order, MAC addresses as 48-bit integers and the Internet checksum (RFC 1071),
-// for the traffic generator and checker. Pure code: compiled into the guest kernel library and
-// into the host tests, so it uses only what the guest runtime has (spans, pointers, Unsafe).
+// Network byte order and MAC addresses as 48-bit integers, for the traffic generator and
+// checker and the IP stack (the Internet checksum is protocols/Net/InternetChecksum.cs). Pure
+// code: compiled into the guest kernel library and into the host tests.
 using System;
-using System.Runtime.CompilerServices;
 
 namespace ParaKit.Net.Traffic;
 
-public static unsafe class Wire
+public static class Wire
 {
     public static ushort ReadU16(ReadOnlySpan<byte> b, int at) => (ushort)((b[at] << 8) | b[at + 1]);
 
@@ -44,65 +43,4 @@ public static unsafe class Wire
         WriteU16(b, at, (ushort)(mac >> 32));
         WriteU32(b, at + 2, (uint)mac);
     }
-
-    /// <summary>Adds <paramref name="b"/> to a running one's-complement sum. The sum is kept in
-    /// host (little-endian) order, which RFC 1071 shows is equivalent up to a final byte swap
-    /// (see <see cref="Finish"/>); adding 64 bits at a time with end-around carry is what keeps
-    /// checking a 9000-byte frame cheap. Chunks after the first must start at an even offset of
-    /// the checksummed data, so 16-bit words stay aligned.</summary>
-    public static ulong Sum(ReadOnlySpan<byte> b, ulong sum)
-    {
-        int n = b.Length;
-        if (n == 0)
-            return sum;
-        fixed (byte* p = b)
-        {
-            int i = 0;
-            for (; i + 8 <= n; i += 8)
-                sum = Add(sum, Unsafe.ReadUnaligned<ulong>(p + i));
-            if (i + 4 <= n)
-            {
-                sum = Add(sum, Unsafe.ReadUnaligned<uint>(p + i));
-                i += 4;
-            }
-            if (i + 2 <= n)
-            {
-                sum = Add(sum, Unsafe.ReadUnaligned<ushort>(p + i));
-                i += 2;
-            }
-            if (i < n)
-                sum = Add(sum, p[i]);   // an odd last byte is the high byte of a zero-padded word
-        }
-        return sum;
-    }
-
-    /// <summary>One's-complement addition of a 64-bit chunk (end-around carry).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Add(ulong sum, ulong value)
-    {
-        sum += value;
-        if (sum < value)
-            sum++;
-        return sum;
-    }
-
-    /// <summary>A 16-bit word given in network order, added to a host-order running sum.</summary>
-    public static ulong AddWord(ulong sum, ushort networkOrderWord) =>
-        Add(sum, (ushort)((networkOrderWord >> 8) | (networkOrderWord << 8)));
-
-    /// <summary>Folds a running sum to 16 bits and returns it in network order, not inverted:
-    /// 0xFFFF when data that includes its own correct checksum is summed.</summary>
-    public static ushort Finish(ulong sum)
-    {
-        sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-        sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        ushort s = (ushort)sum;
-        return (ushort)((s >> 8) | (s << 8));
-    }
-
-    /// <summary>The Internet checksum of <paramref name="b"/> (the value to store in a header).</summary>
-    public static ushort Checksum(ReadOnlySpan<byte> b) => (ushort)~Finish(Sum(b, 0));
 }

@@ -5,6 +5,9 @@
 // completes it). Netback (Xen's csum_blank + XEN_NETIF_EXTRA_TYPE_GSO) and a TAP's virtio_net_hdr
 // (VIRTIO_NET_HDR_F_NEEDS_CSUM + VIRTIO_NET_HDR_GSO_TCPV4) both map onto it; the check below is
 // the one place where such a description is taken apart and refused if it lies.
+using System.Buffers.Binary;
+using ParaKit.Protocols.Net;
+
 namespace ParaKit.Hypervisor.Net.Offload;
 
 /// <summary>Offload metadata of one frame. default = a plain, complete frame.</summary>
@@ -80,8 +83,8 @@ public static class FrameOffloads
         if (checksumPartial)
         {
             int l4Length = frame.Length - l4;
-            uint pseudo = InternetChecksum.PseudoHeader(frame.Slice(EthernetHeader + 12, 4), frame.Slice(EthernetHeader + 16, 4), proto, l4Length);
-            ushort folded = InternetChecksum.Fold(pseudo);
+            ushort folded = InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(
+                BinaryPrimitives.ReadUInt32BigEndian(frame[(EthernetHeader + 12)..]), BinaryPrimitives.ReadUInt32BigEndian(frame[(EthernetHeader + 16)..]), proto, l4Length));
             // UDP's "no checksum" is 0: a partial sum of 0 would be sent as 0xFFFF after completion anyway.
             frame[l4 + field] = (byte)(folded >> 8);
             frame[l4 + field + 1] = (byte)folded;

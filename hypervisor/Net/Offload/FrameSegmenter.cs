@@ -5,6 +5,7 @@
 // completed. The frames are built in a per-thread scratch buffer (no allocation per frame) and
 // handed to the sink one by one.
 using System.Buffers.Binary;
+using ParaKit.Protocols.Net;
 
 namespace ParaKit.Hypervisor.Net.Offload;
 
@@ -43,7 +44,7 @@ public static class FrameSegmenter
         if (field + 2 > frame.Length || frame.Length > into.Length)
             return false;
         frame.CopyTo(into);
-        ushort sum = InternetChecksum.Complete(InternetChecksum.Add(0, into.Slice(start, frame.Length - start)));
+        ushort sum = InternetChecksum.Checksum(into.Slice(start, frame.Length - start));
         if (sum == 0 && offload.ChecksumOffset == 6)
             sum = 0xFFFF;   // UDP sends a computed 0 as all ones (RFC 768)
         BinaryPrimitives.WriteUInt16BigEndian(into[field..], sum);
@@ -76,7 +77,7 @@ public static class FrameSegmenter
             BinaryPrimitives.WriteUInt16BigEndian(s[(Eth + 4)..], (ushort)(id + sent));
             s[Eth + 10] = 0;
             s[Eth + 11] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(s[(Eth + 10)..], InternetChecksum.Complete(InternetChecksum.Add(0, s[Eth..l4])));
+            BinaryPrimitives.WriteUInt16BigEndian(s[(Eth + 10)..], InternetChecksum.Checksum(s[Eth..l4]));
             // TCP: sequence number, flags, full checksum over the pseudo-header and the segment.
             BinaryPrimitives.WriteUInt32BigEndian(s[(l4 + 4)..], seq + (uint)at);
             byte f = flags;
@@ -87,8 +88,8 @@ public static class FrameSegmenter
             s[l4 + 13] = f;
             s[l4 + 16] = 0;
             s[l4 + 17] = 0;
-            ulong sum = InternetChecksum.PseudoHeader(s.Slice(Eth + 12, 4), s.Slice(Eth + 16, 4), 6, s.Length - l4);
-            BinaryPrimitives.WriteUInt16BigEndian(s[(l4 + 16)..], InternetChecksum.Complete(InternetChecksum.Add(sum, s[l4..])));
+            ulong sum = InternetChecksum.PseudoHeaderSum(BinaryPrimitives.ReadUInt32BigEndian(s[(Eth + 12)..]), BinaryPrimitives.ReadUInt32BigEndian(s[(Eth + 16)..]), 6, s.Length - l4);
+            BinaryPrimitives.WriteUInt16BigEndian(s[(l4 + 16)..], InternetChecksum.Complete(InternetChecksum.Sum(s[l4..], sum)));
             sink.Deliver(s);
             sent++;
             at += len;
