@@ -393,9 +393,6 @@ public sealed unsafe class Vcpu : IDisposable
         ulong asleep = TracePoint.Block(ref _domain.Stats.Blocks, _domain.Id, BlockKind.Block);
         ref SharedInfo si = ref _domain.SharedInfo;
         Volatile.Write(ref si.Vcpu0.UpcallMask, 0);
-        // A line already up means the guest has not taken its interrupt: send it again.
-        if (_domain.Interrupts.AnyAsserted)
-            _domain.Interrupts.ResendAsserted();
         // An asserted device interrupt wakes it too, as an interrupt wakes a halted CPU.
         var why = WaitFor(() => EventsPending(ref _domain.SharedInfo) || _domain.Interrupts.AnyAsserted, 0);
         if (asleep != 0)

@@ -173,9 +173,13 @@ public sealed unsafe class E1000Driver : IEthernetDevice
             Failure = "the link is down (STATUS.LU clear)";
             return false;
         }
-        Write(E1000Reg.Ims, InterruptMask);
-        _irqArmed = true;
+        // The flags go first, as Linux's e1000_up clears __E1000_DOWN before e1000_irq_enable: a
+        // cause already pending raises the MSI as IMS is written, and the handler that runs right
+        // after this store must find the card up, or it returns without reading ICR, the line
+        // stays up, and no new edge (no further MSI) ever comes.
         _up = true;
+        _irqArmed = true;
+        Write(E1000Reg.Ims, InterruptMask);
         return true;
     }
 

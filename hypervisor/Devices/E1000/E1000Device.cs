@@ -129,7 +129,7 @@ public sealed class E1000Device : IDomainDevice
                 : "";
             string where = _link is { } link ? $"{Config.Bridge}(tap {link.Tap.Name})" : Config.Bridge;
             return $"{Name} {Mac} {where} e1000@0x{Bar:x} tx={c.TxFrames} rx={c.RxFrames} drops(rx-no-desc={c.RxNoDescriptors} filtered={c.RxFiltered} disabled={c.RxWhileDisabled} oversize={c.RxOversize})"
-                + $" irqs={c.Interrupts}" + (_line.Resent != 0 ? $" resent={_line.Resent}" : "") + $" mmio(r={_range.Reads} w={_range.Writes}) rx[{r.Rdh}..{r.Rdt}) tx[{r.Tdh}..{r.Tdt})" + problems;
+                + $" irqs={c.Interrupts} mmio(r={_range.Reads} w={_range.Writes}) rx[{r.Rdh}..{r.Rdt}) tx[{r.Tdh}..{r.Tdt})" + problems;
         }
     }
 

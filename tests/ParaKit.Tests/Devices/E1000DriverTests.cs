@@ -50,11 +50,21 @@ internal sealed unsafe class FvGuest : IDisposable, IRegisterWindow, IDmaMemory
         return (uint)data;
     }
 
+    /// <summary>Runs before each register write the driver makes (to make a cause pending).</summary>
+    public Action<uint>? BeforeWrite;
+    /// <summary>When a write raises the line, the handler runs right after it, as KVM injects the
+    /// MSI on the way back into the guest, before the instruction after the store.</summary>
+    public bool InterruptAfterWrite;
+
     public void Write(uint offset, uint value)
     {
+        BeforeWrite?.Invoke(offset);
+        bool wasOn = Line.On;
         ulong data = value;
         if (!Bus.Access(GuestLayout.E1000Bar(0) + offset, 4, true, ref data))
             throw new InvalidOperationException($"unclaimed write at 0x{offset:x}");
+        if (InterruptAfterWrite && Line.On && !wasOn)
+            Driver.OnInterrupt();
     }
 
     public byte* Allocate(int bytes, int alignment, out ulong busAddress)
@@ -208,6 +218,34 @@ public sealed class E1000DriverTests
         });
         b.Driver.Poll(onFrame, 64);
         Assert.That(b.Accesses(E1000Reg.Ims) - ims, Is.EqualTo(1), "still armed: no second IMS write");
+    }
+
+    /// <summary>A cause already pending when Open unmasks: the MSI arrives right after the IMS
+    /// store, and the handler must find the card up and acknowledge it. It once returned early
+    /// (the card was marked up after the store), the line stayed up, and no further edge came:
+    /// about 1 run in 50 of the FV sender in PvFvBootTests blocked forever.</summary>
+    [Test]
+    public void An_interrupt_raised_by_opens_unmask_is_acknowledged_by_the_handler()
+    {
+        var worker = new NetworkWorker("t");
+        using var a = new FvGuest(worker, MacA);
+        a.Driver.UseInterrupts();
+        a.BeforeWrite = reg =>
+        {
+            if (reg == E1000Reg.Ims)
+                a.Write(E1000Reg.Ics, E1000Int.LinkStatusChange);   // pending, still masked
+        };
+        a.InterruptAfterWrite = true;
+        long icr = a.Accesses(E1000Reg.Icr);
+        Assert.That(a.Driver.Open(), Is.True, a.Driver.Failure);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Line.Asserts, Is.EqualTo(1), "the unmask raised the line");
+            Assert.That(a.Driver.HandlerRuns, Is.EqualTo(1));
+            Assert.That(a.Driver.Interrupts, Is.EqualTo(1), "the handler read a cause from ICR");
+            Assert.That(a.Line.On, Is.False, "acknowledged: the line is down");
+            Assert.That(a.Accesses(E1000Reg.Icr) - icr, Is.EqualTo(2), "Open's read after reset and the handler's");
+        });
     }
 
     [Test]
