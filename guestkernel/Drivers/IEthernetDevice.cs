@@ -52,6 +52,11 @@ public interface IEthernetDevice
     /// number of frames handed over. Never blocks.</summary>
     int Poll(FrameHandler handler, int budget);
 
+    /// <summary>Every frame published by <see cref="Flush"/> has been answered (the backend or the
+    /// card took it) and reaped by a <see cref="Poll"/>: none is left on the ring or in the card.
+    /// A sender checks it before it ends, so that domain 0 is not left holding its frames.</summary>
+    bool TxIdle { get; }
+
     /// <summary>Counters (frames, bytes, drops by reason, notifications).</summary>
     NetDeviceCounters Counters { get; }
 }

@@ -9,8 +9,10 @@
 // probe=0 skips that (a destination that cannot answer, e.g. a hostile guest that never reads);
 // delay-ms=D then waits D ms before the first frame instead, so that such a destination has
 // announced itself and the switch sends it unicast rather than flooding every other port.
-// drain-ms=M (default 200) is how long it stays after the last frame so the backend can take what
-// is still on the ring; a short one ends the domain while domain 0 may still hold its frames.
+// drain-ms=M (default 2000) is the longest it stays after the last frame for the backend (or the
+// card) to take what is still on the ring: it ends as soon as every frame is answered (TxIdle), so
+// a receiver slow to make room (a loaded machine) does not leave frames in domain 0 at poweroff,
+// counted there as tx_undelivered; a short one may end the domain while domain 0 still holds some.
 // Flat out, frames are queued until TrySend refuses (no free TX slot), then published with one
 // Flush; the loop blocks only when a refusal follows a Poll that found nothing to reap, i.e.
 // when the backend owns every slot and has been asked to notify us with its next response.
@@ -28,12 +30,13 @@ public static class Pktgen
     private const ulong DownLimitNs = 5 * Second;
     private const int Batch = 64;
     private const int PollBudget = 64;
+    private const ulong DrainSliceNs = 2_000_000;
 
     private static readonly FrameHandler s_onFrame = OnFrame;   // made once: Poll must not allocate
 
     public static int Main(string[] args)
     {
-        ulong dst = 0, size = 60, sizeMax = 60, count = 0, seconds = 0, rate = 0, vif = 0, probe = 1, delayMs = 0, drainMs = 200;
+        ulong dst = 0, size = 60, sizeMax = 60, count = 0, seconds = 0, rate = 0, vif = 0, probe = 1, delayMs = 0, drainMs = 2000;
         bool haveDst = false;
         var flow = TrafficFlow.Between(0, 0);
         foreach (string a in args)
@@ -185,14 +188,19 @@ public static class Pktgen
         }
         ulong elapsed = finished - start;
 
-        // After the last frame: time for the backend to take what is still on the ring before the
-        // domain (and its granted pages) goes away.
+        // After the last frame: until the backend has taken (answered) every frame, for at most
+        // drain-ms, before the domain and its granted pages go away. Completions of a few frames
+        // are not notified (netfront asks only when slots run short): look again every 2 ms.
         ulong drainEnd = Clock.NowNs() + drainMs * 1_000_000;
-        while (Clock.NowNs() < drainEnd)
+        while (true)
         {
             nic.Flush();
-            if (nic.Poll(s_onFrame, PollBudget) < PollBudget)
-                Events.WaitUntil(drainEnd);
+            bool more = nic.Poll(s_onFrame, PollBudget) >= PollBudget;
+            ulong now = Clock.NowNs();
+            if (nic.TxIdle || now >= drainEnd)
+                break;
+            if (!more)
+                Events.WaitUntil(now + DrainSliceNs < drainEnd ? now + DrainSliceNs : drainEnd);
         }
 
         NetDeviceCounters c = nic.Counters;

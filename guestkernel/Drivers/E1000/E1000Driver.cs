@@ -198,6 +198,8 @@ public sealed unsafe class E1000Driver : IEthernetDevice
 
     private int TxFree => TxSlots - 1 - ((_txTail - _txClean + TxSlots) % TxSlots);
 
+    public bool TxIdle => _txClean == _txTail;
+
     /// <summary>The model's TSO and checksum context descriptors are not used (yet): no offload.</summary>
     public bool ChecksumOffload => false;
     public int MaxOffloadFrame => 0;

@@ -791,6 +791,8 @@ public sealed unsafe class Netfront : IEthernetDevice
         return frames;
     }
 
+    public bool TxIdle => _tx.ReqProdPvt == _tx.RspCons;
+
     private int Receive(FrameHandler handler, int max)
     {
         if (_rx.ResponsesOverflowed())

@@ -47,6 +47,9 @@ public sealed unsafe class Netback
     private readonly bool _rxGso, _rxChecksumOffload;
     private readonly IFrameSink _plain;
     private FrameOffload _txHeldOffload;
+    // The held frame's answers, one per slot: pushed when it leaves (TryReleaseHeld).
+    private readonly NetifTxResponse[] _txHeldAnswers = new NetifTxResponse[NetifLimits.TxRingSize];
+    private int _txHeldSlots;
 
     /// <summary>Bytes of waiting frames one vif may hold (feature-rx-notify); 4 MiB with GSO.</summary>
     public const int RxQueueBytes = 1 << 20;
@@ -151,8 +154,9 @@ public sealed unsafe class Netback
         _rxQueued = 0;
         if (_txHeld > 0)
         {
-            Counters.TxUndelivered++;
+            Counters.TxUndelivered++;   // unanswered: the ring goes with the vif
             _txHeld = 0;
+            _txHeldSlots = 0;
         }
         if (TracePoint.On)
             _trace.Drops(TraceDomain, TraceVif, Counters);
@@ -262,6 +266,9 @@ public sealed unsafe class Netback
         if (!_sink.HasRoomFor(frame))
             return false;
         _txHeld = 0;
+        for (int i = 0; i < _txHeldSlots; i++)
+            _tx.TryPushResponse(_txHeldAnswers[i]);
+        _txHeldSlots = 0;
         Send(frame, _txHeldOffload);
         return true;
     }
@@ -324,19 +331,27 @@ public sealed unsafe class Netback
                 }
             }
         }
-        // Every slot gets its answer: data slots the packet's status, extra_info slots NULL.
+        // Every slot gets its answer: data slots the packet's status, extra_info slots NULL. A
+        // frame that must wait for room is answered when it leaves (TryReleaseHeld): until then
+        // its sender sees it in flight, as it is (a domain that ended now would lose it), and
+        // can wait for it before powering off (IEthernetDevice.TxIdle).
+        var frame = _frame.AsSpan(0, size);
+        bool hold = status == NetifStatus.Okay && !_sink.HasRoomFor(frame);
         for (int i = 0; i < slotsUsed; i++)
         {
             bool isExtra = i >= 1 && i <= extras;
-            _tx.TryPushResponse(new NetifTxResponse { Id = isExtra ? (ushort)0 : stage[i].Id, Status = isExtra ? NetifStatus.Null : status });
+            var answer = new NetifTxResponse { Id = isExtra ? (ushort)0 : stage[i].Id, Status = isExtra ? NetifStatus.Null : status };
+            if (hold)
+                _txHeldAnswers[i] = answer;
+            else
+                _tx.TryPushResponse(answer);
         }
         if (status != NetifStatus.Okay)
             return false;
-        // The guest's slots are answered either way: the bytes are ours now.
-        var frame = _frame.AsSpan(0, size);
-        if (!_sink.HasRoomFor(frame))
+        if (hold)
         {
             _txHeld = size;
+            _txHeldSlots = slotsUsed;
             _txHeldOffload = offload;
             Counters.TxHeld++;
             return false;

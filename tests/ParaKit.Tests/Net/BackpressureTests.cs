@@ -1,7 +1,7 @@
 // Backpressure between two vifs: a sender whose destination has no room is held (the frame and
 // the ring behind it wait, in order) instead of losing frames; a receiver that stays full for
-// RxStallMs counts as stalled and its frames are dropped and counted; a held frame still there
-// at close is counted too.
+// RxStallMs counts as stalled and its frames are dropped and counted; a held frame is answered
+// only when it leaves, and one still there at close is counted too.
 using ParaKit.Hypervisor.Devices.Vif;
 using ParaKit.Hypervisor.Net;
 
@@ -33,11 +33,16 @@ public class BackpressureTests
             h.Send(Frame(i));
         Assert.That(h.Back.ProcessTx(), Is.Zero);
         Assert.That((h.Back.TxBlocked, h.Back.Counters.TxHeld, h.Back.Counters.TxFrames), Is.EqualTo((true, 1L, 0L)));
+        h.ReapTx();
+        Assert.That(h.TxResponses, Is.Empty, "the held frame is not answered: its sender sees it in flight");
         Assert.That(h.Back.ProcessTx(), Is.Zero, "still no room: nothing moves, nothing is lost");
         gate.Room = true;
         Assert.That(h.Back.ProcessTx(), Is.EqualTo(3));
         Assert.That(gate.Frames.Select(f => BitConverter.ToInt32(f)), Is.EqualTo(new[] { 0, 1, 2 }));
         Assert.That((h.Back.TxBlocked, h.Back.Counters.TxFrames, h.Back.Counters.TxDrops), Is.EqualTo((false, 3L, 0L)));
+        h.ReapTx();
+        Assert.That(h.TxResponses.Select(r => r.Status).ToArray(), Has.Length.EqualTo(9).And.All.EqualTo(ParaKit.Protocols.Net.NetifStatus.Okay),
+            "every slot of the three frames answered once they left, in order");
     }
 
     [Test]

@@ -38,6 +38,8 @@ internal sealed class FakeLink : IEthernetDevice
 
     public void Flush() => Flushes++;
 
+    public bool TxIdle => true;   // Sent records a frame as it is sent
+
     public int Poll(FrameHandler handler, int budget)
     {
         int n = 0;

@@ -337,6 +337,7 @@ public class NetStackTests
         public bool TrySend(ReadOnlySpan<byte> frame) => true;
         public void Flush() { }
         public int Poll(ParaKit.Drivers.FrameHandler handler, int budget) => 0;
+        public bool TxIdle => true;
     }
 
     [Test]

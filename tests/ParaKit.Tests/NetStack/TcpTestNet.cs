@@ -278,5 +278,6 @@ internal sealed class TcpTestNet
         }
         public void Flush() { }
         public int Poll(FrameHandler handler, int budget) => _in.Deliver(handler, budget);
+        public bool TxIdle => true;   // a frame is delivered (or dropped) as it is sent
     }
 }
