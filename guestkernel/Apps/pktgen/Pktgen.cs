@@ -197,8 +197,8 @@ public static class Pktgen
             nic.Flush();
             bool more = nic.Poll(s_onFrame, PollBudget) >= PollBudget;
             ulong now = Clock.NowNs();
-            if (nic.TxIdle || now >= drainEnd)
-                break;
+            if (nic.TxIdle || !nic.IsUp || now >= drainEnd)
+                break;   // all answered, or nobody left to answer, or out of time
             if (!more)
                 Events.WaitUntil(now + DrainSliceNs < drainEnd ? now + DrainSliceNs : drainEnd);
         }
