@@ -69,9 +69,9 @@ public sealed class ElfImage
 
     public static ElfImage Load(string path)
     {
-        if (Directory.Exists(path))
+        var info = new FileInfo(path);   // one stat: Exists is false for a directory
+        if (!info.Exists && Directory.Exists(path))
             throw new GuestImageException($"{path}: is a directory, not a guest image");
-        var info = new FileInfo(path);
         (string, long, DateTime) key = default;
         if (info.Exists)
         {
