@@ -4,9 +4,9 @@
 // waits for the new thread to run managed code) and the watch's own start overlaps the guest's.
 // The main thread never waits for that start either: a short guest (hello runs ~0.6 ms) often
 // ends before the watch has attached to the runtime and registered its signals (the runtime's
-// first registration starts its signal thread), and joining it cost the run 0.05-0.2 ms (median)
-// and up to ~1 ms when the thread waited for a core. Dispose marks
-// the run over and lets the thread go; from then on the watch touches the domain no more.
+// first registration starts its signal thread); joining it cost the run 0.05-0.2 ms (median),
+// up to ~1 ms when the thread waited for a core. Dispose marks the run over and lets the thread
+// go; from then on the watch touches the domain no more.
 using System.Runtime.InteropServices;
 using ParaKit.Hypervisor.Domains;
 using ParaKit.Hypervisor.Native;
