@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Density: N domains that block (the `blocker` app), for N in NS (default 1 10 100 500).
+# GUEST=asm runs tests/guests/block.S instead: rawdensity's own guest (print, then block), so the
+# comparison is domain 0 against the C VMM alone, without the C# unikernel's pages.
 #
 # For each N it starts `parakit create` with N generated xl.cfg-style files, and, as the
 # baseline in the same run, out/bench/rawdensity (bench/kvm-baseline/rawdensity.c: N minimal
@@ -18,6 +20,7 @@
 #
 # Usage: bench/density.sh                 (NS="1 10 100 500" MEM=4 MiB per parakit domain)
 #        NS="1 10" MEM=8 bench/density.sh
+#        GUEST=asm bench/density.sh        (the minimal guest in both)
 # Writes bench/results/density.csv, density-timeline.csv, density.json and three SVG plots.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -30,7 +33,11 @@ BLOCKED_PATTERN="${BLOCKED_PATTERN:-blocking}"  # what each guest prints before 
 require_kvm
 require_parakit
 env --default-signal=INT true 2>/dev/null || die "env --default-signal (GNU coreutils 8.31 or later) is needed to deliver SIGINT to background domains"
-BLOCKER="$(require_guest blocker)"
+case "${GUEST:-blocker}" in
+  blocker) BLOCKER="$(require_guest blocker)" ;;
+  asm) "$ROOT/tests/guests/build.sh" block; BLOCKER="$ROOT/out/tests/guests/block.elf" ;;
+  *) die "GUEST=$GUEST: expected blocker (the C# app, the default) or asm (tests/guests/block.S)" ;;
+esac
 RAWDENSITY="$(build_tool rawdensity)"
 
 csv="$RESULTS/density.csv"
@@ -197,6 +204,7 @@ cat > "$json" <<JSON
   "machine": $(machine_json),
   "parakit_memory_mib_per_domain": $MEM,
   "raw_memory_mib_per_domain": 2,
+  "parakit_guest": "$BLOCKER",
   "rows": [
 $rows_json
   ],
