@@ -21,8 +21,9 @@ internal static unsafe partial class NativeThread
 
     /// <summary>Starts <paramref name="entry"/> on a new thread, its argument a GCHandle of
     /// <paramref name="target"/> (GCHandle.FromIntPtr gets it back), which keeps the target
-    /// reachable until the caller frees <paramref name="handle"/> once the thread has ended; on
-    /// failure nothing stays allocated. The entry must catch everything: an exception cannot
+    /// reachable until <paramref name="handle"/> is freed: by the caller once it has joined the
+    /// thread, or by a detached thread itself as it ends (Cli/RunWatch); on failure nothing stays
+    /// allocated. The entry must catch everything: an exception cannot
     /// leave an UnmanagedCallersOnly method.</summary>
     public static nuint Start(delegate* unmanaged<nint, nint> entry, object target, out GCHandle handle)
     {
